@@ -1,0 +1,341 @@
+//! Settings, layered: built-in defaults, then `configuration/base.yaml`, then
+//! `configuration/{local,production}.yaml` (picked by `APP_ENVIRONMENT`), then the seed's provider
+//! variables (`STRIPE_CLIENT_ID`, ...), then `APP_*` variables with `__` nesting. `.env` is loaded
+//! into the environment first without overriding what is already set, so the real environment wins.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    #[default]
+    Local,
+    Production,
+}
+
+impl Environment {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Environment::Local => "local",
+            Environment::Production => "production",
+        }
+    }
+}
+
+impl std::str::FromStr for Environment {
+    type Err = String;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value.to_ascii_lowercase().as_str() {
+            "local" => Ok(Environment::Local),
+            "production" => Ok(Environment::Production),
+            other => Err(format!(
+                "`{other}` is not a supported environment: use `local` or `production`"
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default)]
+pub struct Settings {
+    pub environment: Environment,
+    pub application: ApplicationSettings,
+    pub database: DatabaseSettings,
+    /// Keyed by data source slug (`stripe`, `google`, `facebook`, or any generic OAuth2 provider).
+    pub providers: BTreeMap<String, ProviderSettings>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ApplicationSettings {
+    pub host: String,
+    /// 0 picks any free port; the bound address is logged.
+    pub port: u16,
+    /// The public URL, used for OAuth redirect URIs. Defaults to `http://HOST:PORT`.
+    pub base_url: Option<String>,
+    /// Where local state lives (the SQLite file by default, generated secrets in `local`).
+    pub data_dir: PathBuf,
+    /// The built web app (trunk's output) served at `/`.
+    pub static_dir: PathBuf,
+    /// Seconds that in-flight requests get to finish on SIGINT/SIGTERM.
+    pub shutdown_timeout_secs: u64,
+    /// Largest JSON body accepted, in bytes.
+    pub json_limit_bytes: usize,
+}
+
+impl Default for ApplicationSettings {
+    fn default() -> Self {
+        Self {
+            host: "127.0.0.1".into(),
+            port: 8000,
+            base_url: None,
+            data_dir: PathBuf::from("data"),
+            static_dir: PathBuf::from("frontend/dist"),
+            shutdown_timeout_secs: 30,
+            json_limit_bytes: 256 * 1024,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct DatabaseSettings {
+    /// `sqlite://path/to/file.db` (created if missing) or `postgres://user@host/db`.
+    pub url: SecretString,
+    pub max_connections: u32,
+    /// How long a request waits for a free connection before it fails.
+    pub acquire_timeout_secs: u64,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            url: SecretString::from("sqlite://data/allmetrics.db"),
+            max_connections: 10,
+            acquire_timeout_secs: 5,
+        }
+    }
+}
+
+/// One OAuth2 provider's credentials and endpoints. Every endpoint can be overridden so that
+/// tests, proxies and the sandbox can stand in for the real hosts.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default)]
+pub struct ProviderSettings {
+    pub client_id: Option<String>,
+    pub client_secret: Option<SecretString>,
+    pub publishable_key: Option<String>,
+    pub authorize_url: Option<String>,
+    pub token_url: Option<String>,
+    pub api_base: Option<String>,
+    /// Space- or comma-separated.
+    pub scopes: Option<String>,
+    /// An absolute URL, or a path appended to the base URL (the seed's `STRIPE_REDIRECT_URI`).
+    pub redirect_uri: Option<String>,
+}
+
+/// The seed's variable names and the provider setting each one fills.
+const SEED_PROVIDER_VARIABLES: &[(&str, &str)] = &[
+    ("CLIENT_ID", "client_id"),
+    ("API_SECRET_KEY", "client_secret"),
+    ("API_PUBLISHABLE_KEY", "publishable_key"),
+    ("AUTHORIZE_URL", "authorize_url"),
+    ("REQUEST_TOKEN_URL", "token_url"),
+    ("REDIRECT_URI", "redirect_uri"),
+];
+const SEED_PROVIDERS: &[&str] = &["stripe", "google", "facebook"];
+
+/// Where settings come from. `environment_variables: None` reads the process environment.
+pub struct ConfigSources {
+    pub directory: PathBuf,
+    pub environment_variables: Option<HashMap<String, String>>,
+}
+
+impl ConfigSources {
+    /// The process environment and the first configuration folder that exists: `APP_CONFIG_DIR`,
+    /// `./configuration` (an installed app), or `./backend/configuration` (a checkout).
+    pub fn from_process() -> Self {
+        let directory = std::env::var("APP_CONFIG_DIR")
+            .map(PathBuf::from)
+            .ok()
+            .or_else(|| {
+                ["configuration", "backend/configuration"]
+                    .iter()
+                    .map(PathBuf::from)
+                    .find(|candidate| candidate.is_dir())
+            })
+            .unwrap_or_else(|| PathBuf::from("configuration"));
+        Self {
+            directory,
+            environment_variables: None,
+        }
+    }
+}
+
+/// Reads `.env` (if present) into the environment, then loads the settings.
+pub fn get_configuration() -> Result<Settings, config::ConfigError> {
+    // A missing .env is normal; a malformed one is worth a warning but not a refusal to start.
+    if let Err(error) = dotenvy::dotenv() {
+        if !error.not_found() {
+            eprintln!("warning: ignoring .env: {error}");
+        }
+    }
+    load(&ConfigSources::from_process())
+}
+
+pub fn load(sources: &ConfigSources) -> Result<Settings, config::ConfigError> {
+    let variables: HashMap<String, String> = match &sources.environment_variables {
+        Some(map) => map.clone(),
+        None => std::env::vars().collect(),
+    };
+    let environment: Environment = variables
+        .get("APP_ENVIRONMENT")
+        .map(|value| value.parse())
+        .transpose()
+        .map_err(config::ConfigError::Message)?
+        .unwrap_or_default();
+
+    let file = |name: &str| config::File::from(sources.directory.join(name)).required(false);
+    let builder = config::Config::builder()
+        .add_source(file("base.yaml"))
+        .add_source(file(&format!("{}.yaml", environment.as_str())));
+    let settings = builder
+        // A layer of its own (not an override, which would beat everything) so that `APP_*`,
+        // added next, wins over it.
+        .add_source(config::File::from_str(
+            &seed_provider_layer(&variables).to_string(),
+            // JSON is YAML, and the yaml format is the one compiled in.
+            config::FileFormat::Yaml,
+        ))
+        .add_source(
+            config::Environment::with_prefix("APP")
+                .prefix_separator("_")
+                .separator("__")
+                .try_parsing(true)
+                .source(Some(variables.into_iter().collect())),
+        )
+        .build()?;
+    let mut settings: Settings = settings.try_deserialize()?;
+    settings.environment = environment;
+    Ok(settings)
+}
+
+/// `STRIPE_CLIENT_ID=ca_1` becomes `{"providers": {"stripe": {"client_id": "ca_1"}}}`.
+fn seed_provider_layer(variables: &HashMap<String, String>) -> serde_json::Value {
+    let mut providers = serde_json::Map::new();
+    for provider in SEED_PROVIDERS {
+        let mut settings = serde_json::Map::new();
+        for (suffix, setting) in SEED_PROVIDER_VARIABLES {
+            let name = format!("{}_{suffix}", provider.to_ascii_uppercase());
+            if let Some(value) = variables.get(&name).filter(|value| !value.is_empty()) {
+                settings.insert(setting.to_string(), value.clone().into());
+            }
+        }
+        if !settings.is_empty() {
+            providers.insert(provider.to_string(), settings.into());
+        }
+    }
+    serde_json::json!({ "providers": providers })
+}
+
+impl Settings {
+    /// The public URL of this server for a given bound port.
+    pub fn base_url(&self, bound_port: u16) -> String {
+        match &self.application.base_url {
+            Some(url) if !url.is_empty() => url.trim_end_matches('/').to_string(),
+            _ => format!("http://{}:{bound_port}", self.application.host),
+        }
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.application.data_dir
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    fn load_with(files: &[(&str, &str)], variables: &[(&str, &str)]) -> Settings {
+        let directory = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            std::fs::write(directory.path().join(name), text).unwrap();
+        }
+        let sources = ConfigSources {
+            directory: directory.path().to_path_buf(),
+            environment_variables: Some(
+                variables
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            ),
+        };
+        load(&sources).unwrap()
+    }
+
+    #[test]
+    fn defaults_apply_without_any_file_or_variable() {
+        let settings = load_with(&[], &[]);
+        assert_eq!(settings.environment, Environment::Local);
+        assert_eq!(settings.application.host, "127.0.0.1");
+        assert_eq!(settings.application.port, 8000);
+        assert_eq!(
+            settings.database.url.expose_secret(),
+            "sqlite://data/allmetrics.db"
+        );
+        assert_eq!(settings.base_url(8000), "http://127.0.0.1:8000");
+    }
+
+    #[test]
+    fn environment_file_overrides_base_and_variables_override_files() {
+        let files = [
+            ("base.yaml", "application:\n  port: 1000\n  host: 0.0.0.0\n"),
+            ("production.yaml", "application:\n  port: 2000\n"),
+            ("local.yaml", "application:\n  port: 3000\n"),
+        ];
+        let local = load_with(&files, &[]);
+        assert_eq!(local.application.port, 3000);
+        assert_eq!(local.application.host, "0.0.0.0");
+
+        let production = load_with(&files, &[("APP_ENVIRONMENT", "production")]);
+        assert_eq!(production.environment, Environment::Production);
+        assert_eq!(production.application.port, 2000);
+
+        let overridden = load_with(
+            &files,
+            &[
+                ("APP_ENVIRONMENT", "production"),
+                ("APP_APPLICATION__PORT", "4000"),
+                ("APP_DATABASE__URL", "postgres://db/x"),
+            ],
+        );
+        assert_eq!(overridden.application.port, 4000);
+        assert_eq!(overridden.database.url.expose_secret(), "postgres://db/x");
+    }
+
+    #[test]
+    fn seed_variable_names_fill_provider_settings_and_app_variables_win() {
+        let settings = load_with(
+            &[],
+            &[
+                ("STRIPE_CLIENT_ID", "ca_seed"),
+                ("STRIPE_API_SECRET_KEY", "sk_test_seed"),
+                ("STRIPE_AUTHORIZE_URL", "https://connect.example/authorize"),
+                ("GOOGLE_REQUEST_TOKEN_URL", "https://token.example"),
+                ("APP_PROVIDERS__STRIPE__CLIENT_ID", "ca_app"),
+            ],
+        );
+        let stripe = &settings.providers["stripe"];
+        assert_eq!(stripe.client_id.as_deref(), Some("ca_app"));
+        assert_eq!(
+            stripe.client_secret.as_ref().unwrap().expose_secret(),
+            "sk_test_seed"
+        );
+        assert_eq!(
+            stripe.authorize_url.as_deref(),
+            Some("https://connect.example/authorize")
+        );
+        assert_eq!(
+            settings.providers["google"].token_url.as_deref(),
+            Some("https://token.example")
+        );
+    }
+
+    #[test]
+    fn an_unknown_environment_is_refused_with_a_clear_message() {
+        let sources = ConfigSources {
+            directory: PathBuf::from("/nonexistent"),
+            environment_variables: Some(HashMap::from([(
+                "APP_ENVIRONMENT".to_string(),
+                "staging".to_string(),
+            )])),
+        };
+        let error = load(&sources).unwrap_err().to_string();
+        assert!(error.contains("staging"), "{error}");
+    }
+}

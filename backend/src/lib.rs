@@ -1,0 +1,13 @@
+//! allmetrics: connect business data sources through OAuth2, keep their objects in a local store,
+//! and chart them as stacked daily series.
+
+pub mod cli;
+pub mod configuration;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod openapi;
+pub mod request_context;
+pub mod routes;
+pub mod startup;
+pub mod telemetry;

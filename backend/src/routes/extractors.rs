@@ -1,0 +1,62 @@
+//! How malformed input is answered: 400 with a precise, stable code, never a 500.
+
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest};
+
+use crate::error::ApiError;
+
+pub fn json_config(limit_bytes: usize) -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(limit_bytes)
+        .error_handler(|error, _request: &HttpRequest| json_error(error).into())
+}
+
+fn json_error(error: JsonPayloadError) -> ApiError {
+    match error {
+        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "The request body is too large.",
+            )
+        }
+        JsonPayloadError::ContentType => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Send the body as JSON with `Content-Type: application/json`.",
+        ),
+        JsonPayloadError::Deserialize(error) if error.is_data() => ApiError::bad_request(
+            "invalid_body",
+            format!("The JSON body is not valid: {error}"),
+        ),
+        JsonPayloadError::Deserialize(error) => ApiError::bad_request(
+            "invalid_json",
+            format!("The body is not well-formed JSON: {error}"),
+        ),
+        other => ApiError::bad_request(
+            "invalid_json",
+            format!("The body could not be read: {other}"),
+        ),
+    }
+}
+
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|error, _request| {
+        let message = match error {
+            QueryPayloadError::Deserialize(error) => error.to_string(),
+            other => other.to_string(),
+        };
+        ApiError::bad_request("invalid_query", format!("Invalid query string: {message}")).into()
+    })
+}
+
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|error, _request| {
+        let message = match error {
+            PathError::Deserialize(error) => error.to_string(),
+            other => other.to_string(),
+        };
+        ApiError::bad_request("invalid_path", format!("Invalid path parameter: {message}")).into()
+    })
+}

@@ -1,0 +1,142 @@
+//! Builds the server. This is the only module that knows which path leads to which handler and
+//! what shared state the handlers get.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::{middleware, web, App, HttpServer};
+use anyhow::Context;
+use tracing_actix_web::TracingLogger;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::configuration::Settings;
+use crate::db::{self, SharedRepository};
+use crate::error::ApiError;
+use crate::openapi;
+use crate::request_context::{normalize_path, request_context};
+use crate::routes::{api_docs, extractors, health, spa};
+
+/// What every handler can reach through `web::Data<AppState>`.
+pub struct AppState {
+    pub repository: SharedRepository,
+    pub settings: Arc<Settings>,
+    /// The public URL of this server (redirect URIs are built from it).
+    pub base_url: String,
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    repository: SharedRepository,
+}
+
+impl Application {
+    /// Connects to the database, migrates it, and binds the listener (port 0 = any free port).
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let repository = db::connect(&settings.database)
+            .await
+            .context("connecting to the database")?;
+        repository
+            .migrate()
+            .await
+            .context("running database migrations")?;
+        Self::build_with_repository(settings, repository)
+    }
+
+    pub fn build_with_repository(
+        settings: Settings,
+        repository: SharedRepository,
+    ) -> anyhow::Result<Self> {
+        let address = (
+            settings.application.host.as_str(),
+            settings.application.port,
+        );
+        let listener = TcpListener::bind(address).with_context(|| {
+            format!(
+                "binding {}:{}",
+                settings.application.host, settings.application.port
+            )
+        })?;
+        let bound = listener.local_addr()?;
+        let state = AppState {
+            repository: repository.clone(),
+            base_url: settings.base_url(bound.port()),
+            settings: Arc::new(settings),
+        };
+        tracing::info!(address = %bound, base_url = %state.base_url, "allmetrics is listening");
+        let server = run(listener, state)?;
+        Ok(Self {
+            port: bound.port(),
+            server,
+            repository,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Stops the server from outside (tests); SIGINT and SIGTERM do the same in production.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until a shutdown signal, lets in-flight requests finish, then closes the pool.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        self.repository.close().await;
+        tracing::info!("allmetrics stopped");
+        result
+    }
+}
+
+/// A resource whose unsupported methods get 405 (without this they would fall through to the
+/// app's default service, the SPA, and look like a 404).
+fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(method_not_allowed))
+}
+
+async fn method_not_allowed(
+    request: actix_web::HttpRequest,
+) -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::new(
+        actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("{} does not accept {}.", request.path(), request.method()),
+    ))
+}
+
+fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
+    let spec = openapi::spec();
+    let spec_yaml = web::Data::new(api_docs::OpenApiYaml(spec.to_yaml()?));
+    let json_limit = state.settings.application.json_limit_bytes;
+    let shutdown_timeout = state.settings.application.shutdown_timeout_secs;
+    let state = web::Data::new(state);
+
+    let server = HttpServer::new(move || {
+        App::new()
+            // The last `wrap` runs first: the path is normalized, the logger opens the request's
+            // span and id, then `request_context` uses that id for headers and error bodies.
+            .wrap(middleware::from_fn(request_context))
+            .wrap(TracingLogger::default())
+            .wrap(middleware::from_fn(normalize_path))
+            .app_data(state.clone())
+            .app_data(spec_yaml.clone())
+            .app_data(extractors::json_config(json_limit))
+            .app_data(extractors::query_config())
+            .app_data(extractors::path_config())
+            .service(resource("/healthz").get(health::healthz))
+            .service(resource("/readyz").get(health::readyz))
+            .service(resource("/api/openapi.yaml").get(api_docs::openapi_yaml))
+            .service(resource("/docs").get(api_docs::docs_redirect))
+            .service(SwaggerUi::new("/docs/{_:.*}").url("/api/openapi.json", spec.clone()))
+            .default_service(web::to(spa::fallback))
+    })
+    .shutdown_timeout(shutdown_timeout)
+    .client_request_timeout(Duration::from_secs(30))
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

@@ -1,0 +1,281 @@
+//! `spawn_app` starts the real server on port 0 with a fresh database (SQLite in a temporary
+//! folder, or a new PostgreSQL database on `TEST_DATABASE_URL`), and `TestApp` has one method per
+//! endpoint.
+
+use std::path::PathBuf;
+
+use actix_web::dev::ServerHandle;
+use allmetrics::configuration::{ConfigSources, Settings};
+use allmetrics::db::{self, SharedRepository};
+use allmetrics::startup::Application;
+use secrecy::SecretString;
+use sqlx::{Connection, Executor, PgConnection};
+use tempfile::TempDir;
+
+/// Runs the named `async fn(DbKind)` tests once on each backend:
+/// `on_both_databases!(my_test)` makes `my_test::sqlite` and `my_test::postgres`.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($test:ident),* $(,)?) => {$(
+        mod $test {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$test($crate::helpers::DbKind::Sqlite).await
+            }
+            #[tokio::test]
+            async fn postgres() {
+                super::$test($crate::helpers::DbKind::Postgres).await
+            }
+        }
+    )*};
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbKind {
+    Sqlite,
+    Postgres,
+}
+
+pub fn postgres_server_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
+}
+
+/// A database that exists only for one test.
+pub struct TestDatabase {
+    pub url: String,
+    postgres_name: Option<String>,
+    _folder: Option<TempDir>,
+}
+
+impl TestDatabase {
+    pub async fn create(kind: DbKind) -> Self {
+        match kind {
+            DbKind::Sqlite => {
+                let folder = tempfile::tempdir().unwrap();
+                let url = format!("sqlite://{}", folder.path().join("test.db").display());
+                Self {
+                    url,
+                    postgres_name: None,
+                    _folder: Some(folder),
+                }
+            }
+            DbKind::Postgres => {
+                let name = format!("allmetrics_test_{}", uuid::Uuid::new_v4().simple());
+                let server = postgres_server_url();
+                let mut connection = PgConnection::connect(&server)
+                    .await
+                    .unwrap_or_else(|error| {
+                        panic!(
+                            "cannot reach PostgreSQL at {server} ({error}); start it or set \
+                         TEST_DATABASE_URL"
+                        )
+                    });
+                connection
+                    .execute(sqlx::AssertSqlSafe(format!(r#"CREATE DATABASE "{name}""#)))
+                    .await
+                    .unwrap();
+                let url = with_database_name(&server, &name);
+                Self {
+                    url,
+                    postgres_name: Some(name),
+                    _folder: None,
+                }
+            }
+        }
+    }
+
+    /// PostgreSQL only: drops the database under the running app (connections are terminated).
+    pub async fn drop_now(&self) {
+        let name = self
+            .postgres_name
+            .as_ref()
+            .expect("only PostgreSQL databases can be dropped");
+        let mut connection = PgConnection::connect(&postgres_server_url()).await.unwrap();
+        connection
+            .execute(sqlx::AssertSqlSafe(format!(
+                r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#
+            )))
+            .await
+            .unwrap();
+    }
+
+    /// PostgreSQL only: creates the database again (empty) after `drop_now`.
+    pub async fn recreate(&self) {
+        let name = self
+            .postgres_name
+            .as_ref()
+            .expect("only PostgreSQL databases can be made");
+        let mut connection = PgConnection::connect(&postgres_server_url()).await.unwrap();
+        connection
+            .execute(sqlx::AssertSqlSafe(format!(r#"CREATE DATABASE "{name}""#)))
+            .await
+            .unwrap();
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some(name) = self.postgres_name.take() else {
+            return;
+        };
+        // Drop runs inside the test's runtime, which cannot block on itself: use a thread.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                if let Ok(mut connection) = PgConnection::connect(&postgres_server_url()).await {
+                    let _ = connection
+                        .execute(sqlx::AssertSqlSafe(format!(
+                            r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#
+                        )))
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+fn with_database_name(server_url: &str, name: &str) -> String {
+    let (base, query) = match server_url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (server_url, None),
+    };
+    let base = match base.rsplit_once('/') {
+        Some((prefix, _)) if prefix.contains("//") && !prefix.ends_with('/') => prefix,
+        _ => base,
+    };
+    match query {
+        Some(query) => format!("{base}/{name}?{query}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub client: reqwest::Client,
+    pub database: TestDatabase,
+    pub repository: SharedRepository,
+    pub static_dir: PathBuf,
+    pub handle: ServerHandle,
+    pub server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    _static_folder: TempDir,
+}
+
+/// Settings for a test: defaults only (no files, no process environment), port 0, the given
+/// database, a throwaway static folder.
+pub fn test_settings(database_url: &str, static_dir: PathBuf) -> Settings {
+    let mut settings = allmetrics::configuration::load(&ConfigSources {
+        directory: PathBuf::from("/nonexistent"),
+        environment_variables: Some(Default::default()),
+    })
+    .unwrap();
+    settings.application.port = 0;
+    settings.application.static_dir = static_dir;
+    settings.database.url = SecretString::from(database_url.to_string());
+    settings
+}
+
+pub async fn spawn_app(kind: DbKind) -> TestApp {
+    spawn_app_with(kind, |_| {}).await
+}
+
+pub async fn spawn_app_with(kind: DbKind, configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let database = TestDatabase::create(kind).await;
+    let static_folder = tempfile::tempdir().unwrap();
+    let static_dir = static_folder.path().to_path_buf();
+    std::fs::write(
+        static_dir.join("index.html"),
+        "<!doctype html><title>allmetrics</title><div id=app></div>",
+    )
+    .unwrap();
+    let mut settings = test_settings(&database.url, static_dir.clone());
+    configure(&mut settings);
+
+    let repository = db::connect(&settings.database).await.unwrap();
+    repository.migrate().await.unwrap();
+    let application =
+        Application::build_with_repository(settings.clone(), repository.clone()).unwrap();
+    let port = application.port();
+    let handle = application.handle();
+    let server = tokio::spawn(application.run_until_stopped());
+
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .build()
+            .unwrap(),
+        database,
+        repository,
+        static_dir,
+        handle,
+        server: Some(server),
+        _static_folder: static_folder,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn get_healthz(&self) -> reqwest::Response {
+        self.get("/healthz").await
+    }
+
+    pub async fn get_readyz(&self) -> reqwest::Response {
+        self.get("/readyz").await
+    }
+
+    pub async fn get_openapi_json(&self) -> reqwest::Response {
+        self.get("/api/openapi.json").await
+    }
+
+    pub async fn get_openapi_yaml(&self) -> reqwest::Response {
+        self.get("/api/openapi.yaml").await
+    }
+}
+
+/// Asserts the contract's error body and that its request id matches the header; returns it.
+pub async fn assert_error(
+    response: reqwest::Response,
+    status: u16,
+    code: &str,
+) -> allmetrics_common::ErrorBody {
+    assert_eq!(response.status().as_u16(), status, "unexpected status");
+    let header = response
+        .headers()
+        .get("x-request-id")
+        .expect("every response has an x-request-id")
+        .to_str()
+        .unwrap()
+        .to_string();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|value| value.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    assert!(
+        content_type.starts_with("application/json"),
+        "error bodies are JSON, got {content_type}"
+    );
+    let body: allmetrics_common::ErrorBody = response.json().await.unwrap();
+    assert_eq!(body.error, code, "unexpected error code: {body:?}");
+    assert!(!body.message.is_empty());
+    assert_eq!(
+        body.request_id, header,
+        "the body's request id is the header's"
+    );
+    body
+}

@@ -1,0 +1,13 @@
+//! One integration-test binary for the whole API (one link step, shared helpers).
+
+// A panic in a test is a failed assertion.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod errors;
+mod health;
+mod openapi;
+mod repository;
+mod shutdown;
+mod spa;

@@ -1,0 +1,10 @@
+//! Types shared by the allmetrics API (`backend`) and its web app (`frontend`).
+//!
+//! Everything here is plain serde data so that it builds for wasm32. The backend enables the
+//! `openapi` feature to derive the OpenAPI schemas from the very same types it serves.
+
+pub mod error;
+pub mod health;
+
+pub use error::ErrorBody;
+pub use health::{HealthStatus, ReadinessStatus};

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The README's second command: every check and every test, on SQLite and on PostgreSQL.
+# PostgreSQL comes from TEST_DATABASE_URL (default: the local server on 5432, started if down).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/tools.sh"
+cd "$REPO_ROOT"
+export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+started=$SECONDS
+
+ensure_postgres() {
+  local host port
+  host="$(sed -E 's#^[a-z]+://([^@/]*@)?([^:/?]+).*#\2#' <<<"$TEST_DATABASE_URL")"
+  port="$(sed -nE 's#^[a-z]+://([^@/]*@)?[^:/?]+:([0-9]+).*#\2#p' <<<"$TEST_DATABASE_URL")"
+  port="${port:-5432}"
+  if pg_isready -q -h "$host" -p "$port" 2>/dev/null; then return; fi
+  if [ "$host" = "127.0.0.1" ] || [ "$host" = "localhost" ]; then
+    if command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
+      say "starting the local PostgreSQL cluster"
+      pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
+      for _ in $(seq 1 30); do pg_isready -q -h "$host" -p "$port" && return; sleep 1; done
+    fi
+  fi
+  die "PostgreSQL is not reachable at $host:$port. Start it, or set TEST_DATABASE_URL to a server
+       where this user may create databases (e.g. postgres://postgres@127.0.0.1:5432/test)."
+}
+
+ensure_rust
+say "cargo fmt --check"
+cargo fmt --all -- --check
+say "clippy (host crates, all targets)"
+cargo clippy --workspace --all-targets -- -D warnings
+say "clippy and build for wasm32 (the web app and the shared types)"
+cargo clippy -p frontend -p allmetrics-common --target wasm32-unknown-unknown -- -D warnings
+cargo build -p frontend -p allmetrics-common --target wasm32-unknown-unknown
+ensure_postgres
+say "tests: unit and integration, on SQLite and PostgreSQL ($TEST_DATABASE_URL)"
+cargo test --workspace
+say "all checks passed in $((SECONDS - started))s"
