@@ -3,8 +3,9 @@
 use clap::{Parser, Subcommand};
 
 use crate::configuration::Settings;
+use crate::domain::Role;
 use crate::startup::Application;
-use crate::{db, openapi, telemetry};
+use crate::{auth, db, openapi, telemetry};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -25,6 +26,23 @@ pub enum Command {
     Migrate,
     /// Print the OpenAPI document as YAML.
     Openapi,
+    /// Administration for headless installs.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an account; the password is read from standard input (one line).
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        /// Make the account an administrator.
+        #[arg(long)]
+        admin: bool,
+    },
 }
 
 pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
@@ -53,6 +71,34 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             tracing::info!("migrations applied");
         }
         Command::Openapi => {}
+        Command::Admin {
+            command: AdminCommand::CreateUser { email, admin },
+        } => create_user(&settings, &email, admin).await?,
     }
+    Ok(())
+}
+
+async fn create_user(settings: &Settings, email: &str, admin: bool) -> anyhow::Result<()> {
+    let mut password = String::new();
+    std::io::stdin().read_line(&mut password)?;
+    let password = password.trim_end_matches(['\r', '\n']).to_string();
+    let repository = db::connect(&settings.database).await?;
+    repository.migrate().await?;
+    let role = if admin { Role::Admin } else { Role::User };
+    let result = auth::create_account(
+        repository.as_ref(),
+        email,
+        secrecy::SecretString::from(password),
+        Some(role),
+    )
+    .await;
+    repository.close().await;
+    let user = result.map_err(|error| anyhow::anyhow!("{} ({})", error, error.code()))?;
+    println!(
+        "created {} user {} (id {})",
+        role.as_str(),
+        user.email,
+        user.id
+    );
     Ok(())
 }

@@ -45,6 +45,7 @@ pub struct Settings {
     pub environment: Environment,
     pub application: ApplicationSettings,
     pub database: DatabaseSettings,
+    pub auth: AuthSettings,
     /// Keyed by data source slug (`stripe`, `google`, `facebook`, or any generic OAuth2 provider).
     pub providers: BTreeMap<String, ProviderSettings>,
 }
@@ -65,6 +66,9 @@ pub struct ApplicationSettings {
     pub shutdown_timeout_secs: u64,
     /// Largest JSON body accepted, in bytes.
     pub json_limit_bytes: usize,
+    /// Take the client address from `X-Forwarded-For` (only behind a proxy that sets it);
+    /// otherwise the peer address is used. It keys the login rate limits.
+    pub trust_forwarded_for: bool,
 }
 
 impl Default for ApplicationSettings {
@@ -77,6 +81,7 @@ impl Default for ApplicationSettings {
             static_dir: PathBuf::from("frontend/dist"),
             shutdown_timeout_secs: 30,
             json_limit_bytes: 256 * 1024,
+            trust_forwarded_for: false,
         }
     }
 }
@@ -97,6 +102,35 @@ impl Default for DatabaseSettings {
             url: SecretString::from("sqlite://data/allmetrics.db"),
             max_connections: 10,
             acquire_timeout_secs: 5,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct AuthSettings {
+    /// HMAC key of the access tokens. Required in `production`; in `local` one is generated
+    /// once and kept in the data directory.
+    pub jwt_secret: Option<SecretString>,
+    pub access_token_ttl_secs: u64,
+    pub refresh_token_ttl_days: u64,
+    /// When false, only admins create users (the API or `allmetrics admin create-user`).
+    pub registration_open: bool,
+    /// Login and registration attempts allowed per client address, per minute.
+    pub attempts_per_minute_per_ip: u32,
+    /// Login and registration attempts allowed per email address, per minute.
+    pub attempts_per_minute_per_email: u32,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            jwt_secret: None,
+            access_token_ttl_secs: 15 * 60,
+            refresh_token_ttl_days: 30,
+            registration_open: true,
+            attempts_per_minute_per_ip: 30,
+            attempts_per_minute_per_email: 10,
         }
     }
 }

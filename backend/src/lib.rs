@@ -1,6 +1,7 @@
 //! allmetrics: connect business data sources through OAuth2, keep their objects in a local store,
 //! and chart them as stacked daily series.
 
+pub mod auth;
 pub mod cli;
 pub mod configuration;
 pub mod db;
@@ -9,5 +10,6 @@ pub mod error;
 pub mod openapi;
 pub mod request_context;
 pub mod routes;
+pub mod secrets;
 pub mod startup;
 pub mod telemetry;

@@ -11,16 +11,18 @@ use anyhow::Context;
 use tracing_actix_web::TracingLogger;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::auth::AuthState;
 use crate::configuration::Settings;
 use crate::db::{self, SharedRepository};
 use crate::error::ApiError;
 use crate::openapi;
 use crate::request_context::{normalize_path, request_context};
-use crate::routes::{api_docs, extractors, health, spa};
+use crate::routes::{admin, api_docs, auth, extractors, health, me, spa};
 
 /// What every handler can reach through `web::Data<AppState>`.
 pub struct AppState {
     pub repository: SharedRepository,
+    pub auth: AuthState,
     pub settings: Arc<Settings>,
     /// The public URL of this server (redirect URIs are built from it).
     pub base_url: String,
@@ -60,9 +62,11 @@ impl Application {
             )
         })?;
         let bound = listener.local_addr()?;
+        let base_url = settings.base_url(bound.port());
         let state = AppState {
             repository: repository.clone(),
-            base_url: settings.base_url(bound.port()),
+            auth: AuthState::new(&settings, &base_url)?,
+            base_url,
             settings: Arc::new(settings),
         };
         tracing::info!(address = %bound, base_url = %state.base_url, "allmetrics is listening");
@@ -131,6 +135,16 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .service(resource("/readyz").get(health::readyz))
             .service(resource("/api/openapi.yaml").get(api_docs::openapi_yaml))
             .service(resource("/docs").get(api_docs::docs_redirect))
+            .service(resource("/api/v1/auth/register").post(auth::register::register))
+            .service(resource("/api/v1/auth/login").post(auth::login::login))
+            .service(resource("/api/v1/auth/refresh").post(auth::refresh::refresh))
+            .service(resource("/api/v1/auth/logout").post(auth::logout::logout))
+            .service(resource("/api/v1/me").get(me::me))
+            .service(
+                resource("/api/v1/admin/users")
+                    .get(admin::list_users::list_users)
+                    .post(admin::create_user::create_user),
+            )
             .service(SwaggerUi::new("/docs/{_:.*}").url("/api/openapi.json", spec.clone()))
             .default_service(web::to(spa::fallback))
     })

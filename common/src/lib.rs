@@ -3,8 +3,10 @@
 //! Everything here is plain serde data so that it builds for wasm32. The backend enables the
 //! `openapi` feature to derive the OpenAPI schemas from the very same types it serves.
 
+pub mod auth;
 pub mod error;
 pub mod health;
 
+pub use auth::{CreateUserRequest, Credentials, RefreshRequest, Role, TokenResponse, UserResponse};
 pub use error::ErrorBody;
 pub use health::{HealthStatus, ReadinessStatus};

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::configuration::DatabaseSettings;
-use crate::domain::{NewUser, User, UserCredentials, UserId};
+use crate::domain::{NewRefreshToken, NewUser, RefreshTokenRecord, User, UserCredentials, UserId};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -70,6 +70,15 @@ pub trait Repository: Send + Sync + 'static {
     async fn user_credentials_by_email(&self, email: &str) -> DbResult<Option<UserCredentials>>;
     async fn user_by_id(&self, id: UserId) -> DbResult<Option<User>>;
     async fn list_users(&self) -> DbResult<Vec<User>>;
+
+    async fn create_refresh_token(&self, token: NewRefreshToken) -> DbResult<()>;
+    async fn refresh_token_by_hash(&self, token_hash: &str)
+        -> DbResult<Option<RefreshTokenRecord>>;
+    /// Marks the token used if it is neither used nor revoked yet; `false` when another request
+    /// got there first (a concurrent refresh with the same token counts as reuse).
+    async fn consume_refresh_token(&self, id: i64, now: i64) -> DbResult<bool>;
+    /// Revokes every live token of a family; returns how many.
+    async fn revoke_refresh_family(&self, family_id: &str, now: i64) -> DbResult<u64>;
 }
 
 pub type SharedRepository = Arc<dyn Repository>;

@@ -42,6 +42,29 @@ macro_rules! user_columns {
 }
 pub(super) use user_columns;
 
+#[derive(sqlx::FromRow)]
+pub(super) struct RefreshTokenRow {
+    pub id: i64,
+    pub user_id: i64,
+    pub family_id: String,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+impl From<RefreshTokenRow> for crate::domain::RefreshTokenRecord {
+    fn from(row: RefreshTokenRow) -> Self {
+        crate::domain::RefreshTokenRecord {
+            id: row.id,
+            user_id: UserId(row.user_id),
+            family_id: row.family_id,
+            expires_at: row.expires_at,
+            used_at: row.used_at,
+            revoked_at: row.revoked_at,
+        }
+    }
+}
+
 macro_rules! impl_repository {
     ($repository:ty, $backend:expr) => {
         #[async_trait::async_trait]
@@ -141,6 +164,71 @@ macro_rules! impl_repository {
                         .fetch_all(&self.pool)
                         .await?;
                 Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn create_refresh_token(
+                &self,
+                token: $crate::domain::NewRefreshToken,
+            ) -> $crate::db::DbResult<()> {
+                sqlx::query(
+                    "INSERT INTO refresh_tokens \
+                     (user_id, family_id, token_hash, created_at, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(token.user_id.0)
+                .bind(&token.family_id)
+                .bind(&token.token_hash)
+                .bind(chrono::Utc::now())
+                .bind(token.expires_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn refresh_token_by_hash(
+                &self,
+                token_hash: &str,
+            ) -> $crate::db::DbResult<Option<$crate::domain::RefreshTokenRecord>> {
+                let row: Option<$crate::db::shared::RefreshTokenRow> = sqlx::query_as(
+                    "SELECT id, user_id, family_id, expires_at, used_at, revoked_at \
+                     FROM refresh_tokens WHERE token_hash = $1",
+                )
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn consume_refresh_token(
+                &self,
+                id: i64,
+                now: i64,
+            ) -> $crate::db::DbResult<bool> {
+                let result = sqlx::query(
+                    "UPDATE refresh_tokens SET used_at = $1 \
+                     WHERE id = $2 AND used_at IS NULL AND revoked_at IS NULL",
+                )
+                .bind(now)
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+                Ok(result.rows_affected() == 1)
+            }
+
+            async fn revoke_refresh_family(
+                &self,
+                family_id: &str,
+                now: i64,
+            ) -> $crate::db::DbResult<u64> {
+                let result = sqlx::query(
+                    "UPDATE refresh_tokens SET revoked_at = $1 \
+                     WHERE family_id = $2 AND revoked_at IS NULL",
+                )
+                .bind(now)
+                .bind(family_id)
+                .execute(&self.pool)
+                .await?;
+                Ok(result.rows_affected())
             }
         }
     };

@@ -12,29 +12,7 @@ impl std::fmt::Display for UserId {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Admin,
-    User,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::User => "user",
-        }
-    }
-
-    /// Unknown values read from the database are treated as the least privileged role.
-    pub fn from_stored(value: &str) -> Self {
-        match value {
-            "admin" => Role::Admin,
-            _ => Role::User,
-        }
-    }
-}
+pub use allmetrics_common::Role;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
@@ -42,6 +20,17 @@ pub struct User {
     pub email: String,
     pub role: Role,
     pub created_at: DateTime<Utc>,
+}
+
+impl User {
+    pub fn to_response(&self) -> allmetrics_common::UserResponse {
+        allmetrics_common::UserResponse {
+            id: self.id.0,
+            email: self.email.clone(),
+            role: self.role,
+            created_at: self.created_at.to_rfc3339(),
+        }
+    }
 }
 
 /// A user with the password hash, only for checking a login.

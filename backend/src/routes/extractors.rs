@@ -12,6 +12,12 @@ pub fn json_config(limit_bytes: usize) -> web::JsonConfig {
         .error_handler(|error, _request: &HttpRequest| json_error(error).into())
 }
 
+/// Parses a JSON body read by hand (for endpoints whose body is optional), answering exactly as
+/// the `web::Json` extractor would.
+pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|error| json_error(JsonPayloadError::Deserialize(error)))
+}
+
 fn json_error(error: JsonPayloadError) -> ApiError {
     match error {
         JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {

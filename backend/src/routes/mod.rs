@@ -1,6 +1,9 @@
 //! One file per endpoint, grouped by resource. Only `startup.rs` knows which path leads where.
 
+pub mod admin;
 pub mod api_docs;
+pub mod auth;
 pub mod extractors;
 pub mod health;
+pub mod me;
 pub mod spa;

@@ -154,6 +154,11 @@ fn with_database_name(server_url: &str, name: &str) -> String {
     }
 }
 
+/// The JWT secret of test servers (tests forge tokens with it).
+pub const TEST_JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
+/// A password that passes the policy.
+pub const PASSWORD: &str = "correct horse battery staple";
+
 pub struct TestApp {
     pub address: String,
     pub port: u16,
@@ -164,6 +169,7 @@ pub struct TestApp {
     pub handle: ServerHandle,
     pub server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     _static_folder: TempDir,
+    _data_folder: TempDir,
 }
 
 /// Settings for a test: defaults only (no files, no process environment), port 0, the given
@@ -177,6 +183,7 @@ pub fn test_settings(database_url: &str, static_dir: PathBuf) -> Settings {
     settings.application.port = 0;
     settings.application.static_dir = static_dir;
     settings.database.url = SecretString::from(database_url.to_string());
+    settings.auth.jwt_secret = Some(SecretString::from(TEST_JWT_SECRET.to_string()));
     settings
 }
 
@@ -194,6 +201,8 @@ pub async fn spawn_app_with(kind: DbKind, configure: impl FnOnce(&mut Settings))
     )
     .unwrap();
     let mut settings = test_settings(&database.url, static_dir.clone());
+    let data_folder = tempfile::tempdir().unwrap();
+    settings.application.data_dir = data_folder.path().to_path_buf();
     configure(&mut settings);
 
     let repository = db::connect(&settings.database).await.unwrap();
@@ -218,6 +227,7 @@ pub async fn spawn_app_with(kind: DbKind, configure: impl FnOnce(&mut Settings))
         handle,
         server: Some(server),
         _static_folder: static_folder,
+        _data_folder: data_folder,
     }
 }
 
@@ -244,6 +254,101 @@ impl TestApp {
 
     pub async fn get_openapi_yaml(&self) -> reqwest::Response {
         self.get("/api/openapi.yaml").await
+    }
+
+    /// A client of its own (own cookie jar), as a second browser would be.
+    pub fn new_client(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .build()
+            .unwrap()
+    }
+
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post_register(&self, email: &str, password: &str) -> reqwest::Response {
+        self.post_json(
+            "/api/v1/auth/register",
+            &serde_json::json!({"email": email, "password": password}),
+        )
+        .await
+    }
+
+    pub async fn post_login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.post_json(
+            "/api/v1/auth/login",
+            &serde_json::json!({"email": email, "password": password}),
+        )
+        .await
+    }
+
+    pub async fn post_refresh(&self, refresh_token: &str) -> reqwest::Response {
+        self.post_json(
+            "/api/v1/auth/refresh",
+            &serde_json::json!({"refresh_token": refresh_token}),
+        )
+        .await
+    }
+
+    pub async fn post_logout(&self, access_token: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/v1/auth/logout"))
+            .bearer_auth(access_token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get_me(&self, access_token: &str) -> reqwest::Response {
+        self.get_authed("/api/v1/me", access_token).await
+    }
+
+    pub async fn get_admin_users(&self, access_token: &str) -> reqwest::Response {
+        self.get_authed("/api/v1/admin/users", access_token).await
+    }
+
+    pub async fn post_admin_user(
+        &self,
+        access_token: &str,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/v1/admin/users"))
+            .bearer_auth(access_token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get_authed(&self, path: &str, access_token: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(access_token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Registers (if needed) and signs in; returns the session.
+    pub async fn sign_up(&self, email: &str) -> allmetrics_common::TokenResponse {
+        let registered = self.post_register(email, PASSWORD).await;
+        assert!(
+            registered.status().as_u16() == 201 || registered.status().as_u16() == 409,
+            "registration failed: {}",
+            registered.text().await.unwrap()
+        );
+        let login = self.post_login(email, PASSWORD).await;
+        assert_eq!(login.status().as_u16(), 200);
+        login.json().await.unwrap()
     }
 }
 

@@ -5,6 +5,8 @@
 
 mod helpers;
 
+mod auth;
+mod cli;
 mod errors;
 mod health;
 mod openapi;

@@ -1,0 +1,25 @@
+use actix_web::{web, HttpResponse};
+use allmetrics_common::{ErrorBody, UserResponse};
+
+use crate::auth::AuthUser;
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+/// The signed-in user.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller", body = UserResponse),
+        (status = 401, description = "`unauthorized` or `invalid_token`", body = ErrorBody)
+    )
+)]
+pub async fn me(user: AuthUser, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let user =
+        state.repository.user_by_id(user.id).await?.ok_or_else(|| {
+            ApiError::unauthorized("invalid_token", "This account no longer exists.")
+        })?;
+    Ok(HttpResponse::Ok().json(user.to_response()))
+}
