@@ -1,0 +1,71 @@
+//! What a sandbox serves and how badly it behaves.
+
+use std::time::Duration;
+
+/// Everything a [`crate::Sandbox`] is built from. `Default` gives the demo setup: seed 42, 2,000 customers,
+/// the OAuth client `sandbox_client` / `sandbox_secret`, no registered redirect URI, no latency, no rate limit,
+/// no faults, tokens that never expire.
+#[derive(Clone, Debug)]
+pub struct SandboxConfig {
+    /// Seeds the generated data, the account id and the fault draws.
+    pub seed: u64,
+    /// Number of customers; the other object counts scale from it.
+    pub size: u64,
+    /// The one OAuth client the authorization server knows.
+    pub client_id: String,
+    /// That client's secret (also the "platform secret key" of `/oauth/deauthorize`).
+    pub client_secret: String,
+    /// A secret key accepted on `/v1` the way Stripe accepts `sk_test_...` keys.
+    pub api_key: Option<String>,
+    /// Registered redirect URIs; `/oauth/authorize` requires an exact match. Empty accepts none.
+    pub redirect_uris: Vec<String>,
+    /// Added to every `/v1` request.
+    pub latency: Duration,
+    /// Token bucket per credential (access token or API key); above it `/v1` answers 429 with `Retry-After`.
+    /// Stripe allows 25 reads/s in test mode and 100/s in live mode.
+    pub rate_limit_per_sec: Option<u32>,
+    /// Fault injection on `/v1`, all off by default.
+    pub faults: Faults,
+    /// `None`: access tokens never expire (like Stripe Connect). `Some`: `expires_in` is reported and enforced.
+    pub access_token_ttl: Option<Duration>,
+    /// Unix seconds the data is generated up to; `None` takes the current time when the sandbox starts.
+    pub now: Option<i64>,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        SandboxConfig {
+            seed: 42,
+            size: 2000,
+            client_id: "sandbox_client".to_owned(),
+            client_secret: "sandbox_secret".to_owned(),
+            api_key: None,
+            redirect_uris: Vec::new(),
+            latency: Duration::ZERO,
+            rate_limit_per_sec: None,
+            faults: Faults::default(),
+            access_token_ttl: None,
+            now: None,
+        }
+    }
+}
+
+/// Fault injection on `/v1`. Every draw is a function of the seed and a counter of `/v1` requests, so a test
+/// that sends its requests one after another sees the same faults on every run.
+#[derive(Clone, Debug, Default)]
+pub struct Faults {
+    /// Share of requests answered 500 with Stripe's `api_error`.
+    pub error_rate: f64,
+    /// Every Nth request starts a burst of 429s ...
+    pub rate_limit_burst_every: Option<u32>,
+    /// ... this many requests long (the Nth included).
+    pub rate_limit_burst_len: u32,
+    /// Share of requests that hang for `timeout`, then answer normally.
+    pub timeout_rate: f64,
+    /// How long a "timed out" request hangs.
+    pub timeout: Duration,
+    /// Share of 200 bodies cut in half (invalid JSON with a consistent Content-Length).
+    pub truncated_rate: f64,
+    /// Share of 200 bodies replaced by something that is not JSON (still 200, still `application/json`).
+    pub malformed_rate: f64,
+}

@@ -1,0 +1,190 @@
+//! The product catalog: ten products, each with a monthly and a yearly price (price `2p` is product `p`'s
+//! monthly price, `2p + 1` its yearly one, at ten monthly payments).
+
+use serde_json::{json, Value};
+
+use super::{Generator, ObjectKind};
+
+pub(crate) struct Product {
+    pub name: &'static str,
+    pub lookup: &'static str,
+    pub description: &'static str,
+    /// Monthly unit amount in cents (USD).
+    pub monthly: i64,
+    /// Sold per seat: subscriptions carry a quantity above one.
+    pub per_seat: bool,
+    /// Retired: no new subscriptions after the first months.
+    pub legacy: bool,
+}
+
+const fn plan(
+    name: &'static str,
+    lookup: &'static str,
+    description: &'static str,
+    monthly: i64,
+) -> Product {
+    Product {
+        name,
+        lookup,
+        description,
+        monthly,
+        per_seat: false,
+        legacy: false,
+    }
+}
+
+pub(crate) const PRODUCTS: [Product; 10] = [
+    plan("Starter", "starter", "For side projects", 900),
+    plan("Growth", "growth", "For growing teams", 2900),
+    plan("Pro", "pro", "Advanced features", 7900),
+    plan("Business", "business", "For established companies", 19900),
+    plan(
+        "Enterprise",
+        "enterprise",
+        "SSO, audit logs and an SLA",
+        49900,
+    ),
+    Product {
+        per_seat: true,
+        ..plan("Extra seats", "seats", "One more team member", 1500)
+    },
+    plan(
+        "Priority support",
+        "support",
+        "Answers within four hours",
+        4900,
+    ),
+    plan(
+        "Analytics add-on",
+        "analytics",
+        "Dashboards and exports",
+        2500,
+    ),
+    plan("API access", "api", "Programmatic access", 9900),
+    Product {
+        legacy: true,
+        ..plan("Basic (legacy)", "legacy_basic", "The original plan", 1900)
+    },
+];
+
+/// The tiers a subscription can be upgraded along (product indices).
+pub(crate) const TIERS: [usize; 5] = [0, 1, 2, 3, 4];
+
+/// How often new subscriptions pick each product.
+pub(crate) const SUBSCRIPTION_WEIGHTS: [u32; 10] = [30, 25, 15, 7, 2, 6, 4, 5, 3, 3];
+
+pub(crate) fn product_of_price(price: usize) -> usize {
+    price / 2
+}
+
+pub(crate) fn price_of(product: usize, yearly: bool) -> usize {
+    product * 2 + usize::from(yearly)
+}
+
+pub(crate) fn is_yearly(price: usize) -> bool {
+    price % 2 == 1
+}
+
+pub(crate) fn unit_amount(price: usize) -> i64 {
+    let monthly = PRODUCTS[product_of_price(price) % PRODUCTS.len()].monthly;
+    if is_yearly(price) {
+        monthly * 10
+    } else {
+        monthly
+    }
+}
+
+fn product(index: usize) -> &'static Product {
+    &PRODUCTS[index % PRODUCTS.len()]
+}
+
+pub(crate) fn product_json(generator: &Generator, index: usize) -> Value {
+    let product = product(index);
+    let created = generator.created(ObjectKind::Product, index as u64);
+    json!({
+        "id": generator.id(ObjectKind::Product, index as u64),
+        "object": "product",
+        "active": !product.legacy,
+        "created": created,
+        "default_price": generator.id(ObjectKind::Price, price_of(index, false) as u64),
+        "description": product.description,
+        "images": [],
+        "livemode": false,
+        "marketing_features": [],
+        "metadata": {},
+        "name": product.name,
+        "package_dimensions": null,
+        "shippable": null,
+        "statement_descriptor": null,
+        "tax_code": null,
+        "type": "service",
+        "unit_label": if product.per_seat { Value::from("seat") } else { Value::Null },
+        "updated": created,
+        "url": null,
+    })
+}
+
+pub(crate) fn price_json(generator: &Generator, index: usize) -> Value {
+    let product_index = product_of_price(index);
+    let product = product(product_index);
+    let amount = unit_amount(index);
+    let (interval, label) = if is_yearly(index) {
+        ("year", "yearly")
+    } else {
+        ("month", "monthly")
+    };
+    json!({
+        "id": generator.id(ObjectKind::Price, index as u64),
+        "object": "price",
+        "active": !product.legacy,
+        "billing_scheme": "per_unit",
+        "created": generator.created(ObjectKind::Price, index as u64),
+        "currency": "usd",
+        "custom_unit_amount": null,
+        "livemode": false,
+        "lookup_key": format!("{}_{label}", product.lookup),
+        "metadata": {},
+        "nickname": format!("{} {label}", product.name),
+        "product": generator.id(ObjectKind::Product, product_index as u64),
+        "recurring": {
+            "interval": interval,
+            "interval_count": 1,
+            "meter": null,
+            "trial_period_days": null,
+            "usage_type": "licensed",
+        },
+        "tax_behavior": "unspecified",
+        "tiers_mode": null,
+        "transform_quantity": null,
+        "type": "recurring",
+        "unit_amount": amount,
+        "unit_amount_decimal": amount.to_string(),
+    })
+}
+
+/// The legacy `plan` object Stripe still embeds in subscription items (same id as the price).
+pub(crate) fn plan_json(generator: &Generator, index: usize) -> Value {
+    let product = product(product_of_price(index));
+    let amount = unit_amount(index);
+    json!({
+        "id": generator.id(ObjectKind::Price, index as u64),
+        "object": "plan",
+        "active": !product.legacy,
+        "amount": amount,
+        "amount_decimal": amount.to_string(),
+        "billing_scheme": "per_unit",
+        "created": generator.created(ObjectKind::Price, index as u64),
+        "currency": "usd",
+        "interval": if is_yearly(index) { "year" } else { "month" },
+        "interval_count": 1,
+        "livemode": false,
+        "metadata": {},
+        "meter": null,
+        "nickname": null,
+        "product": generator.id(ObjectKind::Product, product_of_price(index) as u64),
+        "tiers_mode": null,
+        "transform_usage": null,
+        "trial_period_days": null,
+        "usage_type": "licensed",
+    })
+}

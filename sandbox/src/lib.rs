@@ -1,0 +1,124 @@
+//! The demo provider of allmetrics: it plays Stripe for people who have no Stripe account (and for tests).
+//!
+//! - An OAuth 2.0 authorization server shaped like Stripe Connect (`/oauth/authorize`, `/oauth/token`,
+//!   `/oauth/deauthorize`, `/oauth/revoke`), with PKCE S256.
+//! - A Stripe-compatible read API (`/v1/{customers,charges,...}` and `/v1/{...}/{id}`) over deterministic
+//!   generated data: same seed and size, same objects, produced on demand so memory stays flat.
+//! - Knobs to make it misbehave: latency, a rate limit, and deterministic fault injection.
+//!
+//! The app mounts it with `web::scope("/sandbox").configure(|c| sandbox.configure(c))`; tests and benchmarks
+//! run it alone with [`bind`] or the `allmetrics-sandbox` binary.
+#![recursion_limit = "256"]
+
+mod api;
+mod clock;
+mod config;
+mod generator;
+mod oauth;
+mod rng;
+mod server;
+
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use actix_web::web;
+
+pub use config::{Faults, SandboxConfig};
+pub use generator::{Generator, ObjectKind, MAX_SIZE};
+pub use server::{bind, run};
+
+/// The Stripe account the sandbox's data belongs to.
+pub(crate) struct Account {
+    /// `acct_...`, derived from the seed.
+    pub id: String,
+    /// `pk_test_...`, derived from the seed.
+    pub publishable_key: String,
+}
+
+/// Everything the handlers share.
+pub(crate) struct State {
+    pub config: SandboxConfig,
+    pub generator: Generator,
+    pub account: Account,
+    pub clock: clock::Clock,
+    pub tokens: oauth::store::TokenStore,
+    pub limiter: api::knobs::RateLimiter,
+    /// `/v1` requests received (names their `Request-Id`).
+    pub requests_seen: AtomicU64,
+    /// `/v1` requests past authentication and rate limit (the counter fault draws are keyed by).
+    pub requests_admitted: AtomicU64,
+}
+
+/// A running sandbox's state: configuration, data generator, issued codes and tokens, rate limiter.
+/// Cloning is cheap and shares everything.
+#[derive(Clone)]
+pub struct Sandbox {
+    state: Arc<State>,
+}
+
+impl Sandbox {
+    pub fn new(config: SandboxConfig) -> Sandbox {
+        let now = config.now.unwrap_or_else(|| {
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |elapsed| elapsed.as_secs() as i64)
+        });
+        let account_hash = rng::hash(&[config.seed, 0x6163_6374]);
+        let account = Account {
+            id: format!("acct_{}", generator::ids::base62_string(account_hash, 16)),
+            publishable_key: format!(
+                "pk_test_{}",
+                generator::ids::base62_string(rng::mix64(account_hash), 24)
+            ),
+        };
+        Sandbox {
+            state: Arc::new(State {
+                generator: Generator::new(config.seed, config.size, now),
+                account,
+                clock: clock::Clock::default(),
+                tokens: oauth::store::TokenStore::default(),
+                limiter: api::knobs::RateLimiter::new(config.rate_limit_per_sec),
+                requests_seen: AtomicU64::new(0),
+                requests_admitted: AtomicU64::new(0),
+                config,
+            }),
+        }
+    }
+
+    /// Registers every route relative to where it is mounted: `/oauth/...` and `/v1/...`.
+    pub fn configure(&self, cfg: &mut web::ServiceConfig) {
+        cfg.app_data(web::Data::from(Arc::clone(&self.state)))
+            .service(oauth::scope())
+            .service(api::scope());
+    }
+
+    pub fn generator(&self) -> &Generator {
+        &self.state.generator
+    }
+
+    pub fn config(&self) -> &SandboxConfig {
+        &self.state.config
+    }
+
+    /// The connected account's id (`stripe_user_id` in token responses).
+    pub fn account_id(&self) -> &str {
+        &self.state.account.id
+    }
+
+    /// The account's publishable key (`stripe_publishable_key` in token responses).
+    pub fn publishable_key(&self) -> &str {
+        &self.state.account.publishable_key
+    }
+
+    /// Revokes every access and refresh token (for tests of "revoked token -> 401").
+    pub fn revoke_all(&self) {
+        self.state.tokens.revoke_all();
+    }
+
+    /// Moves the clock that authorization codes (5 minutes) and access tokens (`access_token_ttl`) expire by,
+    /// so tests need not sleep. Generated data and the rate limiter are unaffected.
+    pub fn advance_clock(&self, by: Duration) {
+        self.state.clock.advance(by);
+    }
+}

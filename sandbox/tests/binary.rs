@@ -1,0 +1,75 @@
+//! The `allmetrics-sandbox` binary starts on a free port, prints where, and serves.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+/// Stops the server even when an assertion fails first.
+struct Stopped(Child);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn binary_prints_its_address_and_serves() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_allmetrics-sandbox"))
+        .args([
+            "--port",
+            "0",
+            "--size",
+            "25",
+            "--seed",
+            "7",
+            "--api-key",
+            "sk_test_cli",
+        ])
+        .args([
+            "--redirect-uri",
+            "http://a/cb",
+            "--redirect-uri",
+            "http://b/cb",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let _server = Stopped(child);
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let address = line.trim().rsplit(' ').next().unwrap().to_owned();
+    assert!(address.starts_with("http://127.0.0.1:"), "{line}");
+
+    let http = reqwest::Client::new();
+    let response = http
+        .get(format!("{address}/v1/customers?limit=100"))
+        .bearer_auth("sk_test_cli")
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let body: serde_json::Value = response.json().await.unwrap();
+    let page = http
+        .get(format!("{address}/oauth/authorize?response_type=code&client_id=sandbox_client&redirect_uri=http://b/cb"))
+        .send()
+        .await
+        .unwrap()
+        .status();
+
+    assert_eq!(status, 200);
+    assert_eq!(body["data"].as_array().unwrap().len(), 25);
+    assert_eq!(page, 200, "the second --redirect-uri is registered too");
+}
+
+#[test]
+fn binary_rejects_shares_outside_zero_to_one() {
+    let output = Command::new(env!("CARGO_BIN_EXE_allmetrics-sandbox"))
+        .args(["--port", "0", "--error-rate", "1.5"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("between 0 and 1"));
+}
