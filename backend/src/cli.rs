@@ -43,6 +43,15 @@ pub enum AdminCommand {
         #[arg(long)]
         admin: bool,
     },
+    /// Re-encrypt every stored provider token with the newest key of APP_SECURITY__TOKEN_KEYS.
+    RotateKeys,
+    /// Print a new random token-encryption key entry (`id:base64`) to put first in
+    /// APP_SECURITY__TOKEN_KEYS.
+    GenerateKey {
+        /// The new key's id.
+        #[arg(long)]
+        id: String,
+    },
 }
 
 pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
@@ -74,6 +83,23 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::Admin {
             command: AdminCommand::CreateUser { email, admin },
         } => create_user(&settings, &email, admin).await?,
+        Command::Admin {
+            command: AdminCommand::RotateKeys,
+        } => {
+            let cipher = crate::crypto::token_cipher(&settings)?;
+            let repository = db::connect(&settings.database).await?;
+            repository.migrate().await?;
+            let result = crate::connect::rotate_keys(repository.as_ref(), &cipher).await;
+            repository.close().await;
+            let (rotated, current) = result?;
+            println!(
+                "re-encrypted {rotated} connection(s) with key `{}`; {current} already used it",
+                cipher.current_key_id()
+            );
+        }
+        Command::Admin {
+            command: AdminCommand::GenerateKey { id },
+        } => println!("{}", crate::crypto::generate_key_entry(&id)?),
     }
     Ok(())
 }

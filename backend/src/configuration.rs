@@ -46,6 +46,10 @@ pub struct Settings {
     pub application: ApplicationSettings,
     pub database: DatabaseSettings,
     pub auth: AuthSettings,
+    pub security: SecuritySettings,
+    pub http: HttpClientSettings,
+    pub sandbox: SandboxSettings,
+    pub sync: SyncSettings,
     /// Keyed by data source slug (`stripe`, `google`, `facebook`, or any generic OAuth2 provider).
     pub providers: BTreeMap<String, ProviderSettings>,
 }
@@ -135,6 +139,89 @@ impl Default for AuthSettings {
     }
 }
 
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default)]
+pub struct SecuritySettings {
+    /// Keys that encrypt provider tokens at rest: `id:base64(32 bytes)`, comma-separated, newest
+    /// first (it encrypts; all decrypt). Required in `production`; generated in `local`.
+    pub token_keys: Option<SecretString>,
+}
+
+/// Background work.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct SyncSettings {
+    /// How often expiring provider tokens are looked for, seconds (0 = never).
+    pub token_refresh_interval_secs: u64,
+    /// Tokens expiring within this many seconds are refreshed ahead of time.
+    pub token_refresh_ahead_secs: u64,
+}
+
+impl Default for SyncSettings {
+    fn default() -> Self {
+        Self {
+            token_refresh_interval_secs: 60,
+            token_refresh_ahead_secs: 10 * 60,
+        }
+    }
+}
+
+/// The built-in demo provider, mounted at `/sandbox`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct SandboxSettings {
+    /// Default: on in `local`, off in `production`.
+    pub enabled: Option<bool>,
+    /// The generated data: same seed, same data.
+    pub seed: u64,
+    /// Number of customers; the other objects scale with it.
+    pub size: u64,
+    pub client_id: String,
+    pub client_secret: SecretString,
+    /// Added to every request of its API, milliseconds.
+    pub latency_ms: u64,
+    /// Requests per second per token (Stripe: 25 in test mode, 100 live); unset = unlimited.
+    pub rate_limit_per_sec: Option<u32>,
+}
+
+impl Default for SandboxSettings {
+    fn default() -> Self {
+        Self {
+            enabled: None,
+            seed: 42,
+            size: 2000,
+            client_id: "allmetrics_demo".into(),
+            client_secret: SecretString::from("allmetrics_demo_secret"),
+            latency_ms: 0,
+            rate_limit_per_sec: None,
+        }
+    }
+}
+
+impl SandboxSettings {
+    pub fn enabled_in(&self, environment: Environment) -> bool {
+        self.enabled.unwrap_or(environment == Environment::Local)
+    }
+}
+
+/// The client that calls providers (token endpoints, APIs).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct HttpClientSettings {
+    /// Whole-request timeout, seconds.
+    pub timeout_secs: u64,
+    pub connect_timeout_secs: u64,
+}
+
+impl Default for HttpClientSettings {
+    fn default() -> Self {
+        Self {
+            timeout_secs: 20,
+            connect_timeout_secs: 5,
+        }
+    }
+}
+
 /// One OAuth2 provider's credentials and endpoints. Every endpoint can be overridden so that
 /// tests, proxies and the sandbox can stand in for the real hosts.
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -150,6 +237,21 @@ pub struct ProviderSettings {
     pub scopes: Option<String>,
     /// An absolute URL, or a path appended to the base URL (the seed's `STRIPE_REDIRECT_URI`).
     pub redirect_uri: Option<String>,
+    pub revoke_url: Option<String>,
+    /// For a generic OAuth2 provider declared entirely here: `oauth2`.
+    pub kind: Option<String>,
+    /// Display name of a generic provider's data source.
+    pub name: Option<String>,
+    /// Field of the token response that holds the account id (Stripe: `stripe_user_id`).
+    pub user_key: Option<String>,
+    /// Field of the token response that holds the access token (default `access_token`).
+    pub access_token_key: Option<String>,
+    /// How the client authenticates at the token endpoint: `body` or `basic`.
+    pub client_auth: Option<String>,
+    /// Whether to use PKCE (S256).
+    pub pkce: Option<bool>,
+    /// Extra authorize parameters, `name=value&name=value`.
+    pub authorize_params: Option<String>,
 }
 
 /// The seed's variable names and the provider setting each one fills.

@@ -4,10 +4,13 @@
 pub mod auth;
 pub mod cli;
 pub mod configuration;
+pub mod connect;
+pub mod crypto;
 pub mod db;
 pub mod domain;
 pub mod error;
 pub mod openapi;
+pub mod providers;
 pub mod request_context;
 pub mod routes;
 pub mod secrets;

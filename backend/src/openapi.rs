@@ -1,8 +1,10 @@
 //! The OpenAPI document, generated from the handlers' annotations and the shared types.
 
 use allmetrics_common::{
-    CreateUserRequest, Credentials, ErrorBody, HealthStatus, ReadinessStatus, RefreshRequest, Role,
-    TokenResponse, UserResponse,
+    AdminSourceResponse, ApiKeyRequest, AuthorizeUrlResponse, ConnectionResponse,
+    CreateObjectRequest, CreateSourceRequest, CreateUserRequest, Credentials, ErrorBody,
+    HealthStatus, ObjectResponse, ReadinessStatus, RefreshRequest, Role, SourceResponse,
+    TokenResponse, UpdateObjectRequest, UpdateSourceRequest, UserResponse,
 };
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -30,6 +32,21 @@ use crate::routes;
         routes::me::me,
         routes::admin::list_users::list_users,
         routes::admin::create_user::create_user,
+        routes::admin::sources::list::list_sources,
+        routes::admin::sources::create::create_source,
+        routes::admin::sources::update::update_source,
+        routes::admin::sources::delete::delete_source,
+        routes::admin::objects::list::list_objects,
+        routes::admin::objects::create::create_object,
+        routes::admin::objects::update::update_object,
+        routes::admin::objects::delete::delete_object,
+        routes::sources::list::list_sources,
+        routes::sources::objects::list_objects,
+        routes::connections::list::list_connections,
+        routes::connections::delete::delete_connection,
+        routes::connections::api_key::connect_api_key,
+        routes::connect::authorize::authorize,
+        routes::connect::callback::callback,
     ),
     components(schemas(
         ErrorBody,
@@ -40,12 +57,25 @@ use crate::routes;
         RefreshRequest,
         Role,
         TokenResponse,
-        UserResponse
+        UserResponse,
+        SourceResponse,
+        ConnectionResponse,
+        ObjectResponse,
+        AdminSourceResponse,
+        CreateSourceRequest,
+        UpdateSourceRequest,
+        CreateObjectRequest,
+        UpdateObjectRequest,
+        AuthorizeUrlResponse,
+        ApiKeyRequest
     )),
     modifiers(&BearerAuth),
     tags(
         (name = "health", description = "Liveness and readiness probes"),
         (name = "auth", description = "Accounts and sessions"),
+        (name = "sources", description = "Data sources and the objects they offer"),
+        (name = "connect", description = "OAuth connect flow (the seed's URLs)"),
+        (name = "connections", description = "The caller's connections"),
         (name = "admin", description = "Administration (admins only)")
     )
 )]

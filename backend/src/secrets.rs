@@ -41,6 +41,17 @@ pub fn jwt_secret(settings: &Settings) -> anyhow::Result<SecretString> {
 
 /// Reads `data_dir/name`, creating it with 48 random bytes (base64) if it does not exist yet.
 pub fn local_secret(data_dir: &Path, name: &str) -> anyhow::Result<SecretString> {
+    local_secret_with(data_dir, name, || {
+        Ok(base64::engine::general_purpose::STANDARD.encode(random_bytes(48)?))
+    })
+}
+
+/// Reads `data_dir/name`, creating it (mode 0600) with `generate()` if it does not exist yet.
+pub fn local_secret_with(
+    data_dir: &Path,
+    name: &str,
+    generate: impl FnOnce() -> anyhow::Result<String>,
+) -> anyhow::Result<SecretString> {
     let path = data_dir.join(name);
     if let Ok(existing) = std::fs::read_to_string(&path) {
         let existing = existing.trim();
@@ -53,7 +64,7 @@ pub fn local_secret(data_dir: &Path, name: &str) -> anyhow::Result<SecretString>
         );
     }
     std::fs::create_dir_all(data_dir)?;
-    let secret = base64::engine::general_purpose::STANDARD.encode(random_bytes(48)?);
+    let secret = generate()?;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]

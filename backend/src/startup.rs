@@ -13,16 +13,23 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::AuthState;
 use crate::configuration::Settings;
+use crate::crypto::TokenCipher;
 use crate::db::{self, SharedRepository};
 use crate::error::ApiError;
 use crate::openapi;
 use crate::request_context::{normalize_path, request_context};
-use crate::routes::{admin, api_docs, auth, extractors, health, me, spa};
+use crate::routes::{
+    admin, api_docs, auth, connect, connections, extractors, health, me, sources, spa,
+};
 
 /// What every handler can reach through `web::Data<AppState>`.
 pub struct AppState {
     pub repository: SharedRepository,
     pub auth: AuthState,
+    /// Encrypts provider tokens at rest.
+    pub cipher: TokenCipher,
+    /// Calls providers: no redirects, bounded time.
+    pub http: reqwest::Client,
     pub settings: Arc<Settings>,
     /// The public URL of this server (redirect URIs are built from it).
     pub base_url: String,
@@ -31,7 +38,7 @@ pub struct AppState {
 pub struct Application {
     port: u16,
     server: Server,
-    repository: SharedRepository,
+    state: web::Data<AppState>,
 }
 
 impl Application {
@@ -40,10 +47,7 @@ impl Application {
         let repository = db::connect(&settings.database)
             .await
             .context("connecting to the database")?;
-        repository
-            .migrate()
-            .await
-            .context("running database migrations")?;
+        prepare_database(&settings, repository.as_ref()).await?;
         Self::build_with_repository(settings, repository)
     }
 
@@ -66,20 +70,28 @@ impl Application {
         let state = AppState {
             repository: repository.clone(),
             auth: AuthState::new(&settings, &base_url)?,
+            cipher: crate::crypto::token_cipher(&settings)?,
+            http: crate::providers::http::client(&settings.http)?,
             base_url,
             settings: Arc::new(settings),
         };
         tracing::info!(address = %bound, base_url = %state.base_url, "allmetrics is listening");
-        let server = run(listener, state)?;
+        let state = web::Data::new(state);
+        let server = run(listener, state.clone())?;
         Ok(Self {
             port: bound.port(),
             server,
-            repository,
+            state,
         })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The state the handlers share (tests drive background work through it).
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
     }
 
     /// Stops the server from outside (tests); SIGINT and SIGTERM do the same in production.
@@ -89,11 +101,68 @@ impl Application {
 
     /// Serves until a shutdown signal, lets in-flight requests finish, then closes the pool.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let refresher = tokio::spawn(refresh_tokens_in_background(self.state.clone()));
         let result = self.server.await;
-        self.repository.close().await;
+        refresher.abort();
+        self.state.repository.close().await;
         tracing::info!("allmetrics stopped");
         result
     }
+}
+
+/// Refreshes provider tokens ahead of their expiry, so that syncs and charts never wait for it.
+async fn refresh_tokens_in_background(state: web::Data<AppState>) {
+    let interval = state.settings.sync.token_refresh_interval_secs;
+    if interval == 0 {
+        return;
+    }
+    let ahead = Duration::from_secs(state.settings.sync.token_refresh_ahead_secs);
+    let mut ticks = tokio::time::interval(Duration::from_secs(interval));
+    loop {
+        ticks.tick().await;
+        if let Err(error) = crate::connect::refresh_expiring(&state, ahead).await {
+            tracing::warn!(error = %error, "background token refresh could not run");
+        }
+    }
+}
+
+/// Migrates the database and adds the data sources declared in configuration.
+pub async fn prepare_database(
+    settings: &Settings,
+    repository: &dyn crate::db::Repository,
+) -> anyhow::Result<()> {
+    repository
+        .migrate()
+        .await
+        .context("running database migrations")?;
+    ensure_configured_sources(settings, repository).await
+}
+
+/// A generic OAuth2 provider declared in configuration gets its data source on start-up.
+async fn ensure_configured_sources(
+    settings: &Settings,
+    repository: &dyn crate::db::Repository,
+) -> anyhow::Result<()> {
+    for (slug, provider) in &settings.providers {
+        let Some(kind) = provider.kind.as_deref() else {
+            continue;
+        };
+        if crate::providers::registry::provider(kind).is_none() {
+            anyhow::bail!("providers.{slug}.kind: unknown provider kind `{kind}`");
+        }
+        if repository.data_source_by_slug(slug).await?.is_none() {
+            repository
+                .create_data_source(crate::domain::NewDataSource {
+                    slug: slug.clone(),
+                    name: provider.name.clone().unwrap_or_else(|| slug.clone()),
+                    provider: kind.to_string(),
+                    enabled: true,
+                })
+                .await?;
+            tracing::info!(slug, kind, "added the configured data source");
+        }
+    }
+    Ok(())
 }
 
 /// A resource whose unsupported methods get 405 (without this they would fall through to the
@@ -112,12 +181,11 @@ async fn method_not_allowed(
     ))
 }
 
-fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
+fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Server> {
     let spec = openapi::spec();
     let spec_yaml = web::Data::new(api_docs::OpenApiYaml(spec.to_yaml()?));
     let json_limit = state.settings.application.json_limit_bytes;
     let shutdown_timeout = state.settings.application.shutdown_timeout_secs;
-    let state = web::Data::new(state);
 
     let server = HttpServer::new(move || {
         App::new()
@@ -145,6 +213,39 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
                     .get(admin::list_users::list_users)
                     .post(admin::create_user::create_user),
             )
+            .service(
+                resource("/api/v1/admin/sources")
+                    .get(admin::sources::list::list_sources)
+                    .post(admin::sources::create::create_source),
+            )
+            .service(
+                resource("/api/v1/admin/sources/{slug}")
+                    .patch(admin::sources::update::update_source)
+                    .delete(admin::sources::delete::delete_source),
+            )
+            .service(
+                resource("/api/v1/admin/sources/{slug}/objects")
+                    .get(admin::objects::list::list_objects)
+                    .post(admin::objects::create::create_object),
+            )
+            .service(
+                resource("/api/v1/admin/sources/{slug}/objects/{object_name}")
+                    .patch(admin::objects::update::update_object)
+                    .delete(admin::objects::delete::delete_object),
+            )
+            .service(resource("/api/v1/sources").get(sources::list::list_sources))
+            .service(resource("/api/v1/sources/{slug}/objects").get(sources::objects::list_objects))
+            .service(resource("/api/v1/connections").get(connections::list::list_connections))
+            .service(
+                resource("/api/v1/connections/{slug}")
+                    .delete(connections::delete::delete_connection),
+            )
+            .service(
+                resource("/api/v1/connections/{slug}/key")
+                    .post(connections::api_key::connect_api_key),
+            )
+            .service(resource("/connect/authorize/{slug}").get(connect::authorize::authorize))
+            .service(resource("/connect/oauth/callback/{slug}").get(connect::callback::callback))
             .service(SwaggerUi::new("/docs/{_:.*}").url("/api/openapi.json", spec.clone()))
             .default_service(web::to(spa::fallback))
     })

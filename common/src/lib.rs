@@ -6,7 +6,13 @@
 pub mod auth;
 pub mod error;
 pub mod health;
+pub mod sources;
 
 pub use auth::{CreateUserRequest, Credentials, RefreshRequest, Role, TokenResponse, UserResponse};
 pub use error::ErrorBody;
 pub use health::{HealthStatus, ReadinessStatus};
+pub use sources::{
+    AdminSourceResponse, ApiKeyRequest, AuthorizeUrlResponse, ConnectionResponse,
+    CreateObjectRequest, CreateSourceRequest, ObjectResponse, SourceResponse, UpdateObjectRequest,
+    UpdateSourceRequest,
+};

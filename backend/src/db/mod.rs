@@ -1,18 +1,26 @@
 //! Storage. [`Repository`] speaks in domain terms; [`sqlite::SqliteRepository`] and
-//! [`postgres::PostgresRepository`] implement it, chosen at run time by the URL's scheme. Queries
-//! that read the same in both dialects are written once in [`shared`]; the rest live in each
-//! backend's file.
+//! [`postgres::PostgresRepository`] implement it, chosen at run time by the URL's scheme. Each area
+//! (users, sessions, sources, connections) has its store trait and its SQL in a file of its own,
+//! written once for both dialects; `shared.rs` expands them for each backend.
 
+pub mod connections;
 pub mod postgres;
+pub mod sessions;
 mod shared;
+pub mod sources;
 pub mod sqlite;
+pub mod users;
+
+pub use connections::ConnectionStore;
+pub use sessions::SessionStore;
+pub use sources::SourceStore;
+pub use users::UserStore;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
 use crate::configuration::DatabaseSettings;
-use crate::domain::{NewRefreshToken, NewUser, RefreshTokenRecord, User, UserCredentials, UserId};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -54,8 +62,12 @@ pub enum Backend {
     Postgres,
 }
 
+/// Everything allmetrics stores, in domain terms. Each area is a trait of its own (in its own
+/// file); a backend implements them all.
 #[async_trait]
-pub trait Repository: Send + Sync + 'static {
+pub trait Repository:
+    UserStore + SessionStore + SourceStore + ConnectionStore + Send + Sync + 'static
+{
     fn backend(&self) -> Backend;
     /// Applies the migrations of this backend's folder that have not run yet.
     async fn migrate(&self) -> DbResult<()>;
@@ -63,22 +75,6 @@ pub trait Repository: Send + Sync + 'static {
     async fn ping(&self) -> DbResult<()>;
     /// Waits for connections in use to be returned, then closes them all.
     async fn close(&self);
-
-    /// Creates a user; `Conflict("email")` when the (normalized) email is taken. With
-    /// `role: None` the first user becomes admin, atomically with respect to concurrent sign-ups.
-    async fn create_user(&self, new_user: NewUser) -> DbResult<User>;
-    async fn user_credentials_by_email(&self, email: &str) -> DbResult<Option<UserCredentials>>;
-    async fn user_by_id(&self, id: UserId) -> DbResult<Option<User>>;
-    async fn list_users(&self) -> DbResult<Vec<User>>;
-
-    async fn create_refresh_token(&self, token: NewRefreshToken) -> DbResult<()>;
-    async fn refresh_token_by_hash(&self, token_hash: &str)
-        -> DbResult<Option<RefreshTokenRecord>>;
-    /// Marks the token used if it is neither used nor revoked yet; `false` when another request
-    /// got there first (a concurrent refresh with the same token counts as reuse).
-    async fn consume_refresh_token(&self, id: i64, now: i64) -> DbResult<bool>;
-    /// Revokes every live token of a family; returns how many.
-    async fn revoke_refresh_family(&self, family_id: &str, now: i64) -> DbResult<u64>;
 }
 
 pub type SharedRepository = Arc<dyn Repository>;

@@ -1,7 +1,17 @@
 //! Domain types: what the repository stores and the routes speak about.
 
+pub mod connection;
 pub mod session;
+pub mod source;
 pub mod user;
 
+pub use connection::{
+    AuthKind, Connection, ConnectionId, ConnectionStatus, ConnectionTokens, NewConnection,
+    OAuthState,
+};
 pub use session::{NewRefreshToken, RefreshTokenRecord};
+pub use source::{
+    DataSource, DataSourceId, DataSourcePatch, DeleteOutcome, NewDataSource, RoutingSource,
+    RoutingSourcePatch,
+};
 pub use user::{NewUser, Role, User, UserCredentials, UserId};

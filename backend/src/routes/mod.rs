@@ -3,7 +3,10 @@
 pub mod admin;
 pub mod api_docs;
 pub mod auth;
+pub mod connect;
+pub mod connections;
 pub mod extractors;
 pub mod health;
 pub mod me;
+pub mod sources;
 pub mod spa;

@@ -156,6 +156,8 @@ fn with_database_name(server_url: &str, name: &str) -> String {
 
 /// The JWT secret of test servers (tests forge tokens with it).
 pub const TEST_JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
+/// The token-encryption key of test servers: 32 bytes of 0x07.
+pub const TEST_TOKEN_KEYS: &str = "test1:BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
 /// A password that passes the policy.
 pub const PASSWORD: &str = "correct horse battery staple";
 
@@ -167,6 +169,7 @@ pub struct TestApp {
     pub repository: SharedRepository,
     pub static_dir: PathBuf,
     pub handle: ServerHandle,
+    pub state: actix_web::web::Data<allmetrics::startup::AppState>,
     pub server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     _static_folder: TempDir,
     _data_folder: TempDir,
@@ -184,6 +187,9 @@ pub fn test_settings(database_url: &str, static_dir: PathBuf) -> Settings {
     settings.application.static_dir = static_dir;
     settings.database.url = SecretString::from(database_url.to_string());
     settings.auth.jwt_secret = Some(SecretString::from(TEST_JWT_SECRET.to_string()));
+    settings.security.token_keys = Some(SecretString::from(TEST_TOKEN_KEYS.to_string()));
+    settings.http.timeout_secs = 2;
+    settings.sync.token_refresh_interval_secs = 0;
     settings
 }
 
@@ -206,11 +212,14 @@ pub async fn spawn_app_with(kind: DbKind, configure: impl FnOnce(&mut Settings))
     configure(&mut settings);
 
     let repository = db::connect(&settings.database).await.unwrap();
-    repository.migrate().await.unwrap();
+    allmetrics::startup::prepare_database(&settings, repository.as_ref())
+        .await
+        .unwrap();
     let application =
         Application::build_with_repository(settings.clone(), repository.clone()).unwrap();
     let port = application.port();
     let handle = application.handle();
+    let state = application.state();
     let server = tokio::spawn(application.run_until_stopped());
 
     TestApp {
@@ -225,6 +234,7 @@ pub async fn spawn_app_with(kind: DbKind, configure: impl FnOnce(&mut Settings))
         repository,
         static_dir,
         handle,
+        state,
         server: Some(server),
         _static_folder: static_folder,
         _data_folder: data_folder,
@@ -338,6 +348,113 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Any call with a bearer token and an optional JSON body.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        access_token: &str,
+        body: Option<serde_json::Value>,
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(access_token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.unwrap()
+    }
+
+    pub async fn get_sources(&self, access_token: &str) -> Vec<allmetrics_common::SourceResponse> {
+        let response = self.get_authed("/api/v1/sources", access_token).await;
+        assert_eq!(response.status().as_u16(), 200);
+        response.json().await.unwrap()
+    }
+
+    pub async fn get_source_objects(&self, access_token: &str, slug: &str) -> reqwest::Response {
+        self.get_authed(&format!("/api/v1/sources/{slug}/objects"), access_token)
+            .await
+    }
+
+    pub async fn get_connections(
+        &self,
+        access_token: &str,
+    ) -> Vec<allmetrics_common::ConnectionResponse> {
+        let response = self.get_authed("/api/v1/connections", access_token).await;
+        assert_eq!(response.status().as_u16(), 200);
+        response.json().await.unwrap()
+    }
+
+    /// `GET /connect/authorize/{slug}` as an API client (JSON answer).
+    pub async fn get_authorize_json(&self, access_token: &str, slug: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(&format!("/connect/authorize/{slug}")))
+            .bearer_auth(access_token)
+            .header("accept", "application/json")
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Starts connecting and returns the provider URL it redirects to.
+    pub async fn authorize_url(&self, access_token: &str, slug: &str) -> url::Url {
+        let response = self
+            .client
+            .get(self.url(&format!("/connect/authorize/{slug}/")))
+            .bearer_auth(access_token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status().as_u16(),
+            302,
+            "{:?}",
+            response.text().await
+        );
+        url::Url::parse(response.headers()["location"].to_str().unwrap()).unwrap()
+    }
+
+    pub async fn get_callback(
+        &self,
+        access_token: &str,
+        slug: &str,
+        query: &[(&str, &str)],
+    ) -> reqwest::Response {
+        self.client
+            .get(self.url(&format!("/connect/oauth/callback/{slug}/")))
+            .query(query)
+            .bearer_auth(access_token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn delete_connection(&self, access_token: &str, slug: &str) -> reqwest::Response {
+        self.call(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/connections/{slug}"),
+            access_token,
+            None,
+        )
+        .await
+    }
+
+    pub async fn post_api_key(
+        &self,
+        access_token: &str,
+        slug: &str,
+        key: &str,
+    ) -> reqwest::Response {
+        self.call(
+            reqwest::Method::POST,
+            &format!("/api/v1/connections/{slug}/key"),
+            access_token,
+            Some(serde_json::json!({"api_key": key})),
+        )
+        .await
+    }
+
     /// Registers (if needed) and signs in; returns the session.
     pub async fn sign_up(&self, email: &str) -> allmetrics_common::TokenResponse {
         let registered = self.post_register(email, PASSWORD).await;
@@ -383,4 +500,41 @@ pub async fn assert_error(
         "the body's request id is the header's"
     );
     body
+}
+
+impl TestDatabase {
+    /// Every stored value of the connection and pending-authorization tables, as one text, read
+    /// with plain SQL (not through the repository).
+    pub async fn raw_secrets_text(&self) -> String {
+        let connections =
+            "SELECT access_token_enc || ' ' || COALESCE(refresh_token_enc, '') || ' ' \
+             || CAST(token_response AS TEXT) || ' ' || COALESCE(account_id, '') FROM connections";
+        let states =
+            "SELECT state_hash || ' ' || COALESCE(pkce_verifier_enc, '') FROM oauth_states";
+        let mut text = Vec::new();
+        if self.url.starts_with("sqlite:") {
+            let pool = sqlx::SqlitePool::connect(&self.url).await.unwrap();
+            for query in [connections, states] {
+                text.extend(
+                    sqlx::query_scalar::<_, String>(query)
+                        .fetch_all(&pool)
+                        .await
+                        .unwrap(),
+                );
+            }
+            pool.close().await;
+        } else {
+            let pool = sqlx::PgPool::connect(&self.url).await.unwrap();
+            for query in [connections, states] {
+                text.extend(
+                    sqlx::query_scalar::<_, String>(query)
+                        .fetch_all(&pool)
+                        .await
+                        .unwrap(),
+                );
+            }
+            pool.close().await;
+        }
+        text.join("\n")
+    }
 }

@@ -7,9 +7,12 @@ mod helpers;
 
 mod auth;
 mod cli;
+mod connect;
 mod errors;
+mod fake_provider;
 mod health;
 mod openapi;
 mod repository;
 mod shutdown;
+mod sources;
 mod spa;

@@ -1,0 +1,566 @@
+//! Connecting data sources: the OAuth authorization (state + PKCE), the callback (code exchange,
+//! encrypted storage), API-key connections, disconnecting, and keeping tokens fresh. Routes stay
+//! thin and call these.
+
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::auth::session::hash_token;
+use crate::auth::AuthUser;
+use crate::db::DbError;
+use crate::domain::{
+    AuthKind, Connection, ConnectionStatus, ConnectionTokens, DataSource, NewConnection,
+    OAuthState, UserId,
+};
+use crate::error::ApiError;
+use crate::providers::oauth::{self, Grant, TokenError};
+use crate::providers::{registry, Disconnecting, ProviderError, ResolvedProvider};
+use crate::secrets::random_token;
+use crate::startup::AppState;
+
+/// How long a user has to approve at the provider.
+pub const STATE_TTL_SECS: i64 = 10 * 60;
+/// Tokens with less left than this are refreshed before use.
+pub const REFRESH_MARGIN_SECS: i64 = 5 * 60;
+/// How long one refresh may hold the connection's refresh lease.
+const REFRESH_LEASE_SECS: i64 = 60;
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// Where a value is stored, bound into its encryption: a ciphertext moved elsewhere fails.
+pub fn token_context(user: UserId, slug: &str, field: &str) -> String {
+    format!("{user}/{slug}/{field}")
+}
+
+fn unknown_source(slug: &str) -> ApiError {
+    ApiError::not_found(
+        "unknown_source",
+        format!("There is no data source `{slug}`."),
+    )
+}
+
+/// The enabled data source of `slug` with its provider resolved; 404 `unknown_source` otherwise.
+pub async fn enabled_source(
+    state: &AppState,
+    slug: &str,
+) -> Result<(DataSource, ResolvedProvider), ApiError> {
+    let source = state
+        .repository
+        .data_source_by_slug(slug)
+        .await?
+        .filter(|source| source.enabled)
+        .ok_or_else(|| unknown_source(slug))?;
+    let resolved = registry::resolve(&state.settings, &state.base_url, &source)
+        .ok_or_else(|| unknown_source(slug))?;
+    Ok((source, resolved))
+}
+
+fn not_configured(source: &DataSource) -> ApiError {
+    ApiError::conflict(
+        "source_not_configured",
+        format!(
+            "{} is not configured on this server: an administrator must set its client \
+             credentials (APP_PROVIDERS__{}__CLIENT_ID and __CLIENT_SECRET).",
+            source.name,
+            source.slug.to_ascii_uppercase()
+        ),
+    )
+}
+
+/// Starts an authorization: a random single-use `state` bound to the user and the source (stored
+/// hashed, 10 minutes), a PKCE verifier where the provider takes one; returns the provider URL.
+pub async fn begin(state: &AppState, user: &AuthUser, slug: &str) -> Result<String, ApiError> {
+    let (source, provider) = enabled_source(state, slug).await?;
+    if !provider.configured() {
+        return Err(not_configured(&source));
+    }
+    let raw_state = random_token(32).map_err(ApiError::internal)?;
+    let state_hash = hash_token(&raw_state);
+    let (url, verifier) = oauth::authorize_url(&provider, &raw_state)
+        .map_err(|error| ApiError::internal(anyhow::anyhow!(error)))?;
+    let pkce_verifier_enc = verifier
+        .map(|verifier| {
+            state.cipher.encrypt(
+                verifier.expose_secret(),
+                &format!("oauth_state/{state_hash}"),
+            )
+        })
+        .transpose()
+        .map_err(ApiError::internal)?;
+    state.repository.purge_expired_oauth_states(now()).await?;
+    state
+        .repository
+        .create_oauth_state(OAuthState {
+            state_hash,
+            user_id: user.id,
+            slug: source.slug.clone(),
+            pkce_verifier_enc,
+            redirect_uri: provider.redirect_uri.clone(),
+            expires_at: now() + STATE_TTL_SECS,
+        })
+        .await?;
+    tracing::info!(user_id = %user.id, slug, "authorization started");
+    Ok(url)
+}
+
+/// The provider's redirect back to us.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CallbackParams {
+    /// The authorization code.
+    pub code: Option<String>,
+    /// The `state` sent to the provider.
+    pub state: Option<String>,
+    /// Set instead of `code` when the user declined or the provider failed (`access_denied`).
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+    /// Granted scopes, as some providers (Stripe) echo them.
+    pub scope: Option<String>,
+}
+
+pub enum CallbackOutcome {
+    Connected,
+    /// The provider sent an error (the user declined): nothing is stored.
+    Declined {
+        code: String,
+    },
+}
+
+fn invalid_state() -> ApiError {
+    ApiError::bad_request(
+        "invalid_state",
+        "This authorization is unknown, expired or already used. Start connecting again.",
+    )
+}
+
+/// A provider's error code, reduced to a safe `snake_case` word for the redirect.
+fn sanitize_code(code: &str) -> String {
+    let code: String = code
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .take(64)
+        .collect();
+    if code.is_empty() {
+        "provider_error".into()
+    } else {
+        code.to_ascii_lowercase()
+    }
+}
+
+pub fn token_exchange_error(provider: &ResolvedProvider, error: &TokenError) -> ApiError {
+    let name = provider.provider.default_name();
+    let message = match error {
+        TokenError::Refused { code, .. } => {
+            format!("{name} refused to complete the connection ({code}). Start connecting again.")
+        }
+        TokenError::Provider(ProviderError::Timeout(_)) => {
+            format!("{name} did not answer in time. Try connecting again in a moment.")
+        }
+        TokenError::Provider(ProviderError::Unreachable(_)) => {
+            format!("{name} could not be reached. Try connecting again in a moment.")
+        }
+        TokenError::Provider(other) => {
+            format!("{name} answered in a way allmetrics does not understand ({other}).")
+        }
+    };
+    ApiError::new(
+        actix_web::http::StatusCode::BAD_GATEWAY,
+        "token_exchange_failed",
+        message,
+    )
+}
+
+/// Completes an authorization. The state is burned whatever happens next; a declined or failed
+/// authorization stores nothing.
+pub async fn complete(
+    state: &AppState,
+    user: &AuthUser,
+    slug: &str,
+    params: CallbackParams,
+) -> Result<CallbackOutcome, ApiError> {
+    let taken = match params.state.as_deref().filter(|value| !value.is_empty()) {
+        Some(raw) => state.repository.take_oauth_state(&hash_token(raw)).await?,
+        None => None,
+    };
+    let pending = taken
+        .filter(|pending| pending.expires_at > now())
+        .filter(|pending| pending.slug == slug)
+        .filter(|pending| pending.user_id == user.id);
+    if let Some(code) = params.error.as_deref() {
+        tracing::info!(user_id = %user.id, slug, error = %sanitize_code(code), "the provider returned an error");
+        return Ok(CallbackOutcome::Declined {
+            code: sanitize_code(code),
+        });
+    }
+    let pending = pending.ok_or_else(invalid_state)?;
+    let code = params
+        .code
+        .filter(|code| !code.is_empty())
+        .ok_or_else(|| ApiError::bad_request("missing_code", "The provider sent no code."))?;
+    let (source, mut provider) = enabled_source(state, slug).await?;
+    // The token request must repeat the exact redirect URI of the authorization.
+    provider.redirect_uri = pending.redirect_uri.clone();
+    let verifier = pending
+        .pkce_verifier_enc
+        .as_deref()
+        .map(|stored| {
+            state
+                .cipher
+                .decrypt(stored, &format!("oauth_state/{}", pending.state_hash))
+        })
+        .transpose()
+        .map_err(ApiError::internal)?;
+    let grant = oauth::exchange_code(&state.http, &provider, &code, verifier)
+        .await
+        .map_err(|error| {
+            tracing::warn!(slug, error = %error, "the code exchange failed");
+            token_exchange_error(&provider, &error)
+        })?;
+    store_grant(state, user.id, &source, grant).await?;
+    tracing::info!(user_id = %user.id, slug, "connected");
+    Ok(CallbackOutcome::Connected)
+}
+
+fn expires_at(grant: &Grant) -> Option<i64> {
+    grant
+        .expires_in
+        .map(|lifetime| now() + i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX / 2))
+}
+
+async fn store_grant(
+    state: &AppState,
+    user: UserId,
+    source: &DataSource,
+    grant: Grant,
+) -> Result<Connection, ApiError> {
+    let encrypt = |value: &SecretString, field: &str| {
+        state
+            .cipher
+            .encrypt(
+                value.expose_secret(),
+                &token_context(user, &source.slug, field),
+            )
+            .map_err(ApiError::internal)
+    };
+    let connection = NewConnection {
+        user_id: user,
+        data_source_id: source.id,
+        auth_kind: AuthKind::OAuth,
+        account_id: grant.account_id.clone(),
+        access_token_enc: encrypt(&grant.access_token, "access")?,
+        refresh_token_enc: grant
+            .refresh_token
+            .as_ref()
+            .map(|token| encrypt(token, "refresh"))
+            .transpose()?,
+        expires_at: expires_at(&grant),
+        scopes: grant.scopes.join(" "),
+        token_response: grant.response_without_secrets,
+    };
+    Ok(state.repository.upsert_connection(connection).await?)
+}
+
+/// Connects with an API key (Stripe's restricted keys): checked with one read call, then stored
+/// encrypted like a token.
+pub async fn connect_with_api_key(
+    state: &AppState,
+    user: &AuthUser,
+    slug: &str,
+    api_key: SecretString,
+) -> Result<Connection, ApiError> {
+    let (source, provider) = enabled_source(state, slug).await?;
+    if !provider.provider.supports_api_key() {
+        return Err(ApiError::bad_request(
+            "api_key_not_supported",
+            format!("{} connects through OAuth only.", source.name),
+        ));
+    }
+    let key = api_key.expose_secret();
+    if key.is_empty() || key.len() > 255 || key.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(ApiError::bad_request(
+            "invalid_api_key",
+            "This is not an API key.",
+        ));
+    }
+    match provider
+        .provider
+        .verify_api_key(&state.http, &provider, &api_key)
+        .await
+    {
+        Ok(()) => {}
+        Err(ProviderError::Unauthorized) => {
+            return Err(ApiError::bad_request(
+                "invalid_api_key",
+                format!("{} refused this key.", source.name),
+            ))
+        }
+        Err(error) => {
+            return Err(ApiError::new(
+                actix_web::http::StatusCode::BAD_GATEWAY,
+                "provider_unavailable",
+                format!("The key could not be checked: {error}."),
+            ))
+        }
+    }
+    let connection = NewConnection {
+        user_id: user.id,
+        data_source_id: source.id,
+        auth_kind: AuthKind::ApiKey,
+        account_id: None,
+        access_token_enc: state
+            .cipher
+            .encrypt(key, &token_context(user.id, &source.slug, "access"))
+            .map_err(ApiError::internal)?,
+        refresh_token_enc: None,
+        expires_at: None,
+        scopes: String::new(),
+        token_response: serde_json::json!({}),
+    };
+    let connection = state.repository.upsert_connection(connection).await?;
+    tracing::info!(user_id = %user.id, slug, "connected with an API key");
+    Ok(connection)
+}
+
+/// Deauthorizes at the provider where it can (a failure there is logged, not fatal: the user
+/// asked to be disconnected), then deletes the tokens and everything synced.
+pub async fn disconnect(state: &AppState, user: &AuthUser, slug: &str) -> Result<(), ApiError> {
+    let source = state
+        .repository
+        .data_source_by_slug(slug)
+        .await?
+        .ok_or_else(|| unknown_source(slug))?;
+    let connection = state
+        .repository
+        .connection(user.id, source.id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found(
+                "not_connected",
+                format!("{} is not connected.", source.name),
+            )
+        })?;
+    if let Some(provider) = registry::resolve(&state.settings, &state.base_url, &source) {
+        let decrypt = |stored: &str, field: &str| {
+            state
+                .cipher
+                .decrypt(stored, &token_context(user.id, slug, field))
+                .ok()
+        };
+        if let Some(access_token) = decrypt(&connection.access_token_enc, "access") {
+            let disconnecting = Disconnecting {
+                auth_kind: connection.auth_kind,
+                account_id: connection.account_id.clone(),
+                access_token,
+                refresh_token: connection
+                    .refresh_token_enc
+                    .as_deref()
+                    .and_then(|stored| decrypt(stored, "refresh")),
+            };
+            if let Err(error) = provider
+                .provider
+                .disconnect(&state.http, &provider, &disconnecting)
+                .await
+            {
+                tracing::warn!(slug, error = %error, "the provider did not confirm the disconnect");
+            }
+        }
+    }
+    state.repository.delete_connection(connection.id).await?;
+    tracing::info!(user_id = %user.id, slug, "disconnected");
+    Ok(())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RefreshError {
+    /// The provider refused the refresh token: the connection now needs a reconnect.
+    #[error("the provider refused the refresh token; the connection needs a reconnect")]
+    NeedsReconnect,
+    #[error("the token cannot be refreshed now: {0}")]
+    Temporary(String),
+    #[error(transparent)]
+    Storage(#[from] DbError),
+}
+
+/// Refreshes the connection's token, unless another process is doing it (then waits for its
+/// result). An `invalid_grant` marks the connection `needs_reconnect`.
+pub async fn refresh_connection(
+    state: &AppState,
+    connection: &Connection,
+) -> Result<Connection, RefreshError> {
+    let repository = &state.repository;
+    if !repository
+        .lease_connection_refresh(connection.id, now(), now() + REFRESH_LEASE_SECS)
+        .await?
+    {
+        for _ in 0..20 {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            if let Some(current) = repository.connection_by_id(connection.id).await? {
+                if current.access_token_enc != connection.access_token_enc
+                    || current.status == ConnectionStatus::NeedsReconnect
+                {
+                    return Ok(current);
+                }
+            }
+        }
+        return Err(RefreshError::Temporary("another refresh is running".into()));
+    }
+    let result = refresh_leased(state, connection).await;
+    repository.release_connection_refresh(connection.id).await?;
+    result
+}
+
+async fn refresh_leased(
+    state: &AppState,
+    connection: &Connection,
+) -> Result<Connection, RefreshError> {
+    let temporary = |message: String| RefreshError::Temporary(message);
+    let refresh_enc = connection
+        .refresh_token_enc
+        .as_deref()
+        .ok_or_else(|| temporary("no refresh token".into()))?;
+    let context = |field: &str| token_context(connection.user_id, &connection.slug, field);
+    let refresh_token = state
+        .cipher
+        .decrypt(refresh_enc, &context("refresh"))
+        .map_err(|error| temporary(error.to_string()))?;
+    let source = state
+        .repository
+        .data_source_by_slug(&connection.slug)
+        .await?
+        .ok_or_else(|| temporary("the data source is gone".into()))?;
+    let provider = registry::resolve(&state.settings, &state.base_url, &source)
+        .ok_or_else(|| temporary("unknown provider".into()))?;
+    match oauth::refresh(&state.http, &provider, &refresh_token).await {
+        Ok(grant) => {
+            let encrypt = |value: &SecretString, field: &str| {
+                state
+                    .cipher
+                    .encrypt(value.expose_secret(), &context(field))
+                    .map_err(|error| temporary(error.to_string()))
+            };
+            let tokens = ConnectionTokens {
+                access_token_enc: encrypt(&grant.access_token, "access")?,
+                // Providers that do not rotate refresh tokens send none: keep the old one.
+                refresh_token_enc: match &grant.refresh_token {
+                    Some(token) => Some(encrypt(token, "refresh")?),
+                    None => connection.refresh_token_enc.clone(),
+                },
+                expires_at: expires_at(&grant),
+            };
+            state
+                .repository
+                .update_connection_tokens(connection.id, tokens)
+                .await?;
+            tracing::info!(slug = %connection.slug, user_id = %connection.user_id, "token refreshed");
+            state
+                .repository
+                .connection_by_id(connection.id)
+                .await?
+                .ok_or_else(|| temporary("the connection is gone".into()))
+        }
+        Err(error) if error.is_invalid_grant() => {
+            state
+                .repository
+                .set_connection_status(connection.id, ConnectionStatus::NeedsReconnect)
+                .await?;
+            tracing::warn!(slug = %connection.slug, user_id = %connection.user_id, "refresh refused: needs reconnect");
+            Err(RefreshError::NeedsReconnect)
+        }
+        Err(error) => Err(temporary(error.to_string())),
+    }
+}
+
+/// The connection's access token, refreshed first when less than 5 minutes remain.
+pub async fn access_token(
+    state: &AppState,
+    connection: &Connection,
+) -> Result<SecretString, RefreshError> {
+    let needs_refresh = connection.refresh_token_enc.is_some()
+        && connection
+            .expires_at
+            .is_some_and(|expires_at| expires_at - now() < REFRESH_MARGIN_SECS);
+    let connection = if needs_refresh {
+        refresh_connection(state, connection).await?
+    } else {
+        connection.clone()
+    };
+    if connection.status == ConnectionStatus::NeedsReconnect {
+        return Err(RefreshError::NeedsReconnect);
+    }
+    state
+        .cipher
+        .decrypt(
+            &connection.access_token_enc,
+            &token_context(connection.user_id, &connection.slug, "access"),
+        )
+        .map_err(|error| RefreshError::Temporary(error.to_string()))
+}
+
+/// Refreshes, ahead of time, every token that expires within `ahead`. Returns how many were
+/// refreshed.
+pub async fn refresh_expiring(state: &AppState, ahead: Duration) -> Result<usize, DbError> {
+    let before = now() + i64::try_from(ahead.as_secs()).unwrap_or(0);
+    let mut refreshed = 0;
+    for connection in state.repository.connections_expiring_before(before).await? {
+        match refresh_connection(state, &connection).await {
+            Ok(_) => refreshed += 1,
+            Err(RefreshError::Storage(error)) => return Err(error),
+            Err(error) => {
+                tracing::warn!(slug = %connection.slug, error = %error, "background refresh failed")
+            }
+        }
+    }
+    Ok(refreshed)
+}
+
+/// Re-encrypts every stored token with the newest key. Returns (re-encrypted, already current).
+pub async fn rotate_keys(
+    repository: &dyn crate::db::Repository,
+    cipher: &crate::crypto::TokenCipher,
+) -> anyhow::Result<(usize, usize)> {
+    let (mut rotated, mut current) = (0, 0);
+    for connection in repository.all_connections().await? {
+        let context = |field: &str| token_context(connection.user_id, &connection.slug, field);
+        let stale = cipher.is_stale(&connection.access_token_enc)
+            || connection
+                .refresh_token_enc
+                .as_deref()
+                .is_some_and(|stored| cipher.is_stale(stored));
+        if !stale {
+            current += 1;
+            continue;
+        }
+        let tokens = ConnectionTokens {
+            access_token_enc: cipher.reencrypt(&connection.access_token_enc, &context("access"))?,
+            refresh_token_enc: connection
+                .refresh_token_enc
+                .as_deref()
+                .map(|stored| cipher.reencrypt(stored, &context("refresh")))
+                .transpose()?,
+            expires_at: connection.expires_at,
+        };
+        repository
+            .update_connection_tokens(connection.id, tokens)
+            .await?;
+        rotated += 1;
+    }
+    // Pending authorizations are short-lived: the ones made with an old key are dropped.
+    repository.purge_expired_oauth_states(i64::MAX).await?;
+    Ok((rotated, current))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sanitize_code;
+
+    #[test]
+    fn provider_error_codes_are_reduced_to_safe_words() {
+        assert_eq!(sanitize_code("access_denied"), "access_denied");
+        assert_eq!(sanitize_code("<script>x"), "scriptx");
+        assert_eq!(sanitize_code("../"), "provider_error");
+    }
+}

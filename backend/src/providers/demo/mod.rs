@@ -1,0 +1,79 @@
+//! Demo: the built-in sandbox (mounted at `/sandbox`), a Stripe-compatible provider with generated
+//! data. It goes through exactly the code of a real provider: OAuth with PKCE, the token endpoint,
+//! the list API, deauthorize.
+
+use async_trait::async_trait;
+use secrecy::SecretString;
+
+use super::{
+    stripe, CatalogueObject, ClientAuth, Disconnecting, OAuthSpec, Provider, ProviderError,
+    ResolvedProvider,
+};
+use crate::configuration::Settings;
+
+pub struct Demo;
+
+#[async_trait]
+impl Provider for Demo {
+    fn kind(&self) -> &'static str {
+        "demo"
+    }
+
+    fn default_name(&self) -> &'static str {
+        "Demo (sandbox)"
+    }
+
+    fn oauth_defaults(&self, base_url: &str) -> OAuthSpec {
+        OAuthSpec {
+            authorize_url: format!("{base_url}/sandbox/oauth/authorize"),
+            token_url: format!("{base_url}/sandbox/oauth/token"),
+            scopes: vec!["read_only".into()],
+            extra_authorize_params: Vec::new(),
+            // The other client authentication style than Stripe's, so that both are exercised.
+            client_auth: ClientAuth::BasicAuth,
+            pkce: true,
+            user_key: Some("stripe_user_id".into()),
+            access_token_key: "access_token".into(),
+            revoke_url: None,
+        }
+    }
+
+    fn default_api_base(&self, base_url: &str) -> String {
+        format!("{base_url}/sandbox")
+    }
+
+    fn catalogue(&self) -> &'static [CatalogueObject] {
+        stripe::CATALOGUE
+    }
+
+    fn builtin_credentials(&self, settings: &Settings) -> Option<(String, SecretString)> {
+        settings.sandbox.enabled_in(settings.environment).then(|| {
+            (
+                settings.sandbox.client_id.clone(),
+                settings.sandbox.client_secret.clone(),
+            )
+        })
+    }
+
+    fn supports_api_key(&self) -> bool {
+        true
+    }
+
+    async fn verify_api_key(
+        &self,
+        http: &reqwest::Client,
+        provider: &ResolvedProvider,
+        api_key: &SecretString,
+    ) -> Result<(), ProviderError> {
+        stripe::verify_key(http, &provider.api_base, api_key).await
+    }
+
+    async fn disconnect(
+        &self,
+        http: &reqwest::Client,
+        provider: &ResolvedProvider,
+        connection: &Disconnecting,
+    ) -> Result<(), ProviderError> {
+        stripe::deauthorize(http, provider, connection).await
+    }
+}

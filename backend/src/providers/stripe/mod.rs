@@ -1,0 +1,188 @@
+//! Stripe: Connect OAuth (Standard accounts) or a restricted API key, and the list API.
+
+use async_trait::async_trait;
+use secrecy::{ExposeSecret, SecretString};
+
+use super::{
+    CatalogueObject, ClientAuth, Disconnecting, OAuthSpec, Provider, ProviderError,
+    ResolvedProvider,
+};
+use crate::domain::AuthKind;
+
+pub struct Stripe;
+
+/// Stripe's objects and their list endpoints (newest first, `starting_after` paging).
+pub const CATALOGUE: &[CatalogueObject] = &[
+    CatalogueObject {
+        name: "Customer",
+        label: "Customers",
+        list_path: "/v1/customers",
+    },
+    CatalogueObject {
+        name: "Charge",
+        label: "Charges",
+        list_path: "/v1/charges",
+    },
+    CatalogueObject {
+        name: "Invoice",
+        label: "Invoices",
+        list_path: "/v1/invoices",
+    },
+    CatalogueObject {
+        name: "Subscription",
+        label: "Subscriptions",
+        list_path: "/v1/subscriptions",
+    },
+    CatalogueObject {
+        name: "PaymentIntent",
+        label: "Payment intents",
+        list_path: "/v1/payment_intents",
+    },
+    CatalogueObject {
+        name: "Refund",
+        label: "Refunds",
+        list_path: "/v1/refunds",
+    },
+    CatalogueObject {
+        name: "BalanceTransaction",
+        label: "Balance transactions",
+        list_path: "/v1/balance_transactions",
+    },
+    CatalogueObject {
+        name: "Payout",
+        label: "Payouts",
+        list_path: "/v1/payouts",
+    },
+    CatalogueObject {
+        name: "Dispute",
+        label: "Disputes",
+        list_path: "/v1/disputes",
+    },
+    CatalogueObject {
+        name: "Product",
+        label: "Products",
+        list_path: "/v1/products",
+    },
+    CatalogueObject {
+        name: "Price",
+        label: "Prices",
+        list_path: "/v1/prices",
+    },
+];
+
+#[async_trait]
+impl Provider for Stripe {
+    fn kind(&self) -> &'static str {
+        "stripe"
+    }
+
+    fn default_name(&self) -> &'static str {
+        "Stripe"
+    }
+
+    fn oauth_defaults(&self, _base_url: &str) -> OAuthSpec {
+        OAuthSpec {
+            authorize_url: "https://connect.stripe.com/oauth/authorize".into(),
+            token_url: "https://connect.stripe.com/oauth/token".into(),
+            // As in the seed; `read_only` is for platforms Stripe approved as extensions.
+            scopes: vec!["read_write".into()],
+            extra_authorize_params: Vec::new(),
+            // The platform's secret key is the client secret, sent in the body.
+            client_auth: ClientAuth::RequestBody,
+            // Stripe Connect does not support PKCE.
+            pkce: false,
+            user_key: Some("stripe_user_id".into()),
+            access_token_key: "access_token".into(),
+            revoke_url: None,
+        }
+    }
+
+    fn default_api_base(&self, _base_url: &str) -> String {
+        "https://api.stripe.com".into()
+    }
+
+    fn catalogue(&self) -> &'static [CatalogueObject] {
+        CATALOGUE
+    }
+
+    fn supports_api_key(&self) -> bool {
+        true
+    }
+
+    async fn verify_api_key(
+        &self,
+        http: &reqwest::Client,
+        provider: &ResolvedProvider,
+        api_key: &SecretString,
+    ) -> Result<(), ProviderError> {
+        verify_key(http, &provider.api_base, api_key).await
+    }
+
+    async fn disconnect(
+        &self,
+        http: &reqwest::Client,
+        provider: &ResolvedProvider,
+        connection: &Disconnecting,
+    ) -> Result<(), ProviderError> {
+        deauthorize(http, provider, connection).await
+    }
+}
+
+/// One cheap read: a valid key lists one customer (or is refused the permission, which still
+/// proves the key exists: restricted keys may lack it).
+pub async fn verify_key(
+    http: &reqwest::Client,
+    api_base: &str,
+    api_key: &SecretString,
+) -> Result<(), ProviderError> {
+    let response = http
+        .get(format!("{}/v1/customers", api_base.trim_end_matches('/')))
+        .query(&[("limit", "1")])
+        .bearer_auth(api_key.expose_secret())
+        .send()
+        .await
+        .map_err(|error| ProviderError::from_reqwest(error, "Stripe"))?;
+    match response.status().as_u16() {
+        200..=299 | 403 => Ok(()),
+        401 => Err(ProviderError::Unauthorized),
+        status => Err(ProviderError::Status {
+            status,
+            message: "the key could not be checked".into(),
+        }),
+    }
+}
+
+/// `POST /oauth/deauthorize` with the platform key: Stripe disconnects the account from the
+/// platform. API-key connections have nothing to deauthorize.
+pub async fn deauthorize(
+    http: &reqwest::Client,
+    provider: &ResolvedProvider,
+    connection: &Disconnecting,
+) -> Result<(), ProviderError> {
+    let (AuthKind::OAuth, Some(account_id), Some(client_id), Some(secret)) = (
+        connection.auth_kind,
+        connection.account_id.as_deref(),
+        provider.client_id.as_deref(),
+        provider.client_secret.as_ref(),
+    ) else {
+        return Ok(());
+    };
+    let url = format!(
+        "{}/deauthorize",
+        provider.oauth.token_url.trim_end_matches("/token")
+    );
+    let response = http
+        .post(url)
+        .basic_auth(secret.expose_secret(), Option::<&str>::None)
+        .form(&[("client_id", client_id), ("stripe_user_id", account_id)])
+        .send()
+        .await
+        .map_err(|error| ProviderError::from_reqwest(error, "Stripe"))?;
+    match response.status().as_u16() {
+        200..=299 => Ok(()),
+        status => Err(ProviderError::Status {
+            status,
+            message: "deauthorize was refused".into(),
+        }),
+    }
+}

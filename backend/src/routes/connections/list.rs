@@ -1,0 +1,26 @@
+use actix_web::{web, HttpResponse};
+use allmetrics_common::{ConnectionResponse, ErrorBody};
+
+use crate::auth::AuthUser;
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+/// The caller's connections.
+#[utoipa::path(
+    get,
+    path = "/api/v1/connections",
+    tag = "connections",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller's connections", body = [ConnectionResponse]),
+        (status = 401, description = "`unauthorized`", body = ErrorBody)
+    )
+)]
+pub async fn list_connections(
+    user: AuthUser,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let connections = state.repository.list_connections(user.id).await?;
+    let body: Vec<ConnectionResponse> = connections.iter().map(|c| c.to_response()).collect();
+    Ok(HttpResponse::Ok().json(body))
+}

@@ -1,0 +1,44 @@
+use actix_web::{web, HttpResponse};
+use allmetrics_common::{ErrorBody, SourceResponse};
+
+use crate::auth::AuthUser;
+use crate::error::ApiError;
+use crate::providers::registry;
+use crate::startup::AppState;
+
+/// The enabled data sources (the seed's sources dashboard), each with the caller's connection.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sources",
+    tag = "sources",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Enabled data sources", body = [SourceResponse]),
+        (status = 401, description = "`unauthorized`", body = ErrorBody)
+    )
+)]
+pub async fn list_sources(
+    user: AuthUser,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let sources = state.repository.list_data_sources(false).await?;
+    let connections = state.repository.list_connections(user.id).await?;
+    let body: Vec<SourceResponse> = sources
+        .iter()
+        .filter_map(|source| {
+            let provider = registry::resolve(&state.settings, &state.base_url, source)?;
+            Some(SourceResponse {
+                slug: source.slug.clone(),
+                name: source.name.clone(),
+                provider: source.provider.clone(),
+                configured: provider.configured(),
+                api_key_supported: provider.provider.supports_api_key(),
+                connection: connections
+                    .iter()
+                    .find(|connection| connection.data_source_id == source.id)
+                    .map(|connection| connection.to_response()),
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(body))
+}

@@ -1,0 +1,129 @@
+use serde::{Deserialize, Serialize};
+
+/// A user's connection to a data source, as the API shows it (never with its tokens).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConnectionResponse {
+    /// The data source's slug.
+    pub source: String,
+    /// `oauth` or `api_key`.
+    pub auth_kind: String,
+    /// The provider's account id (Stripe: `acct_...`), when the provider tells it.
+    pub account_id: Option<String>,
+    /// `active`, or `needs_reconnect` when the provider refused the token.
+    pub status: String,
+    /// Granted scopes, space-separated.
+    pub scopes: String,
+    /// RFC 3339; `null` for tokens that do not expire.
+    pub expires_at: Option<String>,
+    pub connected_at: String,
+    pub updated_at: String,
+}
+
+/// `GET /api/v1/sources`: an enabled data source and the caller's connection to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SourceResponse {
+    pub slug: String,
+    pub name: String,
+    /// The provider implementation: `stripe`, `google`, `facebook`, `demo`, `oauth2`.
+    pub provider: String,
+    /// Whether this server has the provider's credentials (connecting needs them).
+    pub configured: bool,
+    /// Whether an API key can be used instead of OAuth.
+    pub api_key_supported: bool,
+    pub connection: Option<ConnectionResponse>,
+}
+
+/// An object a data source offers (a routing source).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ObjectResponse {
+    /// E.g. `Charge`; what `/connect/query/{slug}?object_name=` takes.
+    pub name: String,
+    pub label: String,
+    pub enabled: bool,
+}
+
+/// A data source as admins see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AdminSourceResponse {
+    pub slug: String,
+    pub name: String,
+    pub provider: String,
+    pub enabled: bool,
+    pub configured: bool,
+    /// How many users are connected.
+    pub connections: i64,
+    pub created_at: String,
+}
+
+/// `POST /api/v1/admin/sources`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateSourceRequest {
+    /// Lowercase letters, digits, `-` and `_`; at most 64 characters. Cannot change later.
+    pub slug: String,
+    pub name: String,
+    /// A provider implementation: `stripe`, `google`, `facebook`, `demo`, `oauth2`.
+    pub provider: String,
+    #[serde(default = "enabled_by_default")]
+    pub enabled: bool,
+}
+
+fn enabled_by_default() -> bool {
+    true
+}
+
+/// `PATCH /api/v1/admin/sources/{slug}`: rename, enable or disable.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UpdateSourceRequest {
+    pub name: Option<String>,
+    pub enabled: Option<bool>,
+}
+
+/// `POST /api/v1/admin/sources/{slug}/objects`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateObjectRequest {
+    /// The provider's object name, e.g. `Charge`: a letter, then letters, digits or `_`.
+    pub name: String,
+    /// Default: the name.
+    pub label: Option<String>,
+    #[serde(default = "enabled_by_default")]
+    pub enabled: bool,
+}
+
+/// `PATCH /api/v1/admin/sources/{slug}/objects/{object_name}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UpdateObjectRequest {
+    pub label: Option<String>,
+    pub enabled: Option<bool>,
+}
+
+/// `GET /connect/authorize/{slug}` with `Accept: application/json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuthorizeUrlResponse {
+    pub authorize_url: String,
+}
+
+/// `POST /api/v1/connections/{slug}/key`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ApiKeyRequest {
+    /// A secret or restricted key (Stripe: `rk_live_...`, `sk_test_...`).
+    #[cfg_attr(feature = "openapi", schema(format = Password))]
+    pub api_key: String,
+}
+
+impl std::fmt::Debug for ApiKeyRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ApiKeyRequest { api_key: [redacted] }")
+    }
+}
