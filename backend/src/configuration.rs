@@ -182,6 +182,10 @@ pub struct SandboxSettings {
     pub latency_ms: u64,
     /// Requests per second per token (Stripe: 25 in test mode, 100 live); unset = unlimited.
     pub rate_limit_per_sec: Option<u32>,
+    /// A secret key its API accepts, like Stripe's `sk_test_...` (for API-key connections).
+    pub api_key: Option<String>,
+    /// Seconds access tokens live; unset = they never expire (as Stripe Connect's).
+    pub access_token_ttl_secs: Option<u64>,
 }
 
 impl Default for SandboxSettings {
@@ -194,6 +198,8 @@ impl Default for SandboxSettings {
             client_secret: SecretString::from("allmetrics_demo_secret"),
             latency_ms: 0,
             rate_limit_per_sec: None,
+            api_key: Some("sk_test_allmetrics_demo".into()),
+            access_token_ttl_secs: None,
         }
     }
 }

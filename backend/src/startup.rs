@@ -30,6 +30,8 @@ pub struct AppState {
     pub cipher: TokenCipher,
     /// Calls providers: no redirects, bounded time.
     pub http: reqwest::Client,
+    /// The built-in demo provider, when enabled (mounted at `/sandbox`).
+    pub sandbox: Option<allmetrics_sandbox::Sandbox>,
     pub settings: Arc<Settings>,
     /// The public URL of this server (redirect URIs are built from it).
     pub base_url: String,
@@ -47,13 +49,16 @@ impl Application {
         let repository = db::connect(&settings.database)
             .await
             .context("connecting to the database")?;
-        prepare_database(&settings, repository.as_ref()).await?;
-        Self::build_with_repository(settings, repository)
+        let demo_slugs = prepare_database(&settings, repository.as_ref()).await?;
+        Self::build_with_repository(settings, repository, &demo_slugs)
     }
 
+    /// Binds the server on a prepared database. `demo_slugs` are the data sources served by the
+    /// built-in sandbox, whose callback URLs it must accept.
     pub fn build_with_repository(
         settings: Settings,
         repository: SharedRepository,
+        demo_slugs: &[String],
     ) -> anyhow::Result<Self> {
         let address = (
             settings.application.host.as_str(),
@@ -72,6 +77,7 @@ impl Application {
             auth: AuthState::new(&settings, &base_url)?,
             cipher: crate::crypto::token_cipher(&settings)?,
             http: crate::providers::http::client(&settings.http)?,
+            sandbox: sandbox(&settings, &base_url, demo_slugs),
             base_url,
             settings: Arc::new(settings),
         };
@@ -126,16 +132,54 @@ async fn refresh_tokens_in_background(state: web::Data<AppState>) {
     }
 }
 
-/// Migrates the database and adds the data sources declared in configuration.
+/// Migrates the database and adds the data sources declared in configuration. Returns the slugs
+/// of the data sources the built-in sandbox serves.
 pub async fn prepare_database(
     settings: &Settings,
     repository: &dyn crate::db::Repository,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<String>> {
     repository
         .migrate()
         .await
         .context("running database migrations")?;
-    ensure_configured_sources(settings, repository).await
+    ensure_configured_sources(settings, repository).await?;
+    Ok(repository
+        .list_data_sources(true)
+        .await?
+        .into_iter()
+        .filter(|source| source.provider == "demo")
+        .map(|source| source.slug)
+        .collect())
+}
+
+/// The built-in demo provider, configured to accept this server's callback URLs.
+fn sandbox(
+    settings: &Settings,
+    base_url: &str,
+    demo_slugs: &[String],
+) -> Option<allmetrics_sandbox::Sandbox> {
+    use secrecy::ExposeSecret;
+    let sandbox = &settings.sandbox;
+    if !sandbox.enabled_in(settings.environment) {
+        return None;
+    }
+    Some(allmetrics_sandbox::Sandbox::new(
+        allmetrics_sandbox::SandboxConfig {
+            seed: sandbox.seed,
+            size: sandbox.size,
+            client_id: sandbox.client_id.clone(),
+            client_secret: sandbox.client_secret.expose_secret().to_string(),
+            api_key: sandbox.api_key.clone(),
+            redirect_uris: demo_slugs
+                .iter()
+                .map(|slug| format!("{base_url}/connect/oauth/callback/{slug}/"))
+                .collect(),
+            latency: Duration::from_millis(sandbox.latency_ms),
+            rate_limit_per_sec: sandbox.rate_limit_per_sec,
+            access_token_ttl: sandbox.access_token_ttl_secs.map(Duration::from_secs),
+            ..Default::default()
+        },
+    ))
 }
 
 /// A generic OAuth2 provider declared in configuration gets its data source on start-up.
@@ -192,7 +236,7 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Serv
             // The last `wrap` runs first: the path is normalized, the logger opens the request's
             // span and id, then `request_context` uses that id for headers and error bodies.
             .wrap(middleware::from_fn(request_context))
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
             .wrap(middleware::from_fn(normalize_path))
             .app_data(state.clone())
             .app_data(spec_yaml.clone())
@@ -246,6 +290,13 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Serv
             )
             .service(resource("/connect/authorize/{slug}").get(connect::authorize::authorize))
             .service(resource("/connect/oauth/callback/{slug}").get(connect::callback::callback))
+            .configure(|config| {
+                if let Some(sandbox) = &state.sandbox {
+                    config.service(
+                        web::scope("/sandbox").configure(|scope| sandbox.configure(scope)),
+                    );
+                }
+            })
             .service(SwaggerUi::new("/docs/{_:.*}").url("/api/openapi.json", spec.clone()))
             .default_service(web::to(spa::fallback))
     })

@@ -135,6 +135,96 @@ async fn no_secret_is_logged(kind: DbKind) {
     }
 }
 
+/// A whole Demo connect (consent, callback, API call, disconnect) logs no token, code, state,
+/// verifier or client secret.
+async fn no_provider_secret_is_logged(kind: DbKind) {
+    let capture = capture();
+    let app = spawn_app(kind).await;
+    let user = app
+        .sign_up(&format!("c-{}@example.com", uuid::Uuid::new_v4().simple()))
+        .await;
+    let authorize = app.authorize_url(&user.access_token, "demo").await;
+    let state = authorize
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
+    let page = app
+        .client
+        .get(authorize.clone())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("approve"));
+    let mut form: Vec<(String, String)> = authorize.query_pairs().into_owned().collect();
+    form.push(("decision".into(), "approve".into()));
+    let approved = app
+        .client
+        .post(authorize.as_str().split('?').next().unwrap())
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let callback = url::Url::parse(approved.headers()["location"].to_str().unwrap()).unwrap();
+    let code = callback
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned();
+    let done = app
+        .client
+        .get(callback.as_str())
+        .bearer_auth(&user.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status().as_u16(), 302);
+    let connection = app.repository.all_connections().await.unwrap().remove(0);
+    let token = allmetrics::connect::access_token(&app.state, &connection)
+        .await
+        .unwrap();
+    let token = secrecy::ExposeSecret::expose_secret(&token).to_string();
+    assert_eq!(
+        app.delete_connection(&user.access_token, "demo")
+            .await
+            .status()
+            .as_u16(),
+        204
+    );
+
+    let logs = String::from_utf8_lossy(&capture.0.lock().unwrap()).to_string();
+    assert!(logs.contains("connected"), "the logs were captured");
+    let client_secret =
+        secrecy::ExposeSecret::expose_secret(&app.state.settings.sandbox.client_secret).to_string();
+    for (what, secret) in [
+        ("the access token", token.as_str()),
+        ("the authorization code", code.as_str()),
+        ("the state", state.as_str()),
+        ("the client secret", client_secret.as_str()),
+        (
+            "the token encryption key",
+            helpers::TEST_TOKEN_KEYS.split(':').nth(1).unwrap(),
+        ),
+    ] {
+        assert!(!logs.contains(secret), "{what} appears in the logs");
+    }
+}
+
+#[tokio::test]
+async fn no_provider_secret_is_logged_sqlite() {
+    no_provider_secret_is_logged(DbKind::Sqlite).await;
+}
+
+#[tokio::test]
+async fn no_provider_secret_is_logged_postgres() {
+    no_provider_secret_is_logged(DbKind::Postgres).await;
+}
+
 #[tokio::test]
 async fn no_secret_is_logged_sqlite() {
     no_secret_is_logged(DbKind::Sqlite).await;

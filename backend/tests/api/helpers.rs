@@ -212,11 +212,12 @@ pub async fn spawn_app_with(kind: DbKind, configure: impl FnOnce(&mut Settings))
     configure(&mut settings);
 
     let repository = db::connect(&settings.database).await.unwrap();
-    allmetrics::startup::prepare_database(&settings, repository.as_ref())
+    let demo_slugs = allmetrics::startup::prepare_database(&settings, repository.as_ref())
         .await
         .unwrap();
     let application =
-        Application::build_with_repository(settings.clone(), repository.clone()).unwrap();
+        Application::build_with_repository(settings.clone(), repository.clone(), &demo_slugs)
+            .unwrap();
     let port = application.port();
     let handle = application.handle();
     let state = application.state();

@@ -8,6 +8,7 @@ mod helpers;
 mod auth;
 mod cli;
 mod connect;
+mod demo;
 mod errors;
 mod fake_provider;
 mod health;
