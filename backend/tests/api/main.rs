@@ -9,6 +9,7 @@ mod auth;
 mod cli;
 mod connect;
 mod demo;
+mod deployment;
 mod errors;
 mod fake_provider;
 mod health;
