@@ -151,6 +151,28 @@ pub struct SecuritySettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct SyncSettings {
+    /// Run syncs in this process (a replica that only serves requests can turn it off).
+    pub enabled: bool,
+    /// Seconds between incremental syncs of an object.
+    pub interval_secs: u64,
+    /// Incremental syncs re-read objects created this many seconds before the last sync, so that
+    /// changed objects (refunds, status changes, cancellations) are updated.
+    pub recent_window_secs: u64,
+    /// How often the scheduler looks for due jobs, seconds.
+    pub poll_interval_secs: u64,
+    /// Jobs this process runs at once.
+    pub max_concurrent_jobs: usize,
+    /// How long a job's lease lasts without progress before another replica may take it.
+    pub lease_secs: u64,
+    /// Requests per second per connection; unset = the provider's limit (Stripe: 25 in test
+    /// mode, 100 live).
+    pub requests_per_sec: Option<u32>,
+    /// Objects per page (Stripe allows 1..100).
+    pub page_size: u32,
+    /// Attempts per page before a run gives up (it resumes from its checkpoint later).
+    pub max_attempts: u32,
+    pub retry_base_ms: u64,
+    pub retry_cap_ms: u64,
     /// How often expiring provider tokens are looked for, seconds (0 = never).
     pub token_refresh_interval_secs: u64,
     /// Tokens expiring within this many seconds are refreshed ahead of time.
@@ -160,6 +182,17 @@ pub struct SyncSettings {
 impl Default for SyncSettings {
     fn default() -> Self {
         Self {
+            enabled: true,
+            interval_secs: 15 * 60,
+            recent_window_secs: 7 * 86_400,
+            poll_interval_secs: 2,
+            max_concurrent_jobs: 8,
+            lease_secs: 60,
+            requests_per_sec: None,
+            page_size: 100,
+            max_attempts: 8,
+            retry_base_ms: 250,
+            retry_cap_ms: 20_000,
             token_refresh_interval_secs: 60,
             token_refresh_ahead_secs: 10 * 60,
         }

@@ -260,7 +260,27 @@ async fn store_grant(
         scopes: grant.scopes.join(" "),
         token_response: grant.response_without_secrets,
     };
-    Ok(state.repository.upsert_connection(connection).await?)
+    save_connection(state, connection).await
+}
+
+/// Stores a (re)connection and schedules its sync. Connecting another account in place of the
+/// previous one forgets what was synced from the previous one.
+async fn save_connection(
+    state: &AppState,
+    connection: NewConnection,
+) -> Result<Connection, ApiError> {
+    let previous = state
+        .repository
+        .connection(connection.user_id, connection.data_source_id)
+        .await?;
+    let saved = state.repository.upsert_connection(connection).await?;
+    if let Some(previous) = previous {
+        if previous.account_id != saved.account_id {
+            state.repository.reset_sync(saved.id).await?;
+        }
+    }
+    crate::sync::schedule(state, &saved).await?;
+    Ok(saved)
 }
 
 /// Connects with an API key (Stripe's restricted keys): checked with one read call, then stored
@@ -320,7 +340,7 @@ pub async fn connect_with_api_key(
         scopes: String::new(),
         token_response: serde_json::json!({}),
     };
-    let connection = state.repository.upsert_connection(connection).await?;
+    let connection = save_connection(state, connection).await?;
     tracing::info!(user_id = %user.id, slug, "connected with an API key");
     Ok(connection)
 }

@@ -15,4 +15,5 @@ pub mod request_context;
 pub mod routes;
 pub mod secrets;
 pub mod startup;
+pub mod sync;
 pub mod telemetry;

@@ -3,8 +3,9 @@
 use allmetrics_common::{
     AdminSourceResponse, ApiKeyRequest, AuthorizeUrlResponse, ConnectionResponse,
     CreateObjectRequest, CreateSourceRequest, CreateUserRequest, Credentials, ErrorBody,
-    HealthStatus, ObjectResponse, ReadinessStatus, RefreshRequest, Role, SourceResponse,
-    TokenResponse, UpdateObjectRequest, UpdateSourceRequest, UserResponse,
+    HealthStatus, ObjectResponse, ObjectSyncStatus, ReadinessStatus, RefreshRequest, Role,
+    SourceResponse, SyncStatus, TokenResponse, UpdateObjectRequest, UpdateSourceRequest,
+    UserResponse,
 };
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -45,6 +46,8 @@ use crate::routes;
         routes::connections::list::list_connections,
         routes::connections::delete::delete_connection,
         routes::connections::api_key::connect_api_key,
+        routes::connections::sync::get_sync,
+        routes::connections::sync::post_sync,
         routes::connect::authorize::authorize,
         routes::connect::callback::callback,
     ),
@@ -67,7 +70,9 @@ use crate::routes;
         CreateObjectRequest,
         UpdateObjectRequest,
         AuthorizeUrlResponse,
-        ApiKeyRequest
+        ApiKeyRequest,
+        SyncStatus,
+        ObjectSyncStatus
     )),
     modifiers(&BearerAuth),
     tags(

@@ -108,8 +108,16 @@ impl Application {
     /// Serves until a shutdown signal, lets in-flight requests finish, then closes the pool.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let refresher = tokio::spawn(refresh_tokens_in_background(self.state.clone()));
+        let syncer = self.state.settings.sync.enabled.then(|| {
+            tokio::spawn(crate::sync::run_forever(crate::sync::SyncContext::new(
+                self.state.clone(),
+            )))
+        });
         let result = self.server.await;
         refresher.abort();
+        if let Some(syncer) = syncer {
+            syncer.abort();
+        }
         self.state.repository.close().await;
         tracing::info!("allmetrics stopped");
         result
@@ -283,6 +291,11 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Serv
             .service(
                 resource("/api/v1/connections/{slug}")
                     .delete(connections::delete::delete_connection),
+            )
+            .service(
+                resource("/api/v1/connections/{slug}/sync")
+                    .get(connections::sync::get_sync)
+                    .post(connections::sync::post_sync),
             )
             .service(
                 resource("/api/v1/connections/{slug}/key")

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod error;
 pub mod health;
 pub mod sources;
+pub mod sync;
 
 pub use auth::{CreateUserRequest, Credentials, RefreshRequest, Role, TokenResponse, UserResponse};
 pub use error::ErrorBody;
@@ -16,3 +17,4 @@ pub use sources::{
     CreateObjectRequest, CreateSourceRequest, ObjectResponse, SourceResponse, UpdateObjectRequest,
     UpdateSourceRequest,
 };
+pub use sync::{ObjectSyncStatus, SyncStatus};

@@ -9,11 +9,13 @@ pub mod sessions;
 mod shared;
 pub mod sources;
 pub mod sqlite;
+pub mod sync;
 pub mod users;
 
 pub use connections::ConnectionStore;
 pub use sessions::SessionStore;
 pub use sources::SourceStore;
+pub use sync::SyncStore;
 pub use users::UserStore;
 
 use std::sync::Arc;
@@ -66,7 +68,7 @@ pub enum Backend {
 /// file); a backend implements them all.
 #[async_trait]
 pub trait Repository:
-    UserStore + SessionStore + SourceStore + ConnectionStore + Send + Sync + 'static
+    UserStore + SessionStore + SourceStore + ConnectionStore + SyncStore + Send + Sync + 'static
 {
     fn backend(&self) -> Backend;
     /// Applies the migrations of this backend's folder that have not run yet.

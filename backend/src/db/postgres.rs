@@ -32,6 +32,16 @@ impl PostgresRepository {
         Ok(Self { pool })
     }
 
+    /// Rows another replica is claiming right now are skipped rather than waited for, and a row
+    /// it has just leased fails the re-checked lease condition: two replicas never share a job.
+    const CLAIM_DUE_JOBS: &'static str = concat!(
+        "UPDATE sync_jobs SET lease_owner = $1, lease_until = $3 WHERE id IN (\
+         SELECT id FROM sync_jobs WHERE next_run_at <= $2 \
+         AND (lease_until IS NULL OR lease_until <= $2) ORDER BY next_run_at LIMIT $4 \
+         FOR UPDATE SKIP LOCKED) RETURNING ",
+        crate::db::sync::sync_job_columns!()
+    );
+
     /// Under READ COMMITTED two first sign-ups could both see an empty table and both become
     /// admin; a transaction-scoped advisory lock makes them take turns.
     async fn serialize_user_creation(transaction: &mut Transaction<'_, Postgres>) -> DbResult<()> {

@@ -13,6 +13,7 @@ macro_rules! impl_repository {
         $crate::db::sessions::impl_session_store!($repository);
         $crate::db::sources::impl_source_store!($repository);
         $crate::db::connections::impl_connection_store!($repository);
+        $crate::db::sync::impl_sync_store!($repository);
 
         #[async_trait::async_trait]
         impl $crate::db::Repository for $repository {

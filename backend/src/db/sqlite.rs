@@ -53,6 +53,15 @@ impl SqliteRepository {
         Ok(Self { pool })
     }
 
+    /// SQLite has one writer at a time: the statement that picks the due jobs also leases them.
+    const CLAIM_DUE_JOBS: &'static str = concat!(
+        "UPDATE sync_jobs SET lease_owner = $1, lease_until = $3 WHERE id IN (\
+         SELECT id FROM sync_jobs WHERE next_run_at <= $2 \
+         AND (lease_until IS NULL OR lease_until <= $2) ORDER BY next_run_at LIMIT $4) \
+         RETURNING ",
+        crate::db::sync::sync_job_columns!()
+    );
+
     /// SQLite has one writer at a time, and an INSERT takes the write lock before it reads, so
     /// the "first user is admin" check cannot race.
     async fn serialize_user_creation(_: &mut Transaction<'_, Sqlite>) -> DbResult<()> {

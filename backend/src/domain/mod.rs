@@ -3,6 +3,7 @@
 pub mod connection;
 pub mod session;
 pub mod source;
+pub mod sync;
 pub mod user;
 
 pub use connection::{
@@ -14,4 +15,5 @@ pub use source::{
     DataSource, DataSourceId, DataSourcePatch, DeleteOutcome, NewDataSource, RoutingSource,
     RoutingSourcePatch,
 };
+pub use sync::{PageCheckpoint, RunOutcome, StoredObject, SyncJob, SyncJobId};
 pub use user::{NewUser, Role, User, UserCredentials, UserId};

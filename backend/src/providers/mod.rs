@@ -119,6 +119,11 @@ pub trait Provider: Send + Sync + 'static {
         None
     }
 
+    /// Whether the sync engine can read this provider's objects through a Stripe-style list API.
+    fn has_list_api(&self) -> bool {
+        false
+    }
+
     /// Whether users may connect with an API key instead of OAuth (Stripe's restricted keys).
     fn supports_api_key(&self) -> bool {
         false

@@ -45,7 +45,7 @@ fn hidden_fields(html: &str) -> Vec<(String, String)> {
 
 /// Starts connecting, shows the consent page, clicks `decision`; returns where the sandbox sends
 /// the browser (our callback with a code, or with an error).
-async fn consent(app: &TestApp, user: &str, slug: &str, decision: &str) -> url::Url {
+pub async fn consent(app: &TestApp, user: &str, slug: &str, decision: &str) -> url::Url {
     let authorize = app.authorize_url(user, slug).await;
     assert!(authorize
         .as_str()
@@ -71,7 +71,7 @@ async fn consent(app: &TestApp, user: &str, slug: &str, decision: &str) -> url::
     url::Url::parse(answer.headers()["location"].to_str().unwrap()).unwrap()
 }
 
-async fn follow_callback(app: &TestApp, user: &str, callback: &url::Url) -> reqwest::Response {
+pub async fn follow_callback(app: &TestApp, user: &str, callback: &url::Url) -> reqwest::Response {
     app.client
         .get(callback.as_str())
         .bearer_auth(user)

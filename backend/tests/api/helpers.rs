@@ -190,6 +190,10 @@ pub fn test_settings(database_url: &str, static_dir: PathBuf) -> Settings {
     settings.security.token_keys = Some(SecretString::from(TEST_TOKEN_KEYS.to_string()));
     settings.http.timeout_secs = 2;
     settings.sync.token_refresh_interval_secs = 0;
+    // Tests run syncs themselves (sync::run_until_idle), so that they are deterministic.
+    settings.sync.enabled = false;
+    settings.sync.retry_base_ms = 20;
+    settings.sync.retry_cap_ms = 200;
     settings
 }
 

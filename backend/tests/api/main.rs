@@ -18,3 +18,4 @@ mod repository;
 mod shutdown;
 mod sources;
 mod spa;
+mod sync;

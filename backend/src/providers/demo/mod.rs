@@ -59,6 +59,10 @@ impl Provider for Demo {
         true
     }
 
+    fn has_list_api(&self) -> bool {
+        true
+    }
+
     async fn verify_api_key(
         &self,
         http: &reqwest::Client,

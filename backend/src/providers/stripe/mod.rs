@@ -109,6 +109,10 @@ impl Provider for Stripe {
         true
     }
 
+    fn has_list_api(&self) -> bool {
+        true
+    }
+
     async fn verify_api_key(
         &self,
         http: &reqwest::Client,

@@ -1,0 +1,79 @@
+use actix_web::{web, HttpResponse};
+use allmetrics_common::{ErrorBody, SyncStatus};
+
+use crate::auth::AuthUser;
+use crate::domain::Connection;
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+async fn connection_of(
+    state: &AppState,
+    user: &AuthUser,
+    slug: &str,
+) -> Result<Connection, ApiError> {
+    let source = state
+        .repository
+        .data_source_by_slug(slug)
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found(
+                "unknown_source",
+                format!("There is no data source `{slug}`."),
+            )
+        })?;
+    state
+        .repository
+        .connection(user.id, source.id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found(
+                "not_connected",
+                format!("{} is not connected.", source.name),
+            )
+        })
+}
+
+/// The sync progress of the caller's connection: per object, how many objects are stored and
+/// whether the whole history has been read (the progress bar of the sources page).
+#[utoipa::path(
+    get,
+    path = "/api/v1/connections/{slug}/sync",
+    tag = "connections",
+    security(("bearer" = [])),
+    params(("slug" = String, Path, description = "Data source slug")),
+    responses(
+        (status = 200, description = "Sync progress", body = SyncStatus),
+        (status = 404, description = "`unknown_source` or `not_connected`", body = ErrorBody)
+    )
+)]
+pub async fn get_sync(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let connection = connection_of(&state, &user, &slug).await?;
+    Ok(HttpResponse::Ok().json(crate::sync::status(&state, &connection).await?))
+}
+
+/// Sync now: every object of the connection (including objects an admin enabled since) is read
+/// again from where it stands. Answers at once; the progress is at `GET` on the same path.
+#[utoipa::path(
+    post,
+    path = "/api/v1/connections/{slug}/sync",
+    tag = "connections",
+    security(("bearer" = [])),
+    params(("slug" = String, Path, description = "Data source slug")),
+    responses(
+        (status = 202, description = "Scheduled", body = SyncStatus),
+        (status = 404, description = "`unknown_source` or `not_connected`", body = ErrorBody)
+    )
+)]
+pub async fn post_sync(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let connection = connection_of(&state, &user, &slug).await?;
+    crate::sync::schedule(&state, &connection).await?;
+    Ok(HttpResponse::Accepted().json(crate::sync::status(&state, &connection).await?))
+}

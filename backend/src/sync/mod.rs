@@ -1,0 +1,201 @@
+//! Sync: every object of every connection kept in the local store. A backfill reads the whole
+//! history right after connecting (checkpointed after every page); incremental syncs then read
+//! what is new on a schedule and re-read a recent window. Jobs are leased in the database, so
+//! several replicas on one PostgreSQL never run the same job at once, and a dead replica's job is
+//! taken over when its lease expires.
+
+pub mod fetch;
+mod job;
+pub mod limiter;
+pub mod retry;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::web;
+
+use crate::db::DbError;
+use crate::domain::Connection;
+use crate::providers::registry;
+use crate::startup::AppState;
+
+/// What every job run of this process shares.
+pub struct SyncContext {
+    pub state: web::Data<AppState>,
+    /// This process's name on the leases it takes.
+    pub owner: String,
+    pub limiters: limiter::ConnectionLimiters,
+    pub retry: retry::RetryPolicy,
+}
+
+impl SyncContext {
+    pub fn new(state: web::Data<AppState>) -> Arc<Self> {
+        let settings = &state.settings.sync;
+        let retry = retry::RetryPolicy {
+            max_attempts: settings.max_attempts.max(1),
+            base: Duration::from_millis(settings.retry_base_ms),
+            cap: Duration::from_millis(settings.retry_cap_ms),
+        };
+        Arc::new(Self {
+            owner: format!("allmetrics-{}", uuid::Uuid::new_v4().simple()),
+            state,
+            limiters: limiter::ConnectionLimiters::default(),
+            retry,
+        })
+    }
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// Creates the jobs of the connection's enabled objects (for providers with a list API) and makes
+/// them all due now: after a connect, and for a manual sync.
+pub async fn schedule(state: &AppState, connection: &Connection) -> Result<u64, DbError> {
+    let Some(source) = state
+        .repository
+        .data_source_by_slug(&connection.slug)
+        .await?
+    else {
+        return Ok(0);
+    };
+    let syncs = registry::resolve(&state.settings, &state.base_url, &source)
+        .is_some_and(|provider| provider.provider.has_list_api());
+    if !syncs {
+        return Ok(0);
+    }
+    let objects: Vec<String> = state
+        .repository
+        .list_routing_sources(source.id, false)
+        .await?
+        .into_iter()
+        .map(|object| object.object_name)
+        .collect();
+    state
+        .repository
+        .ensure_sync_jobs(connection.id, &objects, now())
+        .await?;
+    state
+        .repository
+        .schedule_sync_now(connection.id, now())
+        .await
+}
+
+/// Claims the due jobs this process has room for and runs them; returns how many it started.
+async fn run_due(
+    context: &Arc<SyncContext>,
+    room: usize,
+    tasks: &mut tokio::task::JoinSet<()>,
+) -> usize {
+    if room == 0 {
+        return 0;
+    }
+    let lease = i64::try_from(context.state.settings.sync.lease_secs).unwrap_or(60);
+    let now = now();
+    let jobs = match context
+        .state
+        .repository
+        .claim_due_jobs(
+            &context.owner,
+            now,
+            now + lease,
+            i64::try_from(room).unwrap_or(1),
+        )
+        .await
+    {
+        Ok(jobs) => jobs,
+        Err(error) => {
+            tracing::warn!(error = %error, "could not look for due sync jobs");
+            return 0;
+        }
+    };
+    let started = jobs.len();
+    for sync_job in jobs {
+        let context = context.clone();
+        tasks.spawn(async move { job::run(&context, sync_job).await });
+    }
+    started
+}
+
+/// The scheduler of this process: runs due jobs, at most `max_concurrent_jobs` at a time.
+pub async fn run_forever(context: Arc<SyncContext>) {
+    let settings = &context.state.settings.sync;
+    let poll = Duration::from_secs(settings.poll_interval_secs.max(1));
+    let limit = settings.max_concurrent_jobs.max(1);
+    let mut tasks = tokio::task::JoinSet::new();
+    loop {
+        while tasks.try_join_next().is_some() {}
+        let started = run_due(&context, limit.saturating_sub(tasks.len()), &mut tasks).await;
+        if started == 0 {
+            tokio::select! {
+                _ = tokio::time::sleep(poll) => {}
+                Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+            }
+        }
+    }
+}
+
+/// Runs jobs until none is due (tests and tools drive syncs with it).
+pub async fn run_until_idle(context: &Arc<SyncContext>) {
+    let limit = context.state.settings.sync.max_concurrent_jobs.max(1);
+    let mut tasks = tokio::task::JoinSet::new();
+    loop {
+        let started = run_due(context, limit.saturating_sub(tasks.len()), &mut tasks).await;
+        if started == 0 && tasks.join_next().await.is_none() {
+            return;
+        }
+    }
+}
+
+/// The sync progress of a connection, for `GET /api/v1/connections/{slug}/sync`.
+pub async fn status(
+    state: &AppState,
+    connection: &Connection,
+) -> Result<allmetrics_common::SyncStatus, DbError> {
+    use allmetrics_common::{ObjectSyncStatus, SyncStatus};
+    let jobs = state.repository.sync_jobs(connection.id).await?;
+    let to_rfc3339 =
+        |at: i64| chrono::DateTime::<chrono::Utc>::from_timestamp(at, 0).map(|at| at.to_rfc3339());
+    let running = jobs.iter().any(|job| !job.backfill_done);
+    let state_name = if connection.status == crate::domain::ConnectionStatus::NeedsReconnect {
+        "needs_reconnect"
+    } else if running {
+        "backfilling"
+    } else if jobs.is_empty() {
+        "not_synced"
+    } else {
+        "idle"
+    };
+    Ok(SyncStatus {
+        state: state_name.into(),
+        objects: jobs
+            .iter()
+            .map(|job| {
+                (
+                    job.object_name.clone(),
+                    ObjectSyncStatus {
+                        synced: job.objects_synced,
+                        done: job.backfill_done,
+                        last_error: job.last_error.clone(),
+                        last_synced_at: job.last_synced_at.and_then(to_rfc3339),
+                    },
+                )
+            })
+            .collect(),
+        last_synced_at: jobs
+            .iter()
+            .filter_map(|job| job.last_synced_at)
+            .max()
+            .and_then(to_rfc3339),
+        last_error: jobs.iter().find_map(|job| job.last_error.clone()),
+    })
+}
+
+/// Whether the sync of this connection has stored everything created at or after `from`.
+pub fn covers(jobs: &[crate::domain::SyncJob], object_name: &str, from: i64) -> bool {
+    jobs.iter()
+        .find(|job| job.object_name == object_name)
+        .is_some_and(|job| {
+            job.backfill_done || job.oldest_created.is_some_and(|oldest| oldest <= from)
+        })
+}

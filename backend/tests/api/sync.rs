@@ -1,0 +1,403 @@
+//! The sync engine against the sandbox: the store ends with exactly the provider's objects.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use allmetrics::domain::{AuthKind, Connection, NewConnection, UserId};
+use allmetrics::sync::{self, SyncContext};
+use allmetrics_common::{SyncStatus, UserResponse};
+use allmetrics_sandbox::{Faults, ObjectKind, Sandbox, SandboxConfig};
+
+use crate::demo::{consent, follow_callback};
+use crate::helpers::{assert_error, spawn_app, spawn_app_with, DbKind, TestApp};
+use crate::on_both_databases;
+
+on_both_databases!(
+    the_store_ends_with_exactly_the_providers_objects,
+    a_killed_backfill_resumes_with_no_duplicate_and_no_loss,
+    faults_are_survived_and_the_store_is_still_exact,
+    a_revoked_token_needs_a_reconnect,
+    an_object_the_provider_refuses_is_reported_while_the_others_complete,
+);
+
+const API_KEY: &str = "sk_test_sync_key";
+/// Data generated up to a fixed instant, so that every run sees the same objects.
+const NOW: i64 = 1_790_000_000;
+
+/// A sandbox of its own on loopback (so that tests can give it faults).
+fn start_sandbox(size: u64, faults: Faults) -> (Sandbox, String) {
+    let sandbox = Sandbox::new(SandboxConfig {
+        seed: 7,
+        size,
+        api_key: Some(API_KEY.into()),
+        now: Some(NOW),
+        faults,
+        ..Default::default()
+    });
+    let (server, port) = sandbox.bind("127.0.0.1", 0).unwrap();
+    tokio::spawn(server);
+    (sandbox, format!("http://127.0.0.1:{port}"))
+}
+
+/// The app, its Demo source pointed at `api_base`, and a user connected to it with the key.
+async fn connected_app(
+    kind: DbKind,
+    api_base: String,
+    configure: impl FnOnce(&mut allmetrics::configuration::Settings),
+) -> (TestApp, String, Connection) {
+    let app = spawn_app_with(kind, |settings| {
+        settings.providers.insert(
+            "demo".into(),
+            allmetrics::configuration::ProviderSettings {
+                api_base: Some(api_base),
+                ..Default::default()
+            },
+        );
+        configure(settings);
+    })
+    .await;
+    let session = app.sign_up("ann@example.com").await;
+    let me: UserResponse = app
+        .get_me(&session.access_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    // Stored directly: checking the key would be one more request to a sandbox with faults.
+    let source = app
+        .repository
+        .data_source_by_slug("demo")
+        .await
+        .unwrap()
+        .unwrap();
+    let user = UserId(me.id);
+    let connection = app
+        .repository
+        .upsert_connection(NewConnection {
+            user_id: user,
+            data_source_id: source.id,
+            auth_kind: AuthKind::ApiKey,
+            account_id: None,
+            access_token_enc: app
+                .state
+                .cipher
+                .encrypt(
+                    API_KEY,
+                    &allmetrics::connect::token_context(user, "demo", "access"),
+                )
+                .unwrap(),
+            refresh_token_enc: None,
+            expires_at: None,
+            scopes: String::new(),
+            token_response: serde_json::json!({}),
+        })
+        .await
+        .unwrap();
+    sync::schedule(&app.state, &connection).await.unwrap();
+    (app, session.access_token, connection)
+}
+
+fn kind_of(object_name: &str) -> ObjectKind {
+    let path =
+        allmetrics::sync::fetch::list_path(allmetrics::providers::stripe::CATALOGUE, object_name);
+    ObjectKind::from_list_path(path.trim_start_matches("/v1/")).unwrap()
+}
+
+/// Every object of every kind is stored exactly once.
+async fn assert_store_is_exact(app: &TestApp, sandbox: &Sandbox, connection: &Connection) {
+    for object in allmetrics::providers::stripe::CATALOGUE {
+        let kind = kind_of(object.name);
+        let generator = sandbox.generator();
+        let mut expected: Vec<String> = (0..generator.count(kind))
+            .map(|index| generator.id(kind, index))
+            .collect();
+        expected.sort();
+        let stored = app
+            .repository
+            .synced_object_ids(connection.id, object.name)
+            .await
+            .unwrap();
+        assert_eq!(stored.len(), expected.len(), "{} count", object.name);
+        assert_eq!(stored, expected, "{} ids", object.name);
+    }
+}
+
+async fn sync_status(app: &TestApp, token: &str) -> SyncStatus {
+    let response = app.get_authed("/api/v1/connections/demo/sync", token).await;
+    assert_eq!(response.status().as_u16(), 200);
+    response.json().await.unwrap()
+}
+
+async fn the_store_ends_with_exactly_the_providers_objects(kind: DbKind) {
+    for size in [0, 3, 120] {
+        let (sandbox, api_base) = start_sandbox(size, Faults::default());
+        let (app, token, connection) = connected_app(kind, api_base, |_| {}).await;
+        let before = sync_status(&app, &token).await;
+        assert_eq!(before.state, "backfilling");
+        assert!(before
+            .objects
+            .values()
+            .all(|object| object.synced == 0 && !object.done));
+
+        let context = SyncContext::new(app.state.clone());
+        sync::run_until_idle(&context).await;
+        assert_store_is_exact(&app, &sandbox, &connection).await;
+
+        let status = sync_status(&app, &token).await;
+        assert_eq!(status.state, "idle", "size {size}: {status:?}");
+        assert_eq!(status.objects.len(), 11);
+        let customers = &status.objects["Customer"];
+        assert!(customers.done && customers.last_error.is_none());
+        assert_eq!(
+            customers.synced,
+            i64::try_from(sandbox.generator().count(ObjectKind::Customer)).unwrap()
+        );
+        assert!(status.last_synced_at.is_some() || size == 0);
+
+        // A manual sync reads again: nothing is duplicated.
+        let manual = app
+            .call(
+                reqwest::Method::POST,
+                "/api/v1/connections/demo/sync",
+                &token,
+                None,
+            )
+            .await;
+        assert_eq!(manual.status().as_u16(), 202);
+        sync::run_until_idle(&context).await;
+        assert_store_is_exact(&app, &sandbox, &connection).await;
+        assert_eq!(
+            sync_status(&app, &token).await.objects["Customer"].synced,
+            customers.synced
+        );
+    }
+}
+
+async fn a_killed_backfill_resumes_with_no_duplicate_and_no_loss(kind: DbKind) {
+    let (sandbox, api_base) = start_sandbox(400, Faults::default());
+    let (app, _token, connection) = connected_app(kind, api_base, |settings| {
+        settings.sync.page_size = 10;
+        settings.sync.lease_secs = 1;
+        settings.sync.max_concurrent_jobs = 2;
+    })
+    .await;
+    let total_charges = i64::try_from(sandbox.generator().count(ObjectKind::Charge)).unwrap();
+
+    // Kill the engine once part of the history is stored.
+    let first = SyncContext::new(app.state.clone());
+    let engine = tokio::spawn({
+        let first = first.clone();
+        async move { sync::run_until_idle(&first).await }
+    });
+    loop {
+        let stored = app
+            .repository
+            .count_synced_objects(connection.id, "Charge")
+            .await
+            .unwrap();
+        if stored >= 30 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    engine.abort();
+    let _ = engine.await;
+    let jobs = app.repository.sync_jobs(connection.id).await.unwrap();
+    let charges = jobs.iter().find(|job| job.object_name == "Charge").unwrap();
+    assert!(
+        !charges.backfill_done && charges.backfill_cursor.is_some(),
+        "stopped mid-backfill at a checkpoint"
+    );
+    let stored_at_kill = app
+        .repository
+        .count_synced_objects(connection.id, "Charge")
+        .await
+        .unwrap();
+    assert!(stored_at_kill < total_charges);
+
+    // A restarted process (another lease owner) takes the jobs over once the dead lease expires.
+    let restarted: Arc<SyncContext> = SyncContext::new(app.state.clone());
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    sync::run_until_idle(&restarted).await;
+    assert_store_is_exact(&app, &sandbox, &connection).await;
+    let jobs = app.repository.sync_jobs(connection.id).await.unwrap();
+    let charges = jobs.iter().find(|job| job.object_name == "Charge").unwrap();
+    assert!(charges.backfill_done);
+    assert_eq!(charges.objects_synced, total_charges, "counted once each");
+}
+
+async fn faults_are_survived_and_the_store_is_still_exact(kind: DbKind) {
+    let (sandbox, api_base) = start_sandbox(
+        150,
+        Faults {
+            error_rate: 0.1,
+            rate_limit_burst_every: Some(9),
+            rate_limit_burst_len: 3,
+            timeout_rate: 0.03,
+            timeout: Duration::from_millis(2500),
+            truncated_rate: 0.05,
+            malformed_rate: 0.05,
+        },
+    );
+    let (app, token, connection) = connected_app(kind, api_base, |settings| {
+        settings.sync.max_attempts = 12;
+        settings.sync.page_size = 50;
+    })
+    .await;
+    sync::run_until_idle(&SyncContext::new(app.state.clone())).await;
+    assert_store_is_exact(&app, &sandbox, &connection).await;
+    let status = sync_status(&app, &token).await;
+    assert_eq!(status.state, "idle");
+    assert!(status.last_error.is_none(), "{status:?}");
+}
+
+async fn a_revoked_token_needs_a_reconnect(kind: DbKind) {
+    let app = spawn_app(kind).await;
+    let token = app.sign_up("ann@example.com").await.access_token;
+    let callback = consent(&app, &token, "demo", "approve").await;
+    assert_eq!(
+        follow_callback(&app, &token, &callback)
+            .await
+            .status()
+            .as_u16(),
+        302
+    );
+    app.state.sandbox.as_ref().unwrap().revoke_all();
+
+    sync::run_until_idle(&SyncContext::new(app.state.clone())).await;
+    let status = sync_status(&app, &token).await;
+    assert_eq!(status.state, "needs_reconnect");
+    assert!(status.last_error.unwrap().contains("reconnect"));
+    assert_eq!(
+        app.get_connections(&token).await[0].status,
+        "needs_reconnect"
+    );
+}
+
+async fn an_object_the_provider_refuses_is_reported_while_the_others_complete(kind: DbKind) {
+    let (sandbox, api_base) = start_sandbox(20, Faults::default());
+    let (app, token, connection) = connected_app(kind, api_base, |_| {}).await;
+    let created = app
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/admin/sources/demo/objects",
+            &token,
+            Some(serde_json::json!({"name": "Nonexistent"})),
+        )
+        .await;
+    assert_eq!(created.status().as_u16(), 201);
+    let scheduled = app
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/connections/demo/sync",
+            &token,
+            None,
+        )
+        .await;
+    let scheduled: SyncStatus = scheduled.json().await.unwrap();
+    assert!(
+        scheduled.objects.contains_key("Nonexistent"),
+        "new objects join the sync"
+    );
+
+    sync::run_until_idle(&SyncContext::new(app.state.clone())).await;
+    let status = sync_status(&app, &token).await;
+    let refused = &status.objects["Nonexistent"];
+    assert!(!refused.done);
+    assert!(
+        refused.last_error.as_deref().unwrap().contains("404"),
+        "{refused:?}"
+    );
+    assert!(status
+        .objects
+        .iter()
+        .filter(|(name, _)| *name != "Nonexistent")
+        .all(|(_, object)| object.done));
+    assert_store_is_exact(&app, &sandbox, &connection).await;
+    assert_error(
+        app.get_authed("/api/v1/connections/stripe/sync", &token)
+            .await,
+        404,
+        "not_connected",
+    )
+    .await;
+}
+
+/// Two engines on one PostgreSQL never hold the same job; a dead one's jobs are taken over when
+/// its lease expires.
+#[tokio::test]
+async fn two_engines_on_one_postgres_never_run_the_same_job_at_once() {
+    let (_sandbox, api_base) = start_sandbox(5, Faults::default());
+    let (app, _token, connection) = connected_app(DbKind::Postgres, api_base, |_| {}).await;
+    let jobs = app.repository.sync_jobs(connection.id).await.unwrap();
+    assert_eq!(jobs.len(), 11);
+
+    // A second replica: its own pool on the same database.
+    let settings = crate::helpers::test_settings(&app.database.url, std::env::temp_dir());
+    let other = allmetrics::db::connect(&settings.database).await.unwrap();
+    let now = chrono::Utc::now().timestamp();
+    for _ in 0..5 {
+        let (a, b) = tokio::join!(
+            app.repository.claim_due_jobs("replica-a", now, now + 2, 6),
+            other.claim_due_jobs("replica-b", now, now + 2, 6),
+        );
+        let (a, b) = (a.unwrap(), b.unwrap());
+        let mut ids: Vec<i64> = a.iter().chain(b.iter()).map(|job| job.id.0).collect();
+        let claimed = ids.len();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), claimed, "no job was claimed twice");
+        assert_eq!(claimed, 11, "all due jobs were claimed by one or the other");
+        // Nothing is left while the leases hold.
+        assert!(app
+            .repository
+            .claim_due_jobs("replica-c", now, now + 2, 20)
+            .await
+            .unwrap()
+            .is_empty());
+        // Release everything for the next round.
+        for job in a.iter().chain(b.iter()) {
+            let owner = if a.contains(job) {
+                "replica-a"
+            } else {
+                "replica-b"
+            };
+            app.repository
+                .finish_sync_run(
+                    job.id,
+                    owner,
+                    &allmetrics::domain::RunOutcome {
+                        next_run_at: now,
+                        last_error: None,
+                        failures: 0,
+                        incremental_from: None,
+                        last_synced_at: None,
+                    },
+                )
+                .await
+                .unwrap();
+        }
+    }
+    // A dead replica's lease expires and its jobs are taken over.
+    let dead = app
+        .repository
+        .claim_due_jobs("dead", now, now + 1, 20)
+        .await
+        .unwrap();
+    assert_eq!(dead.len(), 11);
+    assert!(other
+        .claim_due_jobs("alive", now, now + 60, 20)
+        .await
+        .unwrap()
+        .is_empty());
+    let later = now + 2;
+    assert_eq!(
+        other
+            .claim_due_jobs("alive", later, later + 60, 20)
+            .await
+            .unwrap()
+            .len(),
+        11
+    );
+    other.close().await;
+}
