@@ -6,12 +6,17 @@
 pub mod auth;
 pub mod error;
 pub mod health;
+pub mod metrics;
 pub mod sources;
 pub mod sync;
 
 pub use auth::{CreateUserRequest, Credentials, RefreshRequest, Role, TokenResponse, UserResponse};
 pub use error::ErrorBody;
 pub use health::{HealthStatus, ReadinessStatus};
+pub use metrics::{
+    CreateDashboardRequest, CreateMetricRequest, Dashboard, Metric, Series, SeriesMeta,
+    UpdateDashboardRequest, UpdateMetricRequest,
+};
 pub use sources::{
     AdminSourceResponse, ApiKeyRequest, AuthorizeUrlResponse, ConnectionResponse,
     CreateObjectRequest, CreateSourceRequest, ObjectResponse, SourceResponse, UpdateObjectRequest,

@@ -1,0 +1,184 @@
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize, Serializer};
+
+/// Numbers of a series: whole values are written as integers (`3`, not `3.0`), as the seed's
+/// charts expect; averages keep their fraction.
+fn numbers<S: Serializer>(values: &[f64], serializer: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeSeq;
+    let mut sequence = serializer.serialize_seq(Some(values.len()))?;
+    for value in values {
+        if value.fract() == 0.0 && value.abs() < 9.0e15 {
+            sequence.serialize_element(&(*value as i64))?;
+        } else {
+            sequence.serialize_element(value)?;
+        }
+    }
+    sequence.end()
+}
+
+fn number_map<S: Serializer>(
+    values: &BTreeMap<String, Vec<f64>>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    struct Numbers<'a>(&'a [f64]);
+    impl Serialize for Numbers<'_> {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            numbers(self.0, serializer)
+        }
+    }
+    let mut map = serializer.serialize_map(Some(values.len()))?;
+    for (key, series) in values {
+        map.serialize_entry(key, &Numbers(series))?;
+    }
+    map.end()
+}
+
+/// A stacked daily series (the seed's format): `GET /connect/query/{slug}` and
+/// `GET /api/v1/metrics/{id}/series`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Series {
+    /// Field names of the object (nested ones as dot paths), for the group-by picker.
+    pub keys: Vec<String>,
+    /// Every day of the window, oldest first (ISO dates).
+    #[serde(rename = "labelX")]
+    pub label_x: Vec<String>,
+    /// The day's value over all groups.
+    #[serde(rename = "labelY", serialize_with = "numbers")]
+    pub label_y: Vec<f64>,
+    /// One series per value of the group-by field; missing or null values form `(none)`.
+    #[serde(rename = "labelZ", serialize_with = "number_map")]
+    pub label_z: BTreeMap<String, Vec<f64>>,
+    pub meta: SeriesMeta,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SeriesMeta {
+    /// How many stored objects the window covers.
+    pub records: u64,
+    /// First and last day of the window (ISO dates, inclusive).
+    pub from: String,
+    pub to: String,
+    /// The IANA time zone days were cut in.
+    pub tz: String,
+    /// When the object was last synced (RFC 3339), if ever.
+    pub synced_at: Option<String>,
+    /// True while the backfill has not reached the window's start: counts may still grow.
+    pub partial: bool,
+}
+
+/// A saved query: what `/connect/query/{slug}` takes, with a name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Metric {
+    pub id: i64,
+    pub name: String,
+    /// The data source's slug.
+    pub source: String,
+    /// An enabled object (routing source) of the source, e.g. `Charge`.
+    pub object_name: String,
+    /// `count`, `sum`, `average`, `min`, `max` or `count_distinct`.
+    pub operator: String,
+    /// The group-by field (dot paths reach nested fields); default `object`.
+    pub field_name: String,
+    /// What sum/average/min/max/count_distinct read, e.g. `amount`.
+    pub value_field: Option<String>,
+    /// The date the days are cut on; default `created`.
+    pub date_field: String,
+}
+
+/// `POST /api/v1/metrics`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateMetricRequest {
+    pub name: String,
+    pub source: String,
+    pub object_name: String,
+    pub operator: String,
+    #[serde(default)]
+    pub field_name: Option<String>,
+    #[serde(default)]
+    pub value_field: Option<String>,
+    #[serde(default)]
+    pub date_field: Option<String>,
+}
+
+/// `PATCH /api/v1/metrics/{id}`: any of the fields.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMetricRequest {
+    pub name: Option<String>,
+    pub object_name: Option<String>,
+    pub operator: Option<String>,
+    pub field_name: Option<String>,
+    pub value_field: Option<String>,
+    pub date_field: Option<String>,
+}
+
+/// A dashboard: ordered metrics and a default window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Dashboard {
+    pub id: i64,
+    pub name: String,
+    /// Metric ids, in display order.
+    pub metric_ids: Vec<i64>,
+    /// Days shown by default (7, 30, 90, or any 1..366).
+    pub default_total_days: u32,
+    /// Every user has exactly one home dashboard; it cannot be deleted.
+    pub is_home: bool,
+}
+
+/// `POST /api/v1/dashboards`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateDashboardRequest {
+    pub name: String,
+    #[serde(default)]
+    pub metric_ids: Vec<i64>,
+    #[serde(default)]
+    pub default_total_days: Option<u32>,
+}
+
+/// `PATCH /api/v1/dashboards/{id}`: rename, reorder/add/remove metrics, change the default window.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UpdateDashboardRequest {
+    pub name: Option<String>,
+    pub metric_ids: Option<Vec<i64>>,
+    pub default_total_days: Option<u32>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn series_use_the_seeds_names_and_whole_numbers() {
+        let series = Series {
+            keys: vec!["currency".into()],
+            label_x: vec!["2026-11-24".into(), "2026-11-25".into()],
+            label_y: vec![3.0, 2.5],
+            label_z: BTreeMap::from([("usd".to_string(), vec![3.0, 2.5])]),
+            meta: SeriesMeta {
+                records: 4,
+                from: "2026-11-24".into(),
+                to: "2026-11-25".into(),
+                tz: "UTC".into(),
+                synced_at: None,
+                partial: false,
+            },
+        };
+        let json = serde_json::to_string(&series).unwrap();
+        assert!(json.contains(r#""labelY":[3,2.5]"#), "{json}");
+        assert!(json.contains(r#""labelZ":{"usd":[3,2.5]}"#), "{json}");
+        assert!(json.contains(r#""labelX":["2026-11-24","2026-11-25"]"#));
+        let back: Series = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, series);
+    }
+}
