@@ -11,6 +11,7 @@ pub mod domain;
 pub mod error;
 pub mod openapi;
 pub mod providers;
+pub mod query;
 pub mod request_context;
 pub mod routes;
 pub mod secrets;

@@ -3,9 +3,13 @@
 use allmetrics_common::{
     AdminSourceResponse, ApiKeyRequest, AuthorizeUrlResponse, ConnectionResponse,
     CreateObjectRequest, CreateSourceRequest, CreateUserRequest, Credentials, ErrorBody,
-    HealthStatus, ObjectResponse, ObjectSyncStatus, ReadinessStatus, RefreshRequest, Role,
-    SourceResponse, SyncStatus, TokenResponse, UpdateObjectRequest, UpdateSourceRequest,
-    UserResponse,
+    HealthStatus, ObjectResponse, ObjectSyncStatus, ReadinessStatus, RefreshRequest, Role, Series,
+    SeriesMeta, SourceResponse, SyncStatus, TokenResponse, UpdateObjectRequest,
+    UpdateSourceRequest, UserResponse,
+};
+use allmetrics_common::{
+    CreateDashboardRequest, CreateMetricRequest, Dashboard, Metric, UpdateDashboardRequest,
+    UpdateMetricRequest,
 };
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -50,6 +54,18 @@ use crate::routes;
         routes::connections::sync::post_sync,
         routes::connect::authorize::authorize,
         routes::connect::callback::callback,
+        routes::connect::query::query,
+        routes::metrics::list::list_metrics,
+        routes::metrics::create::create_metric,
+        routes::metrics::get::get_metric,
+        routes::metrics::update::update_metric,
+        routes::metrics::delete::delete_metric,
+        routes::metrics::series::metric_series,
+        routes::dashboards::list::list_dashboards,
+        routes::dashboards::create::create_dashboard,
+        routes::dashboards::get::get_dashboard,
+        routes::dashboards::update::update_dashboard,
+        routes::dashboards::delete::delete_dashboard,
     ),
     components(schemas(
         ErrorBody,
@@ -72,7 +88,15 @@ use crate::routes;
         AuthorizeUrlResponse,
         ApiKeyRequest,
         SyncStatus,
-        ObjectSyncStatus
+        ObjectSyncStatus,
+        Series,
+        SeriesMeta,
+        Metric,
+        CreateMetricRequest,
+        UpdateMetricRequest,
+        Dashboard,
+        CreateDashboardRequest,
+        UpdateDashboardRequest
     )),
     modifiers(&BearerAuth),
     tags(
@@ -81,6 +105,8 @@ use crate::routes;
         (name = "sources", description = "Data sources and the objects they offer"),
         (name = "connect", description = "OAuth connect flow (the seed's URLs)"),
         (name = "connections", description = "The caller's connections"),
+        (name = "metrics", description = "Saved queries and their series"),
+        (name = "dashboards", description = "Ordered metrics with a default window"),
         (name = "admin", description = "Administration (admins only)")
     )
 )]

@@ -19,7 +19,8 @@ use crate::error::ApiError;
 use crate::openapi;
 use crate::request_context::{normalize_path, request_context};
 use crate::routes::{
-    admin, api_docs, auth, connect, connections, extractors, health, me, sources, spa,
+    admin, api_docs, auth, connect, connections, dashboards, extractors, health, me, metrics,
+    sources, spa,
 };
 
 /// What every handler can reach through `web::Data<AppState>`.
@@ -285,6 +286,29 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Serv
                     .patch(admin::objects::update::update_object)
                     .delete(admin::objects::delete::delete_object),
             )
+            .service(
+                resource("/api/v1/metrics")
+                    .get(metrics::list::list_metrics)
+                    .post(metrics::create::create_metric),
+            )
+            .service(
+                resource("/api/v1/metrics/{id}")
+                    .get(metrics::get::get_metric)
+                    .patch(metrics::update::update_metric)
+                    .delete(metrics::delete::delete_metric),
+            )
+            .service(resource("/api/v1/metrics/{id}/series").get(metrics::series::metric_series))
+            .service(
+                resource("/api/v1/dashboards")
+                    .get(dashboards::list::list_dashboards)
+                    .post(dashboards::create::create_dashboard),
+            )
+            .service(
+                resource("/api/v1/dashboards/{id}")
+                    .get(dashboards::get::get_dashboard)
+                    .patch(dashboards::update::update_dashboard)
+                    .delete(dashboards::delete::delete_dashboard),
+            )
             .service(resource("/api/v1/sources").get(sources::list::list_sources))
             .service(resource("/api/v1/sources/{slug}/objects").get(sources::objects::list_objects))
             .service(resource("/api/v1/connections").get(connections::list::list_connections))
@@ -302,6 +326,7 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Serv
                     .post(connections::api_key::connect_api_key),
             )
             .service(resource("/connect/authorize/{slug}").get(connect::authorize::authorize))
+            .service(resource("/connect/query/{slug}").get(connect::query::query))
             .service(resource("/connect/oauth/callback/{slug}").get(connect::callback::callback))
             .configure(|config| {
                 if let Some(sandbox) = &state.sandbox {

@@ -4,7 +4,9 @@
 //! written once for both dialects; `shared.rs` expands them for each backend.
 
 pub mod connections;
+pub mod metrics;
 pub mod postgres;
+pub mod query;
 pub mod sessions;
 mod shared;
 pub mod sources;
@@ -13,6 +15,8 @@ pub mod sync;
 pub mod users;
 
 pub use connections::ConnectionStore;
+pub use metrics::MetricStore;
+pub use query::QueryStore;
 pub use sessions::SessionStore;
 pub use sources::SourceStore;
 pub use sync::SyncStore;
@@ -68,7 +72,16 @@ pub enum Backend {
 /// file); a backend implements them all.
 #[async_trait]
 pub trait Repository:
-    UserStore + SessionStore + SourceStore + ConnectionStore + SyncStore + Send + Sync + 'static
+    UserStore
+    + SessionStore
+    + SourceStore
+    + ConnectionStore
+    + SyncStore
+    + QueryStore
+    + MetricStore
+    + Send
+    + Sync
+    + 'static
 {
     fn backend(&self) -> Backend;
     /// Applies the migrations of this backend's folder that have not run yet.

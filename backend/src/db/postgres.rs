@@ -54,3 +54,116 @@ impl PostgresRepository {
 }
 
 impl_repository!(PostgresRepository, Backend::Postgres);
+
+#[async_trait::async_trait]
+impl super::query::QueryStore for PostgresRepository {
+    async fn aggregate(
+        &self,
+        request: &super::query::AggregateRequest,
+    ) -> DbResult<Vec<super::query::AggregateRow>> {
+        use super::query::{day_expression, DateSource, ValueSource};
+        let mut sql = sqlx::QueryBuilder::<Postgres>::new("SELECT ");
+        sql.push(day_expression(request, "t"));
+        sql.push(" AS day, ");
+        match &request.group {
+            Some(path) => {
+                sql.push("CASE jsonb_typeof(data #> ");
+                sql.push_bind(path.clone());
+                sql.push(") WHEN 'null' THEN NULL ELSE data #>> ");
+                sql.push_bind(path.clone());
+                sql.push(" END");
+            }
+            None => {
+                sql.push("NULL::text");
+            }
+        }
+        sql.push(" AS grp, COUNT(*) AS records, ");
+        match &request.value {
+            ValueSource::Number(path) => {
+                for (function, alias) in [("SUM", "total"), ("MIN", "smallest"), ("MAX", "largest")]
+                {
+                    sql.push(format!("{function}(CASE WHEN jsonb_typeof(data #> "));
+                    sql.push_bind(path.clone());
+                    sql.push(") = 'number' THEN (data #>> ");
+                    sql.push_bind(path.clone());
+                    sql.push(format!(")::double precision END) AS {alias}, "));
+                }
+                sql.push("COUNT(*) FILTER (WHERE jsonb_typeof(data #> ");
+                sql.push_bind(path.clone());
+                sql.push(") = 'number') AS numeric, ");
+                sql.push("COUNT(*) FILTER (WHERE jsonb_typeof(data #> ");
+                sql.push_bind(path.clone());
+                sql.push(") NOT IN ('number', 'null')) AS non_numeric, ");
+                sql.push("0::bigint AS distinct_values ");
+            }
+            ValueSource::Distinct(path) => {
+                sql.push(
+                    "NULL::double precision AS total, NULL::double precision AS smallest, \
+                          NULL::double precision AS largest, 0::bigint AS numeric, \
+                          0::bigint AS non_numeric, COUNT(DISTINCT CASE jsonb_typeof(data #> ",
+                );
+                sql.push_bind(path.clone());
+                sql.push(") WHEN 'null' THEN NULL ELSE data #>> ");
+                sql.push_bind(path.clone());
+                sql.push(" END) AS distinct_values ");
+            }
+            ValueSource::None => {
+                sql.push(
+                    "NULL::double precision AS total, NULL::double precision AS smallest, \
+                          NULL::double precision AS largest, 0::bigint AS numeric, \
+                          0::bigint AS non_numeric, 0::bigint AS distinct_values ",
+                );
+            }
+        }
+        sql.push("FROM (SELECT ");
+        match &request.date {
+            DateSource::Created => {
+                sql.push("created");
+            }
+            DateSource::Path(path) => {
+                sql.push("CASE WHEN jsonb_typeof(data #> ");
+                sql.push_bind(path.clone());
+                sql.push(") = 'number' THEN floor((data #>> ");
+                sql.push_bind(path.clone());
+                sql.push(")::double precision)::bigint END");
+            }
+        }
+        sql.push(" AS t, data FROM synced_objects WHERE connection_id = ");
+        sql.push_bind(request.connection.0);
+        sql.push(" AND object_name = ");
+        sql.push_bind(request.object_name.clone());
+        if request.date == DateSource::Created {
+            sql.push(" AND created >= ");
+            sql.push_bind(request.start);
+            sql.push(" AND created < ");
+            sql.push_bind(request.end);
+        }
+        sql.push(") AS windowed WHERE t >= ");
+        sql.push_bind(request.start);
+        sql.push(" AND t < ");
+        sql.push_bind(request.end);
+        sql.push(" GROUP BY day, grp");
+        Ok(sql
+            .build_query_as::<super::query::AggregateRow>()
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    async fn sample_objects(
+        &self,
+        connection: crate::domain::ConnectionId,
+        object_name: &str,
+        limit: i64,
+    ) -> DbResult<Vec<serde_json::Value>> {
+        let rows: Vec<sqlx::types::Json<serde_json::Value>> = sqlx::query_scalar(
+            "SELECT data FROM synced_objects WHERE connection_id = $1 AND object_name = $2 \
+             ORDER BY created DESC LIMIT $3",
+        )
+        .bind(connection.0)
+        .bind(object_name)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|row| row.0).collect())
+    }
+}

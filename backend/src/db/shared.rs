@@ -7,6 +7,19 @@
 //! expanded for each backend. Where the dialects differ, the macros call the backend's inherent
 //! methods.
 
+/// The sqlx database a backend runs on, for code written once for both.
+pub trait Dialect {
+    type Database: sqlx::Database;
+}
+
+impl Dialect for super::sqlite::SqliteRepository {
+    type Database = sqlx::Sqlite;
+}
+
+impl Dialect for super::postgres::PostgresRepository {
+    type Database = sqlx::Postgres;
+}
+
 macro_rules! impl_repository {
     ($repository:ty, $backend:expr) => {
         $crate::db::users::impl_user_store!($repository);
@@ -14,6 +27,7 @@ macro_rules! impl_repository {
         $crate::db::sources::impl_source_store!($repository);
         $crate::db::connections::impl_connection_store!($repository);
         $crate::db::sync::impl_sync_store!($repository);
+        $crate::db::metrics::impl_metric_store!($repository);
 
         #[async_trait::async_trait]
         impl $crate::db::Repository for $repository {

@@ -70,3 +70,116 @@ impl SqliteRepository {
 }
 
 impl_repository!(SqliteRepository, Backend::Sqlite);
+
+#[async_trait::async_trait]
+impl super::query::QueryStore for SqliteRepository {
+    async fn aggregate(
+        &self,
+        request: &super::query::AggregateRequest,
+    ) -> DbResult<Vec<super::query::AggregateRow>> {
+        use super::query::{day_expression, sqlite_path, DateSource, ValueSource};
+        let mut sql = sqlx::QueryBuilder::<Sqlite>::new("SELECT ");
+        sql.push(day_expression(request, "t"));
+        sql.push(" AS day, ");
+        match &request.group {
+            Some(path) => {
+                let path = sqlite_path(path);
+                // Booleans would come out of json_extract as 1/0: name them as JSON does.
+                sql.push("CASE json_type(data, ");
+                sql.push_bind(path.clone());
+                sql.push(") WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' WHEN 'null' THEN NULL ELSE CAST(json_extract(data, ");
+                sql.push_bind(path);
+                sql.push(") AS TEXT) END");
+            }
+            None => {
+                sql.push("NULL");
+            }
+        }
+        sql.push(" AS grp, COUNT(*) AS records, ");
+        match &request.value {
+            ValueSource::Number(path) => {
+                let path = sqlite_path(path);
+                for (function, alias) in [("SUM", "total"), ("MIN", "smallest"), ("MAX", "largest")]
+                {
+                    sql.push(format!("{function}(CASE WHEN json_type(data, "));
+                    sql.push_bind(path.clone());
+                    sql.push(") IN ('integer', 'real') THEN CAST(json_extract(data, ");
+                    sql.push_bind(path.clone());
+                    sql.push(format!(") AS REAL) END) AS {alias}, "));
+                }
+                sql.push("SUM(CASE WHEN json_type(data, ");
+                sql.push_bind(path.clone());
+                sql.push(") IN ('integer', 'real') THEN 1 ELSE 0 END) AS numeric, ");
+                sql.push("SUM(CASE WHEN json_type(data, ");
+                sql.push_bind(path);
+                sql.push(
+                    ") NOT IN ('integer', 'real', 'null') THEN 1 ELSE 0 END) AS non_numeric, ",
+                );
+                sql.push("0 AS distinct_values ");
+            }
+            ValueSource::Distinct(path) => {
+                sql.push("NULL AS total, NULL AS smallest, NULL AS largest, 0 AS numeric, 0 AS non_numeric, ");
+                sql.push("COUNT(DISTINCT CASE WHEN json_type(data, ");
+                let path = sqlite_path(path);
+                sql.push_bind(path.clone());
+                sql.push(") = 'null' THEN NULL ELSE json_extract(data, ");
+                sql.push_bind(path);
+                sql.push(") END) AS distinct_values ");
+            }
+            ValueSource::None => {
+                sql.push("NULL AS total, NULL AS smallest, NULL AS largest, 0 AS numeric, 0 AS non_numeric, 0 AS distinct_values ");
+            }
+        }
+        sql.push("FROM (SELECT ");
+        match &request.date {
+            DateSource::Created => {
+                sql.push("created");
+            }
+            DateSource::Path(path) => {
+                let path = sqlite_path(path);
+                sql.push("CASE WHEN json_type(data, ");
+                sql.push_bind(path.clone());
+                sql.push(") IN ('integer', 'real') THEN CAST(json_extract(data, ");
+                sql.push_bind(path);
+                sql.push(") AS INTEGER) END");
+            }
+        }
+        sql.push(" AS t, data FROM synced_objects WHERE connection_id = ");
+        sql.push_bind(request.connection.0);
+        sql.push(" AND object_name = ");
+        sql.push_bind(request.object_name.clone());
+        if request.date == DateSource::Created {
+            sql.push(" AND created >= ");
+            sql.push_bind(request.start);
+            sql.push(" AND created < ");
+            sql.push_bind(request.end);
+        }
+        sql.push(") AS windowed WHERE t >= ");
+        sql.push_bind(request.start);
+        sql.push(" AND t < ");
+        sql.push_bind(request.end);
+        sql.push(" GROUP BY day, grp");
+        Ok(sql
+            .build_query_as::<super::query::AggregateRow>()
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    async fn sample_objects(
+        &self,
+        connection: crate::domain::ConnectionId,
+        object_name: &str,
+        limit: i64,
+    ) -> DbResult<Vec<serde_json::Value>> {
+        let rows: Vec<sqlx::types::Json<serde_json::Value>> = sqlx::query_scalar(
+            "SELECT data FROM synced_objects WHERE connection_id = $1 AND object_name = $2 \
+             ORDER BY created DESC LIMIT $3",
+        )
+        .bind(connection.0)
+        .bind(object_name)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|row| row.0).collect())
+    }
+}

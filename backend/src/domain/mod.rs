@@ -1,6 +1,7 @@
 //! Domain types: what the repository stores and the routes speak about.
 
 pub mod connection;
+pub mod metric;
 pub mod session;
 pub mod source;
 pub mod sync;
@@ -10,6 +11,7 @@ pub use connection::{
     AuthKind, Connection, ConnectionId, ConnectionStatus, ConnectionTokens, NewConnection,
     OAuthState,
 };
+pub use metric::{Dashboard, DashboardId, DashboardPatch, Metric, MetricDefinition, MetricId};
 pub use session::{NewRefreshToken, RefreshTokenRecord};
 pub use source::{
     DataSource, DataSourceId, DataSourcePatch, DeleteOutcome, NewDataSource, RoutingSource,

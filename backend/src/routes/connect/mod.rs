@@ -3,6 +3,7 @@
 
 pub mod authorize;
 pub mod callback;
+pub mod query;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};

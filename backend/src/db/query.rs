@@ -1,0 +1,130 @@
+//! Aggregation over the object store: one `GROUP BY day, group` per series, with the day cut in
+//! the user's time zone. JSON access differs by dialect (`json_extract` / `#>>`), so each backend
+//! builds its own SQL (in sqlite.rs and postgres.rs); the request and the rows are shared.
+
+use async_trait::async_trait;
+
+use super::DbResult;
+use crate::domain::ConnectionId;
+
+/// Where an object's date is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DateSource {
+    /// The indexed `created` column.
+    Created,
+    /// A numeric (unix seconds) field at this path.
+    Path(Vec<String>),
+}
+
+/// How the value field is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ValueSource {
+    None,
+    /// Summed, averaged, min/max: must be numbers.
+    Number(Vec<String>),
+    /// Counted distinct: any JSON value, compared as text.
+    Distinct(Vec<String>),
+}
+
+#[derive(Debug, Clone)]
+pub struct AggregateRequest {
+    pub connection: ConnectionId,
+    pub object_name: String,
+    pub date: DateSource,
+    /// The group-by field; `None` groups by day only.
+    pub group: Option<Vec<String>>,
+    pub value: ValueSource,
+    /// Window bounds, unix seconds, `[start, end)`.
+    pub start: i64,
+    pub end: i64,
+    /// The epoch day number of the window's first day.
+    pub first_epoch_day: i64,
+    /// `(until, offset seconds)` intervals covering the window (see query/window.rs).
+    pub offsets: Vec<(i64, i64)>,
+}
+
+/// One (day, group) cell.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct AggregateRow {
+    /// 0-based index of the day in the window.
+    pub day: i64,
+    /// The group's text; `None` for a missing or null value.
+    pub grp: Option<String>,
+    pub records: i64,
+    pub total: Option<f64>,
+    pub smallest: Option<f64>,
+    pub largest: Option<f64>,
+    /// Records whose value is a number.
+    pub numeric: i64,
+    /// Records whose value is present but not a number.
+    pub non_numeric: i64,
+    pub distinct_values: i64,
+}
+
+#[async_trait]
+pub trait QueryStore {
+    async fn aggregate(&self, request: &AggregateRequest) -> DbResult<Vec<AggregateRow>>;
+    /// The most recent stored objects of this name (to list their fields).
+    async fn sample_objects(
+        &self,
+        connection: ConnectionId,
+        object_name: &str,
+        limit: i64,
+    ) -> DbResult<Vec<serde_json::Value>>;
+}
+
+/// `CASE WHEN t < u1 THEN (t + o1) WHEN ... END / 86400 - first_day`: the day index of `t`.
+/// Only numbers computed by the server are written into the SQL.
+pub(super) fn day_expression(request: &AggregateRequest, t: &str) -> String {
+    let mut expression = String::from("((CASE");
+    for (until, offset) in &request.offsets {
+        expression.push_str(&format!(" WHEN {t} < {until} THEN {t} + ({offset})"));
+    }
+    expression.push_str(&format!(
+        " ELSE {t} END) / 86400 - ({}))",
+        request.first_epoch_day
+    ));
+    expression
+}
+
+/// SQLite's JSON path for a dot path: `$.a.b`, `$.items[0]`.
+pub(super) fn sqlite_path(path: &[String]) -> String {
+    let mut text = String::from("$");
+    for segment in path {
+        if segment.chars().all(|c| c.is_ascii_digit()) {
+            text.push_str(&format!("[{segment}]"));
+        } else {
+            text.push('.');
+            text.push_str(segment);
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_and_day_expressions() {
+        assert_eq!(
+            sqlite_path(&["items".into(), "data".into(), "0".into(), "price".into()]),
+            "$.items.data[0].price"
+        );
+        let request = AggregateRequest {
+            connection: ConnectionId(1),
+            object_name: "Charge".into(),
+            date: DateSource::Created,
+            group: None,
+            value: ValueSource::None,
+            start: 0,
+            end: 100,
+            first_epoch_day: 20000,
+            offsets: vec![(50, -14400), (100, -18000)],
+        };
+        assert_eq!(
+            day_expression(&request, "t"),
+            "((CASE WHEN t < 50 THEN t + (-14400) WHEN t < 100 THEN t + (-18000) ELSE t END) / 86400 - (20000))"
+        );
+    }
+}

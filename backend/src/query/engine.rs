@@ -1,0 +1,231 @@
+//! From validated parameters to the seed's stacked series: one aggregation in the database, the
+//! zero-filled day buckets, the per-group series, the object's keys, and how fresh it all is.
+
+use std::collections::BTreeMap;
+
+use allmetrics_common::{Series, SeriesMeta};
+
+use super::params::Operator;
+use super::window::Window;
+use crate::db::query::{AggregateRequest, AggregateRow, DateSource, ValueSource};
+use crate::domain::Connection;
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+/// The group of records whose group-by value is missing or null.
+pub const NONE_GROUP: &str = "(none)";
+
+/// A series to compute.
+#[derive(Debug, Clone)]
+pub struct SeriesSpec {
+    pub object_name: String,
+    pub operator: Operator,
+    pub group: Vec<String>,
+    pub value: Option<Vec<String>>,
+    pub date: Option<Vec<String>>,
+    pub window: Window,
+}
+
+/// Per-cell accumulation that combines exactly: a day's average is its total over its count, not
+/// an average of group averages.
+#[derive(Debug, Clone, Copy, Default)]
+struct Cell {
+    records: i64,
+    total: f64,
+    numeric: i64,
+    smallest: Option<f64>,
+    largest: Option<f64>,
+    distinct: i64,
+}
+
+impl Cell {
+    fn add(&mut self, row: &AggregateRow) {
+        self.records += row.records;
+        self.total += row.total.unwrap_or(0.0);
+        self.numeric += row.numeric;
+        self.distinct += row.distinct_values;
+        self.smallest = match (self.smallest, row.smallest) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.largest = match (self.largest, row.largest) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+    }
+
+    fn value(&self, operator: Operator) -> f64 {
+        match operator {
+            Operator::Count => self.records as f64,
+            Operator::Sum => self.total,
+            Operator::Average if self.numeric > 0 => self.total / self.numeric as f64,
+            Operator::Average => 0.0,
+            Operator::Min => self.smallest.unwrap_or(0.0),
+            Operator::Max => self.largest.unwrap_or(0.0),
+            Operator::CountDistinct => self.distinct as f64,
+        }
+    }
+}
+
+fn request(connection: &Connection, spec: &SeriesSpec, group: bool) -> AggregateRequest {
+    AggregateRequest {
+        connection: connection.id,
+        object_name: spec.object_name.clone(),
+        date: spec
+            .date
+            .clone()
+            .map_or(DateSource::Created, DateSource::Path),
+        group: group.then(|| spec.group.clone()),
+        value: match (&spec.value, spec.operator) {
+            (None, _) | (_, Operator::Count) => ValueSource::None,
+            (Some(path), Operator::CountDistinct) => ValueSource::Distinct(path.clone()),
+            (Some(path), _) => ValueSource::Number(path.clone()),
+        },
+        start: spec.window.start,
+        end: spec.window.end,
+        first_epoch_day: spec.window.first_epoch_day(),
+        offsets: spec.window.offsets.clone(),
+    }
+}
+
+/// The field names of the stored objects (nested ones as dot paths), for the group-by picker.
+pub fn keys_of(samples: &[serde_json::Value]) -> Vec<String> {
+    fn walk(value: &serde_json::Value, prefix: &str, depth: usize, keys: &mut Vec<String>) {
+        let Some(object) = value.as_object() else {
+            return;
+        };
+        for (name, child) in object {
+            let path = if prefix.is_empty() {
+                name.clone()
+            } else {
+                format!("{prefix}.{name}")
+            };
+            keys.push(path.clone());
+            if depth < 3 {
+                walk(child, &path, depth + 1, keys);
+            }
+        }
+    }
+    let mut keys = Vec::new();
+    for sample in samples {
+        walk(sample, "", 0, &mut keys);
+    }
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+pub async fn run(
+    state: &AppState,
+    connection: &Connection,
+    spec: &SeriesSpec,
+) -> Result<Series, ApiError> {
+    let repository = &state.repository;
+    let rows = repository
+        .aggregate(&request(connection, spec, true))
+        .await?;
+    let non_numeric: i64 = rows.iter().map(|row| row.non_numeric).sum();
+    if non_numeric > 0
+        && spec.operator != Operator::CountDistinct
+        && spec.operator != Operator::Count
+    {
+        return Err(ApiError::bad_request(
+            "not_numeric",
+            format!(
+                "`{}` is not a number on {non_numeric} of these records: {} needs numbers.",
+                spec.value.as_deref().unwrap_or_default().join("."),
+                spec.operator.as_str()
+            ),
+        ));
+    }
+    let days = spec.window.days();
+    let mut day_totals = vec![Cell::default(); days];
+    let mut groups: BTreeMap<String, Vec<Cell>> = BTreeMap::new();
+    let mut records = 0i64;
+    for row in &rows {
+        let Some(day) = usize::try_from(row.day).ok().filter(|day| *day < days) else {
+            continue;
+        };
+        records += row.records;
+        day_totals[day].add(row);
+        let name = row.grp.clone().unwrap_or_else(|| NONE_GROUP.to_string());
+        groups
+            .entry(name)
+            .or_insert_with(|| vec![Cell::default(); days])[day]
+            .add(row);
+    }
+    // Distinct values repeat across groups: the day's count is its own query.
+    if spec.operator == Operator::CountDistinct {
+        day_totals = vec![Cell::default(); days];
+        for row in repository
+            .aggregate(&request(connection, spec, false))
+            .await?
+        {
+            if let Some(day) = usize::try_from(row.day).ok().filter(|day| *day < days) {
+                day_totals[day].add(&row);
+            }
+        }
+    }
+    let samples = repository
+        .sample_objects(connection.id, &spec.object_name, 20)
+        .await?;
+    let jobs = repository.sync_jobs(connection.id).await?;
+    let job = jobs.iter().find(|job| job.object_name == spec.object_name);
+    let complete_from = match &spec.date {
+        None => crate::sync::covers(&jobs, &spec.object_name, spec.window.start),
+        Some(_) => job.is_some_and(|job| job.backfill_done),
+    };
+    Ok(Series {
+        keys: keys_of(&samples),
+        label_x: spec.window.labels(),
+        label_y: day_totals
+            .iter()
+            .map(|cell| cell.value(spec.operator))
+            .collect(),
+        label_z: groups
+            .into_iter()
+            .map(|(name, cells)| {
+                (
+                    name,
+                    cells.iter().map(|cell| cell.value(spec.operator)).collect(),
+                )
+            })
+            .collect(),
+        meta: SeriesMeta {
+            records: u64::try_from(records).unwrap_or(0),
+            from: spec.window.first_day.format("%Y-%m-%d").to_string(),
+            to: spec.window.last_day.format("%Y-%m-%d").to_string(),
+            tz: spec.window.tz.name().to_string(),
+            synced_at: job
+                .and_then(|job| job.last_synced_at)
+                .and_then(|at| chrono::DateTime::from_timestamp(at, 0))
+                .map(|at| at.to_rfc3339()),
+            partial: !complete_from,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::keys_of;
+
+    #[test]
+    fn keys_include_nested_paths() {
+        let samples = vec![serde_json::json!({
+            "id": "ch_1", "amount": 5,
+            "billing_details": {"address": {"country": "FR"}},
+            "metadata": {}
+        })];
+        assert_eq!(
+            keys_of(&samples),
+            vec![
+                "amount",
+                "billing_details",
+                "billing_details.address",
+                "billing_details.address.country",
+                "id",
+                "metadata"
+            ]
+        );
+    }
+}

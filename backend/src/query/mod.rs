@@ -1,0 +1,129 @@
+pub mod engine;
+pub mod params;
+pub mod window;
+
+use crate::auth::AuthUser;
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+/// What a series is of, before the window: the seed's query parameters.
+#[derive(Debug, Clone, Default)]
+pub struct SeriesQuery<'a> {
+    pub object_name: Option<&'a str>,
+    pub operator: Option<&'a str>,
+    pub field_name: Option<&'a str>,
+    pub value_field: Option<&'a str>,
+    pub date_field: Option<&'a str>,
+}
+
+fn present(value: Option<&str>) -> Option<&str> {
+    value.map(str::trim).filter(|value| !value.is_empty())
+}
+
+/// A query whose every parameter is valid, for an enabled object of an enabled source.
+#[derive(Debug, Clone)]
+pub struct ValidQuery {
+    pub source: crate::domain::DataSource,
+    pub object_name: String,
+    pub operator: params::Operator,
+    pub group: Vec<String>,
+    pub value: Option<Vec<String>>,
+    pub date: Option<Vec<String>>,
+}
+
+impl ValidQuery {
+    /// The normalized parameters, as a metric stores them.
+    pub fn definition(&self, name: &str) -> crate::domain::MetricDefinition {
+        crate::domain::MetricDefinition {
+            name: name.to_string(),
+            source: self.source.slug.clone(),
+            object_name: self.object_name.clone(),
+            operator: self.operator.as_str().to_string(),
+            field_name: self.group.join("."),
+            value_field: self.value.as_ref().map(|path| path.join(".")),
+            date_field: self
+                .date
+                .as_ref()
+                .map_or_else(|| "created".to_string(), |path| path.join(".")),
+        }
+    }
+}
+
+/// Checks every parameter (400 with its own code for each mistake) before anything runs.
+pub async fn validate(
+    state: &AppState,
+    slug: &str,
+    query: SeriesQuery<'_>,
+) -> Result<ValidQuery, ApiError> {
+    let (source, _) = crate::connect::enabled_source(state, slug).await?;
+    let object_name = present(query.object_name).ok_or_else(|| {
+        ApiError::bad_request(
+            "object_name_required",
+            "Say which object: `object_name=Charge`.",
+        )
+    })?;
+    let enabled = state
+        .repository
+        .list_routing_sources(source.id, false)
+        .await?
+        .into_iter()
+        .any(|object| object.object_name == object_name);
+    if !enabled {
+        return Err(ApiError::bad_request(
+            "unknown_object",
+            format!("`{object_name}` is not an object {} offers.", source.name),
+        ));
+    }
+    let operator = params::Operator::parse(present(query.operator).unwrap_or("count"))?;
+    let group = params::parse_path(present(query.field_name).unwrap_or("object"), "field_name")?;
+    let value = match present(query.value_field) {
+        Some(field) => Some(params::parse_path(field, "value_field")?),
+        None if operator.needs_value() => {
+            return Err(ApiError::bad_request(
+                "value_field_required",
+                format!("{} needs `value_field`, e.g. `amount`.", operator.as_str()),
+            ))
+        }
+        None => None,
+    };
+    let date = match present(query.date_field) {
+        None | Some("created") => None,
+        Some(field) => Some(params::parse_path(field, "date_field")?),
+    };
+    Ok(ValidQuery {
+        object_name: object_name.to_string(),
+        source,
+        operator,
+        group,
+        value,
+        date,
+    })
+}
+
+/// Computes the caller's series from the local store.
+pub async fn run(
+    state: &AppState,
+    user: &AuthUser,
+    query: ValidQuery,
+    window: window::Window,
+) -> Result<allmetrics_common::Series, ApiError> {
+    let connection = state
+        .repository
+        .connection(user.id, query.source.id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found(
+                "not_connected",
+                format!("Connect {} first.", query.source.name),
+            )
+        })?;
+    let spec = engine::SeriesSpec {
+        object_name: query.object_name,
+        operator: query.operator,
+        group: query.group,
+        value: query.value,
+        date: query.date,
+        window,
+    };
+    engine::run(state, &connection, &spec).await
+}

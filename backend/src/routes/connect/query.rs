@@ -1,0 +1,47 @@
+use actix_web::{web, HttpResponse};
+use allmetrics_common::{ErrorBody, Series};
+
+use crate::auth::AuthUser;
+use crate::error::ApiError;
+use crate::query::params::{parse_window, QueryParams};
+use crate::query::{run, validate, SeriesQuery};
+use crate::startup::AppState;
+
+/// The seed's chart query: a stacked daily series of one object of the caller's connection,
+/// computed from the local store (the provider is not called).
+#[utoipa::path(
+    get,
+    path = "/connect/query/{slug}",
+    tag = "connect",
+    security(("bearer" = [])),
+    params(("slug" = String, Path, description = "Data source slug"), QueryParams),
+    responses(
+        (status = 200, description = "The series", body = Series),
+        (status = 400, description = "`object_name_required`, `unknown_object`, `invalid_operator`, `invalid_field`, `value_field_required`, `not_numeric`, `invalid_period`, `invalid_total_days`, `invalid_end`, `invalid_timezone`", body = ErrorBody),
+        (status = 404, description = "`unknown_source` or `not_connected`", body = ErrorBody)
+    )
+)]
+pub async fn query(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+    params: web::Query<QueryParams>,
+) -> Result<HttpResponse, ApiError> {
+    let params = params.into_inner();
+    let window = parse_window(
+        params.period.as_deref(),
+        params.total_days.as_deref(),
+        params.end.as_deref(),
+        params.tz.as_deref(),
+    )?;
+    let query = SeriesQuery {
+        object_name: params.object_name.as_deref(),
+        operator: params.operator.as_deref(),
+        field_name: params.field_name.as_deref(),
+        value_field: params.value_field.as_deref(),
+        date_field: params.date_field.as_deref(),
+    };
+    let valid = validate(&state, &slug, query).await?;
+    let series = run(&state, &user, valid, window).await?;
+    Ok(HttpResponse::Ok().json(series))
+}

@@ -1,0 +1,45 @@
+use actix_web::{web, HttpResponse};
+use allmetrics_common::ErrorBody;
+
+use super::dashboard_not_found;
+use crate::auth::AuthUser;
+use crate::domain::DashboardId;
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+/// Delete a dashboard (its metrics stay). The home dashboard cannot be deleted.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/dashboards/{id}",
+    tag = "dashboards",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Dashboard id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "`dashboard_not_found`", body = ErrorBody),
+        (status = 409, description = "`home_dashboard`: the home dashboard stays", body = ErrorBody)
+    )
+)]
+pub async fn delete_dashboard(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let dashboard = state
+        .repository
+        .dashboard(user.id, DashboardId(id))
+        .await?
+        .ok_or_else(|| dashboard_not_found(id))?;
+    if dashboard.is_home {
+        return Err(ApiError::conflict(
+            "home_dashboard",
+            "The home dashboard cannot be deleted; remove its metrics instead.",
+        ));
+    }
+    state
+        .repository
+        .delete_dashboard(user.id, DashboardId(id))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

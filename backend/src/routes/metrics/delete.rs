@@ -1,0 +1,39 @@
+use actix_web::{web, HttpResponse};
+use allmetrics_common::ErrorBody;
+
+use crate::auth::AuthUser;
+use crate::domain::MetricId;
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+/// Delete a metric (it leaves every dashboard too).
+#[utoipa::path(
+    delete,
+    path = "/api/v1/metrics/{id}",
+    tag = "metrics",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Metric id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "`metric_not_found`", body = ErrorBody)
+    )
+)]
+pub async fn delete_metric(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    if state
+        .repository
+        .delete_metric(user.id, MetricId(id))
+        .await?
+    {
+        Ok(HttpResponse::NoContent().finish())
+    } else {
+        Err(ApiError::not_found(
+            "metric_not_found",
+            format!("There is no metric {id}."),
+        ))
+    }
+}

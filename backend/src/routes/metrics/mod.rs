@@ -1,0 +1,20 @@
+pub mod create;
+pub mod delete;
+pub mod get;
+pub mod list;
+pub mod series;
+pub mod update;
+
+use crate::auth::AuthUser;
+use crate::domain::{Metric, MetricId};
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+/// The caller's metric; another user's id is as unknown as a made-up one.
+pub async fn owned_metric(state: &AppState, user: &AuthUser, id: i64) -> Result<Metric, ApiError> {
+    state
+        .repository
+        .metric(user.id, MetricId(id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("metric_not_found", format!("There is no metric {id}.")))
+}

@@ -1,0 +1,52 @@
+use actix_web::{web, HttpResponse};
+use allmetrics_common::{ErrorBody, Series};
+
+use super::owned_metric;
+use crate::auth::AuthUser;
+use crate::error::ApiError;
+use crate::query::params::{parse_window, WindowParams};
+use crate::query::{run, validate, SeriesQuery};
+use crate::startup::AppState;
+
+/// A metric's series for a window: the same answer as `/connect/query/{slug}` with the metric's
+/// parameters.
+#[utoipa::path(
+    get,
+    path = "/api/v1/metrics/{id}/series",
+    tag = "metrics",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Metric id"), WindowParams),
+    responses(
+        (status = 200, description = "The series", body = Series),
+        (status = 400, description = "`invalid_period`, `invalid_total_days`, `invalid_end`, `invalid_timezone`, `not_numeric`, or the metric's object was disabled (`unknown_object`)", body = ErrorBody),
+        (status = 404, description = "`metric_not_found`, `unknown_source` or `not_connected`", body = ErrorBody)
+    )
+)]
+pub async fn metric_series(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    params: web::Query<WindowParams>,
+) -> Result<HttpResponse, ApiError> {
+    let window = parse_window(
+        params.period.as_deref(),
+        params.total_days.as_deref(),
+        params.end.as_deref(),
+        params.tz.as_deref(),
+    )?;
+    let metric = owned_metric(&state, &user, id.into_inner()).await?;
+    let definition = &metric.definition;
+    let query = validate(
+        &state,
+        &definition.source,
+        SeriesQuery {
+            object_name: Some(&definition.object_name),
+            operator: Some(&definition.operator),
+            field_name: Some(&definition.field_name),
+            value_field: definition.value_field.as_deref(),
+            date_field: Some(&definition.date_field),
+        },
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(run(&state, &user, query, window).await?))
+}
