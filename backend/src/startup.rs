@@ -31,6 +31,8 @@ pub struct AppState {
     pub cipher: TokenCipher,
     /// Calls providers: no redirects, bounded time.
     pub http: reqwest::Client,
+    /// Computed series, until their data changes.
+    pub series_cache: crate::query::cache::SeriesCache,
     /// The built-in demo provider, when enabled (mounted at `/sandbox`).
     pub sandbox: Option<allmetrics_sandbox::Sandbox>,
     pub settings: Arc<Settings>,
@@ -79,6 +81,7 @@ impl Application {
             cipher: crate::crypto::token_cipher(&settings)?,
             http: crate::providers::http::client(&settings.http)?,
             sandbox: sandbox(&settings, &base_url, demo_slugs),
+            series_cache: crate::query::cache::SeriesCache::new(2000),
             base_url,
             settings: Arc::new(settings),
         };

@@ -77,6 +77,7 @@ pub(super) struct SyncJobRow {
     pub last_error: Option<String>,
     pub failures: i32,
     pub next_run_at: i64,
+    pub data_version: i64,
 }
 
 impl From<SyncJobRow> for SyncJob {
@@ -95,6 +96,7 @@ impl From<SyncJobRow> for SyncJob {
             last_error: row.last_error,
             failures: row.failures,
             next_run_at: row.next_run_at,
+            data_version: row.data_version,
         }
     }
 }
@@ -103,7 +105,7 @@ macro_rules! sync_job_columns {
     () => {
         "id, connection_id, object_name, backfill_before, backfill_cursor, backfill_done, \
          oldest_created, objects_synced, incremental_from, last_synced_at, last_error, failures, \
-         next_run_at"
+         next_run_at, data_version"
     };
 }
 pub(super) use sync_job_columns;
@@ -204,43 +206,41 @@ macro_rules! impl_sync_store {
                 };
                 let mut new_objects = 0u64;
                 if !objects.is_empty() {
-                    let mut existing = sqlx::QueryBuilder::new(
-                        "SELECT COUNT(*) FROM synced_objects WHERE connection_id = ",
-                    );
-                    existing.push_bind(connection_id);
-                    existing.push(" AND object_name = ");
-                    existing.push_bind(&object_name);
-                    existing.push(" AND object_id IN (");
-                    let mut ids = existing.separated(", ");
-                    for object in objects {
-                        ids.push_bind(&object.object_id);
-                    }
-                    existing.push(")");
-                    let existing: i64 = existing
-                        .build_query_scalar()
-                        .fetch_one(&mut *transaction)
+                    // New objects first: the count of rows inserted is exactly how many are new.
+                    let insert = |conflict: &'static str| {
+                        let mut insert = sqlx::QueryBuilder::new(
+                            "INSERT INTO synced_objects \
+                             (connection_id, object_name, object_id, created, data, synced_at) ",
+                        );
+                        insert.push_values(objects, |mut row, object| {
+                            row.push_bind(connection_id)
+                                .push_bind(&object_name)
+                                .push_bind(&object.object_id)
+                                .push_bind(object.created)
+                                .push_bind(sqlx::types::Json(&object.data))
+                                .push_bind(now);
+                        });
+                        insert.push(conflict);
+                        insert
+                    };
+                    new_objects = insert(
+                        " ON CONFLICT (connection_id, object_name, object_id) DO NOTHING",
+                    )
+                    .build()
+                    .execute(&mut *transaction)
+                    .await?
+                    .rows_affected();
+                    // Objects read again (incremental syncs) may have changed: update them.
+                    if new_objects < objects.len() as u64 {
+                        insert(
+                            " ON CONFLICT (connection_id, object_name, object_id) DO UPDATE SET \
+                             created = excluded.created, data = excluded.data, \
+                             synced_at = excluded.synced_at",
+                        )
+                        .build()
+                        .execute(&mut *transaction)
                         .await?;
-                    new_objects =
-                        u64::try_from(objects.len() as i64 - existing).unwrap_or_default();
-
-                    let mut insert = sqlx::QueryBuilder::new(
-                        "INSERT INTO synced_objects \
-                         (connection_id, object_name, object_id, created, data, synced_at) ",
-                    );
-                    insert.push_values(objects, |mut row, object| {
-                        row.push_bind(connection_id)
-                            .push_bind(&object_name)
-                            .push_bind(&object.object_id)
-                            .push_bind(object.created)
-                            .push_bind(sqlx::types::Json(&object.data))
-                            .push_bind(now);
-                    });
-                    insert.push(
-                        " ON CONFLICT (connection_id, object_name, object_id) DO UPDATE SET \
-                         created = excluded.created, data = excluded.data, \
-                         synced_at = excluded.synced_at",
-                    );
-                    insert.build().execute(&mut *transaction).await?;
+                    }
                 }
                 let oldest = objects.iter().map(|object| object.created).min();
                 sqlx::query(
@@ -252,7 +252,7 @@ macro_rules! impl_sync_store {
                                            WHEN oldest_created IS NULL OR $5 < oldest_created \
                                            THEN $5 ELSE oldest_created END, \
                      objects_synced = objects_synced + $6, \
-                     last_synced_at = $7 \
+                     last_synced_at = $7, data_version = data_version + 1 \
                      WHERE id = $1",
                 )
                 .bind(job.0)

@@ -25,6 +25,8 @@ pub struct SyncJob {
     /// Consecutive failed runs (backs off the schedule).
     pub failures: i32,
     pub next_run_at: i64,
+    /// Changes whenever objects are stored: what a cached series depends on.
+    pub data_version: i64,
 }
 
 /// An object as stored: its id, its `created` time, the provider's JSON.

@@ -120,6 +120,40 @@ pub async fn run(
     connection: &Connection,
     spec: &SeriesSpec,
 ) -> Result<Series, ApiError> {
+    let jobs = state.repository.sync_jobs(connection.id).await?;
+    let job = jobs.iter().find(|job| job.object_name == spec.object_name);
+    let key = format!(
+        "{}|{}|{}|{:?}|{:?}|{:?}|{}|{}|{}|{:?}",
+        connection.id.0,
+        spec.object_name,
+        spec.operator.as_str(),
+        spec.group,
+        spec.value,
+        spec.date,
+        spec.window.start,
+        spec.window.end,
+        spec.window.tz.name(),
+        job.map(|job| (
+            job.data_version,
+            job.last_synced_at,
+            job.backfill_done,
+            job.oldest_created
+        )),
+    );
+    if let Some(series) = state.series_cache.get(&key) {
+        return Ok(series);
+    }
+    let series = compute(state, connection, spec, &jobs).await?;
+    state.series_cache.put(key, series.clone());
+    Ok(series)
+}
+
+async fn compute(
+    state: &AppState,
+    connection: &Connection,
+    spec: &SeriesSpec,
+    jobs: &[crate::domain::SyncJob],
+) -> Result<Series, ApiError> {
     let repository = &state.repository;
     let rows = repository
         .aggregate(&request(connection, spec, true))
@@ -169,10 +203,9 @@ pub async fn run(
     let samples = repository
         .sample_objects(connection.id, &spec.object_name, 20)
         .await?;
-    let jobs = repository.sync_jobs(connection.id).await?;
     let job = jobs.iter().find(|job| job.object_name == spec.object_name);
     let complete_from = match &spec.date {
-        None => crate::sync::covers(&jobs, &spec.object_name, spec.window.start),
+        None => crate::sync::covers(jobs, &spec.object_name, spec.window.start),
         Some(_) => job.is_some_and(|job| job.backfill_done),
     };
     Ok(Series {

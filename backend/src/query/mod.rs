@@ -1,3 +1,4 @@
+pub mod cache;
 pub mod engine;
 pub mod params;
 pub mod window;

@@ -135,28 +135,39 @@ async fn run_pages(context: &SyncContext, job: &mut SyncJob) -> Result<i64, Stop
 
     if !job.backfill_done {
         let before = *job.backfill_before.get_or_insert(started_at);
+        let request = |cursor: Option<String>| PageRequest {
+            starting_after: cursor,
+            created_lt: Some(before),
+            created_gte: None,
+        };
+        let mut page = pages.fetch(&request(job.backfill_cursor.clone())).await?;
         loop {
-            let page = pages
-                .fetch(&PageRequest {
-                    starting_after: job.backfill_cursor.clone(),
-                    created_lt: Some(before),
-                    created_gte: None,
-                })
-                .await?;
+            let last_id = page.objects.last().map(|object| object.object_id.clone());
+            // A page that says "more" but holds nothing cannot move the cursor: it is the end.
+            let more = page.has_more && last_id.is_some();
             let checkpoint = PageCheckpoint {
                 backfill_before: Some(before),
-                backfill_cursor: page
-                    .objects
-                    .last()
-                    .map(|object| object.object_id.clone())
-                    .or_else(|| job.backfill_cursor.clone()),
-                backfill_done: !page.has_more,
+                backfill_cursor: last_id.or_else(|| job.backfill_cursor.clone()),
+                backfill_done: !more,
             };
-            pages.store(job, &page.objects, &checkpoint).await?;
+            // The next page is fetched while this one is stored (and checkpointed): the provider's
+            // latency and the database's overlap, with at most two pages in memory.
+            let next_request = more.then(|| request(checkpoint.backfill_cursor.clone()));
+            let (stored, next) =
+                tokio::join!(pages.store(job, &page.objects, &checkpoint), async {
+                    match &next_request {
+                        Some(next_request) => Some(pages.fetch(next_request).await),
+                        None => None,
+                    }
+                });
+            stored?;
             job.backfill_cursor = checkpoint.backfill_cursor;
-            if !page.has_more {
-                job.backfill_done = true;
-                break;
+            match next {
+                Some(next) => page = next?,
+                None => {
+                    job.backfill_done = true;
+                    break;
+                }
             }
         }
     }

@@ -22,6 +22,7 @@ on_both_databases!(
     every_invalid_parameter_has_its_400,
     the_engine_agrees_with_a_plain_implementation_on_random_objects,
     meta_tells_records_freshness_and_partial_backfills,
+    a_repeated_query_follows_new_data,
 );
 
 /// A signed-in user connected to Demo (stored directly: these tests need no provider).
@@ -76,6 +77,10 @@ pub async fn store(
     let now = chrono::Utc::now().timestamp();
     app.repository
         .ensure_sync_jobs(connection.id, &[object_name.to_string()], now)
+        .await
+        .unwrap();
+    app.repository
+        .schedule_sync_now(connection.id, now)
         .await
         .unwrap();
     let owner = format!("test-{}", uuid::Uuid::new_v4().simple());
@@ -927,4 +932,55 @@ async fn meta_tells_records_freshness_and_partial_backfills(kind: DbKind) {
         (covered.meta.from.as_str(), covered.meta.to.as_str()),
         ("2026-11-14", "2026-11-20")
     );
+}
+
+async fn a_repeated_query_follows_new_data(kind: DbKind) {
+    let app = spawn_app(kind).await;
+    let (token, connection) = connected(&app, "ann@example.com").await;
+    let params = [
+        ("object_name", "Charge"),
+        ("end", "2026-11-20"),
+        ("total_days", "7"),
+    ];
+    store(
+        &app,
+        &connection,
+        "Charge",
+        &[charge(
+            "ch_1",
+            at("2026-11-18", (1, 0, 0)),
+            json!(1),
+            "usd",
+            "c",
+            "succeeded",
+        )],
+        true,
+    )
+    .await;
+    let first = series(&app, &token, &params).await;
+    assert_eq!(first.meta.records, 1);
+    assert_eq!(
+        series(&app, &token, &params).await,
+        first,
+        "the same answer again"
+    );
+    // New objects arrive: the next answer includes them.
+    store(
+        &app,
+        &connection,
+        "Charge",
+        &[charge(
+            "ch_2",
+            at("2026-11-19", (1, 0, 0)),
+            json!(1),
+            "usd",
+            "c",
+            "succeeded",
+        )],
+        true,
+    )
+    .await;
+    let second = series(&app, &token, &params).await;
+    assert_eq!(second.meta.records, 2);
+    assert_eq!(second.label_y.iter().sum::<f64>(), 2.0);
 }

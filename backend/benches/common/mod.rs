@@ -1,0 +1,166 @@
+//! What the benchmarks share: an application on a fresh database, a user connected to Demo, and
+//! the process's peak memory.
+
+// Each bench binary uses part of this module.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use allmetrics::configuration::{ConfigSources, ProviderSettings, Settings};
+use allmetrics::db::{self, SharedRepository};
+use allmetrics::domain::{AuthKind, Connection, NewConnection, NewUser, Role};
+use allmetrics::startup::Application;
+use secrecy::SecretString;
+
+pub struct Bench {
+    pub application: Application,
+    pub repository: SharedRepository,
+    pub connection: Connection,
+    pub database_url: String,
+    pub _folder: tempfile::TempDir,
+}
+
+/// Peak resident memory of this process so far (VmHWM), in MiB.
+pub fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|line| line.starts_with("VmHWM:"))
+                .and_then(|line| line.split_whitespace().nth(1))
+                .and_then(|kib| kib.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
+/// The database to use: SQLite in a temporary folder, or a new PostgreSQL database when
+/// `database` is `postgres` (on TEST_DATABASE_URL's server).
+pub async fn database_url(database: &str, folder: &std::path::Path) -> String {
+    if database == "postgres" {
+        use sqlx::{Connection as _, Executor};
+        let server = std::env::var("TEST_DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        let name = format!("allmetrics_bench_{}", uuid::Uuid::new_v4().simple());
+        let mut connection = sqlx::PgConnection::connect(&server).await.unwrap();
+        connection
+            .execute(sqlx::AssertSqlSafe(format!(r#"CREATE DATABASE "{name}""#)))
+            .await
+            .unwrap();
+        let base = server
+            .rsplit_once('/')
+            .map_or(server.as_str(), |(base, _)| base);
+        format!("{base}/{name}")
+    } else {
+        format!("sqlite://{}", folder.join("bench.db").display())
+    }
+}
+
+pub async fn start(database: &str, api_base: &str, configure: impl FnOnce(&mut Settings)) -> Bench {
+    let folder = tempfile::tempdir().unwrap();
+    let mut settings = allmetrics::configuration::load(&ConfigSources {
+        directory: PathBuf::from("/nonexistent"),
+        environment_variables: Some(Default::default()),
+    })
+    .unwrap();
+    settings.application.port = 0;
+    settings.application.data_dir = folder.path().to_path_buf();
+    settings.application.static_dir = folder.path().to_path_buf();
+    let url = database_url(database, folder.path()).await;
+    settings.database.url = SecretString::from(url.clone());
+    settings.auth.jwt_secret = Some(SecretString::from(
+        "bench-secret-bench-secret-bench-secret-00".to_string(),
+    ));
+    settings.security.token_keys = Some(SecretString::from(
+        "bench:BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=".to_string(),
+    ));
+    settings.sync.enabled = false;
+    settings.sync.token_refresh_interval_secs = 0;
+    settings.providers.insert(
+        "demo".into(),
+        ProviderSettings {
+            api_base: Some(api_base.to_string()),
+            ..Default::default()
+        },
+    );
+    configure(&mut settings);
+    let repository = db::connect(&settings.database).await.unwrap();
+    let demo = allmetrics::startup::prepare_database(&settings, repository.as_ref())
+        .await
+        .unwrap();
+    let application =
+        Application::build_with_repository(settings, repository.clone(), &demo).unwrap();
+    let user = repository
+        .create_user(NewUser {
+            email: "bench@example.com".into(),
+            password_hash: allmetrics::auth::password::hash(SecretString::from(
+                "bench password 1234".to_string(),
+            ))
+            .await
+            .unwrap(),
+            role: Some(Role::Admin),
+        })
+        .await
+        .unwrap();
+    let source = repository
+        .data_source_by_slug("demo")
+        .await
+        .unwrap()
+        .unwrap();
+    let state = application.state();
+    let connection = repository
+        .upsert_connection(NewConnection {
+            user_id: user.id,
+            data_source_id: source.id,
+            auth_kind: AuthKind::ApiKey,
+            account_id: None,
+            access_token_enc: state
+                .cipher
+                .encrypt(
+                    "sk_test_bench",
+                    &allmetrics::connect::token_context(user.id, "demo", "access"),
+                )
+                .unwrap(),
+            refresh_token_enc: None,
+            expires_at: None,
+            scopes: String::new(),
+            token_response: serde_json::json!({}),
+        })
+        .await
+        .unwrap();
+    Bench {
+        application,
+        repository,
+        connection,
+        database_url: url,
+        _folder: folder,
+    }
+}
+
+/// A PostgreSQL database made for a bench run is dropped at the end of it.
+pub fn drop_postgres_database(url: &str) {
+    if !url.starts_with("postgres") {
+        return;
+    }
+    let Some((server, name)) = url.rsplit_once('/') else {
+        return;
+    };
+    let (server, name) = (format!("{server}/postgres"), name.to_string());
+    let _ = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            use sqlx::{Connection as _, Executor};
+            if let Ok(mut connection) = sqlx::PgConnection::connect(&server).await {
+                let _ = connection
+                    .execute(sqlx::AssertSqlSafe(format!(
+                        r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#
+                    )))
+                    .await;
+            }
+        });
+    })
+    .join();
+}

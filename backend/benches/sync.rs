@@ -1,0 +1,148 @@
+//! Sync benchmark (a bench binary: prints figures, asserts nothing about time).
+//!
+//! 1. Throughput: the sandbox answers at most 25 requests/s per token with 100 ms per request,
+//!    like Stripe in test mode; pages hold 100 objects, so no client can exceed 25 x 100 = 2,500
+//!    objects/s. Prints objects/s against that bound.
+//! 2. Memory: syncs 1,000,000 customers (no latency, no rate limit) and prints the peak RSS.
+//!
+//! `cargo bench -p allmetrics --bench sync [-- sqlite|postgres] [throughput|memory]`
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use allmetrics::sync::{self, SyncContext};
+use allmetrics_sandbox::{Sandbox, SandboxConfig};
+
+const NOW: i64 = 1_790_000_000;
+
+fn sandbox(size: u64, latency: Duration, rate: Option<u32>) -> String {
+    let sandbox = Sandbox::new(SandboxConfig {
+        size,
+        api_key: Some("sk_test_bench".into()),
+        latency,
+        rate_limit_per_sec: rate,
+        now: Some(NOW),
+        ..Default::default()
+    });
+    let (server, port) = sandbox.bind("127.0.0.1", 0).unwrap();
+    tokio::spawn(server);
+    format!("http://127.0.0.1:{port}")
+}
+
+async fn total_objects(bench: &common::Bench) -> i64 {
+    let mut total = 0;
+    for job in bench
+        .repository
+        .sync_jobs(bench.connection.id)
+        .await
+        .unwrap()
+    {
+        total += bench
+            .repository
+            .count_synced_objects(bench.connection.id, &job.object_name)
+            .await
+            .unwrap();
+    }
+    total
+}
+
+async fn throughput(database: &str) {
+    let api_base = sandbox(4_000, Duration::from_millis(100), Some(25));
+    let bench = common::start(database, &api_base, |settings| {
+        settings.sync.requests_per_sec = Some(25);
+        settings.sync.max_concurrent_jobs = 11;
+    })
+    .await;
+    let state = bench.application.state();
+    sync::schedule(&state, &bench.connection).await.unwrap();
+    let context = SyncContext::new(state);
+    let started = Instant::now();
+    sync::run_until_idle(&context).await;
+    let elapsed = started.elapsed().as_secs_f64();
+    let objects = total_objects(&bench).await;
+    let rate = objects as f64 / elapsed;
+    common::drop_postgres_database(&bench.database_url);
+    println!(
+        "throughput ({database}): {objects} objects in {elapsed:.1} s = {rate:.0} objects/s, \
+         {:.1}% of the 2,500 objects/s bound (25 req/s x 100 objects, 100 ms per request)",
+        rate / 2_500.0 * 100.0
+    );
+}
+
+async fn memory(database: &str) {
+    let api_base = sandbox(1_000_000, Duration::ZERO, None);
+    let bench = common::start(database, &api_base, |settings| {
+        settings.sync.requests_per_sec = Some(100_000);
+    })
+    .await;
+    let state = bench.application.state();
+    let source = bench
+        .repository
+        .data_source_by_slug("demo")
+        .await
+        .unwrap()
+        .unwrap();
+    // Only customers: 1,000,000 of them.
+    for object in bench
+        .repository
+        .list_routing_sources(source.id, true)
+        .await
+        .unwrap()
+    {
+        if object.object_name != "Customer" {
+            bench
+                .repository
+                .update_routing_source(
+                    source.id,
+                    &object.object_name,
+                    allmetrics::domain::RoutingSourcePatch {
+                        enabled: Some(false),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
+        }
+    }
+    sync::schedule(&state, &bench.connection).await.unwrap();
+    let before = common::peak_rss_mib();
+    let started = Instant::now();
+    sync::run_until_idle(&SyncContext::new(state)).await;
+    let elapsed = started.elapsed().as_secs_f64();
+    let objects = total_objects(&bench).await;
+    common::drop_postgres_database(&bench.database_url);
+    println!(
+        "memory ({database}): synced {objects} objects in {elapsed:.0} s ({:.0} objects/s); \
+         peak RSS {:.1} MiB (before the sync: {before:.1} MiB; includes the in-process sandbox)",
+        objects as f64 / elapsed,
+        common::peak_rss_mib()
+    );
+}
+
+fn main() {
+    let database = std::env::args()
+        .skip(1)
+        .find(|arg| arg == "sqlite" || arg == "postgres")
+        .unwrap_or_else(|| "sqlite".into());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    // `throughput` or `memory` runs one phase alone (a fresh process measures its own peak).
+    let phases: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|arg| arg == "throughput" || arg == "memory")
+        .collect();
+    let run = |phase: &str| phases.is_empty() || phases.iter().any(|p| p == phase);
+    runtime.block_on(async {
+        if run("throughput") {
+            throughput(&database).await;
+        }
+        if run("memory") {
+            memory(&database).await;
+        }
+    });
+}

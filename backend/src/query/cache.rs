@@ -1,0 +1,87 @@
+//! Computed series, kept until the data under them changes. The key holds the object's data
+//! version (bumped by every stored page) and sync state, read from the database on every request,
+//! so a cached answer is never older than the data, on any replica. Dashboards re-read the same
+//! windows again and again; they are answered without aggregating.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+
+use allmetrics_common::Series;
+
+pub struct SeriesCache {
+    capacity: usize,
+    entries: Mutex<(HashMap<String, Series>, VecDeque<String>)>,
+}
+
+impl SeriesCache {
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            capacity,
+            entries: Mutex::new((HashMap::new(), VecDeque::new())),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, (HashMap<String, Series>, VecDeque<String>)> {
+        match self.entries.lock() {
+            Ok(entries) => entries,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<Series> {
+        self.lock().0.get(key).cloned()
+    }
+
+    /// Keeps the series; past capacity the oldest entry goes.
+    pub fn put(&self, key: String, series: Series) {
+        if self.capacity == 0 {
+            return;
+        }
+        let mut guard = self.lock();
+        let (map, order) = &mut *guard;
+        if map.insert(key.clone(), series).is_none() {
+            order.push_back(key);
+        }
+        while map.len() > self.capacity {
+            match order.pop_front() {
+                Some(oldest) => {
+                    map.remove(&oldest);
+                }
+                None => break,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn series(records: u64) -> Series {
+        Series {
+            keys: vec![],
+            label_x: vec![],
+            label_y: vec![],
+            label_z: Default::default(),
+            meta: allmetrics_common::SeriesMeta {
+                records,
+                from: String::new(),
+                to: String::new(),
+                tz: "UTC".into(),
+                synced_at: None,
+                partial: false,
+            },
+        }
+    }
+
+    #[test]
+    fn the_oldest_entries_leave_first() {
+        let cache = SeriesCache::new(2);
+        cache.put("a".into(), series(1));
+        cache.put("b".into(), series(2));
+        cache.put("c".into(), series(3));
+        assert!(cache.get("a").is_none());
+        assert_eq!(cache.get("c").unwrap().meta.records, 3);
+        assert_eq!(cache.get("b").unwrap().meta.records, 2);
+    }
+}
