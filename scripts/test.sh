@@ -36,4 +36,6 @@ cargo build -p frontend -p allmetrics-common --target wasm32-unknown-unknown
 ensure_postgres
 say "tests: unit and integration, on SQLite and PostgreSQL ($TEST_DATABASE_URL)"
 cargo test --workspace
+say "browser end-to-end test"
+"$REPO_ROOT/scripts/e2e.sh"
 say "all checks passed in $((SECONDS - started))s"

@@ -58,3 +58,28 @@ build_frontend() {
   say "building the web app (trunk, release)"
   (cd "$REPO_ROOT/frontend" && trunk build --release --dist "${1:-$REPO_ROOT/frontend/dist}")
 }
+
+ensure_chromium() {
+  if [ -x /usr/bin/chromium ]; then return; fi
+  command -v apt-get >/dev/null || die "Chromium is missing: install Debian's chromium package"
+  say "installing Chromium (Debian's package, for the browser test)"
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq && $sudo apt-get install -y -qq chromium >/dev/null
+}
+
+# playwright-core for e2e/run.mjs, installed outside the clone and reused while the lock file
+# stays the same. Prints the folder to run the test from.
+ensure_playwright() {
+  command -v npm >/dev/null || die "npm is missing: install Node.js (apt-get install nodejs npm)"
+  local hash home
+  hash="$(sha256sum "$REPO_ROOT/e2e/package-lock.json" | cut -c1-16)"
+  home="$TOOLS_ROOT/e2e-$hash"
+  if [ ! -d "$home/node_modules/playwright-core" ]; then
+    say "installing playwright-core (npm, once)"
+    mkdir -p "$home"
+    cp "$REPO_ROOT/e2e/package.json" "$REPO_ROOT/e2e/package-lock.json" "$home/"
+    (cd "$home" && npm ci --no-audit --no-fund --silent >&2)
+  fi
+  echo "$home"
+}

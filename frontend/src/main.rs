@@ -1,10 +1,6 @@
-//! The allmetrics web app (Leptos, client-side rendered).
-
-mod api;
-mod app;
-mod pages;
+//! Mounts the web app.
 
 fn main() {
     console_error_panic_hook::set_once();
-    leptos::mount::mount_to_body(app::App);
+    leptos::mount::mount_to_body(frontend::app::App);
 }

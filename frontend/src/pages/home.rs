@@ -1,30 +1,25 @@
+//! `/`: the user's home dashboard.
+
 use leptos::prelude::*;
 
 use crate::api;
+use crate::components::dashboard_view::DashboardView;
+use crate::components::fetch::{fetched, Fetch};
+use crate::components::require_auth::RequireAuth;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let health = LocalResource::new(api::get_health);
     view! {
-        <h1>"Home"</h1>
-        <section class="card">
-            <h2>"Server"</h2>
-            <Transition fallback=|| view! { <p class="muted">"Checking the server…"</p> }>
-                {move || {
-                    health
-                        .get()
-                        .map(|result| match result {
-                            Ok(status) => {
-                                view! { <p class="status-ok">"API status: " {status.status}</p> }
-                                    .into_any()
-                            }
-                            Err(failure) => {
-                                view! { <p class="status-error" role="alert">{failure.message}</p> }
-                                    .into_any()
-                            }
-                        })
-                }}
-            </Transition>
-        </section>
+        <RequireAuth>
+            <HomeDashboard/>
+        </RequireAuth>
     }
+}
+
+#[component]
+fn HomeDashboard() -> impl IntoView {
+    let home = Fetch::new(|| Box::pin(api::dashboards::home_dashboard()));
+    fetched(home, "Loading your dashboard…", |dashboard| {
+        view! { <DashboardView dashboard=dashboard/> }
+    })
 }

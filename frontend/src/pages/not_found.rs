@@ -1,11 +1,12 @@
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 #[component]
 pub fn NotFoundPage() -> impl IntoView {
     view! {
-        <h1>"Page not found"</h1>
-        <p class="muted">"There is nothing at this address."</p>
-        <A href="/">"Go home"</A>
+        <section class="empty-state card" data-testid="not-found">
+            <h1>"Page not found"</h1>
+            <p class="muted">"There is nothing at this address."</p>
+            <a href="/" class="button">"Go home"</a>
+        </section>
     }
 }

@@ -1,0 +1,16 @@
+//! Components shared by the pages (one per file).
+
+pub mod admin_objects;
+pub mod admin_sources;
+pub mod admin_users;
+pub mod charts;
+pub mod dashboard_view;
+pub mod dynamic;
+pub mod fetch;
+pub mod metric_card;
+pub mod nav;
+pub mod period_control;
+pub mod require_auth;
+pub mod source_card;
+pub mod status;
+pub mod sync_panel;

@@ -1,0 +1,212 @@
+//! A data source on the sources page: connect (OAuth, a full page load), reconnect, disconnect
+//! (confirmed), an API key where the provider takes one, the account id and the sync progress.
+
+use allmetrics_common::SourceResponse;
+use leptos::prelude::*;
+
+use crate::api;
+use crate::components::dynamic::dynamic;
+use crate::components::sync_panel::SyncPanel;
+
+#[component]
+pub fn SourceCard(source: SourceResponse, on_change: Callback<()>) -> impl IntoView {
+    let slug = source.slug.clone();
+    let connection = source.connection.clone();
+    let needs_reconnect = connection
+        .as_ref()
+        .is_some_and(|c| c.status == "needs_reconnect");
+    let (chip_class, chip_text) = match (&connection, source.configured) {
+        (Some(_), _) if needs_reconnect => ("badge state-needs_reconnect", "Needs reconnect"),
+        (Some(_), _) => ("badge state-idle", "Connected"),
+        (None, true) => ("badge", "Not connected"),
+        (None, false) => ("badge muted", "Not configured"),
+    };
+    let authorize = api::connections::authorize_url(&slug);
+
+    let confirming = RwSignal::new(false);
+    let busy = RwSignal::new(false);
+    let failure = RwSignal::new(None::<String>);
+    let disconnect = {
+        let slug = slug.clone();
+        move |_| {
+            let slug = slug.clone();
+            busy.set(true);
+            failure.set(None);
+            leptos::task::spawn_local(async move {
+                match api::connections::disconnect(&slug).await {
+                    Ok(()) => on_change.run(()),
+                    Err(error) => failure.set(Some(error.message)),
+                }
+                busy.set(false);
+                confirming.set(false);
+            });
+        }
+    };
+
+    let api_key = RwSignal::new(String::new());
+    let submit_key = {
+        let slug = slug.clone();
+        move |event: leptos::ev::SubmitEvent| {
+            event.prevent_default();
+            let key = api_key.get_untracked().trim().to_string();
+            if key.is_empty() {
+                failure.set(Some("Paste a key first.".into()));
+                return;
+            }
+            let slug = slug.clone();
+            busy.set(true);
+            failure.set(None);
+            leptos::task::spawn_local(async move {
+                match api::connections::connect_with_key(&slug, key).await {
+                    Ok(_) => {
+                        api_key.set(String::new());
+                        on_change.run(());
+                    }
+                    Err(error) => failure.set(Some(error.message)),
+                }
+                busy.set(false);
+            });
+        }
+    };
+
+    let connect_button = if !source.configured {
+        view! {
+            <p class="muted small">
+                "This server has no OAuth credentials for " {source.name.clone()} "."
+            </p>
+        }
+        .into_any()
+    } else if connection.is_none() {
+        view! {
+            <a class="button" href=authorize.clone() rel="external" id=format!("connect-{slug}")>
+                "Connect"
+            </a>
+        }
+        .into_any()
+    } else if needs_reconnect {
+        view! {
+            <a class="button" href=authorize.clone() rel="external" id=format!("reconnect-{slug}")>
+                "Reconnect"
+            </a>
+        }
+        .into_any()
+    } else {
+        ().into_any()
+    };
+
+    let key_form = (source.api_key_supported && connection.is_none()).then(|| {
+        let input_id = format!("api-key-{slug}");
+        view! {
+            <details class="api-key">
+                <summary>"Connect with a restricted key"</summary>
+                <form on:submit=submit_key class="inline-form">
+                    <label for=input_id.clone()>"Restricted or secret key"</label>
+                    <input
+                        id=input_id
+                        type="password"
+                        autocomplete="off"
+                        placeholder="rk_live_…"
+                        prop:value=move || api_key.get()
+                        on:input=move |ev| api_key.set(event_target_value(&ev))
+                    />
+                    <button type="submit" class="button small" disabled=move || busy.get()>
+                        "Connect with key"
+                    </button>
+                </form>
+                <p class="muted small">
+                    "Read-only restricted keys are enough. The key is checked once, then stored encrypted."
+                </p>
+            </details>
+        }
+    });
+
+    let details = connection.clone().map(|c| {
+        let kind = if c.auth_kind == "api_key" {
+            "API key"
+        } else {
+            "OAuth"
+        };
+        view! {
+            <dl class="facts">
+                <div>
+                    <dt>"Account"</dt>
+                    <dd data-testid="account-id">
+                        {c.account_id.clone().unwrap_or_else(|| "—".into())}
+                    </dd>
+                </div>
+                <div>
+                    <dt>"Connected with"</dt>
+                    <dd>{kind}</dd>
+                </div>
+            </dl>
+        }
+    });
+
+    let disconnect_controls = connection.is_some().then(|| {
+        let disconnect = disconnect.clone();
+        view! {
+            {dynamic(move || {
+                if confirming.get() {
+                    let disconnect = disconnect.clone();
+                    view! {
+                        <div class="confirm" role="alertdialog" aria-label="Disconnect">
+                            <span>"Disconnect and delete everything synced from this source?"</span>
+                            <button
+                                type="button"
+                                class="button small danger"
+                                data-testid="confirm-disconnect"
+                                disabled=move || busy.get()
+                                on:click=disconnect
+                            >
+                                "Disconnect"
+                            </button>
+                            <button
+                                type="button"
+                                class="button small ghost"
+                                on:click=move |_| confirming.set(false)
+                            >
+                                "Cancel"
+                            </button>
+                        </div>
+                    }
+                        .into_any()
+                } else {
+                    view! {
+                        <button
+                            type="button"
+                            class="button ghost"
+                            data-testid="disconnect"
+                            on:click=move |_| confirming.set(true)
+                        >
+                            "Disconnect"
+                        </button>
+                    }
+                        .into_any()
+                }
+            })}
+        }
+    });
+
+    let sync = connection
+        .as_ref()
+        .map(|_| view! { <SyncPanel slug=slug.clone()/> });
+
+    view! {
+        <article class="card source-card" data-testid="source-card" data-slug=slug.clone()>
+            <header class="card-head">
+                <div>
+                    <h2>{source.name.clone()}</h2>
+                    <p class="muted small">{source.provider.clone()}</p>
+                </div>
+                <span class=chip_class data-testid="connection-state">{chip_text}</span>
+            </header>
+            {details}
+            <div class="actions">{connect_button} {disconnect_controls}</div>
+            {key_form}
+            {dynamic(move || {
+                failure.get().map(|message| view! { <p class="status-error" role="alert">{message}</p> })
+            })}
+            {sync}
+        </article>
+    }
+}

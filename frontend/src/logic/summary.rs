@@ -1,0 +1,126 @@
+//! One number for a whole window: what a metric card shows next to its chart.
+
+/// The window's headline value. Counts and sums add up over the days; averages average the days
+/// that had records; minima and maxima take the extreme of those days (days without records are
+/// zero-filled by the API, so zeros are left out of the average, min and max).
+pub fn window_value(operator: &str, label_y: &[f64]) -> f64 {
+    let values = label_y.iter().copied().filter(|v| v.is_finite());
+    match operator {
+        "average" => {
+            let days: Vec<f64> = values.filter(|v| *v != 0.0).collect();
+            if days.is_empty() {
+                0.0
+            } else {
+                days.iter().sum::<f64>() / days.len() as f64
+            }
+        }
+        "min" => values
+            .filter(|v| *v != 0.0)
+            .fold(None, |acc: Option<f64>, v| {
+                Some(acc.map_or(v, |a| a.min(v)))
+            })
+            .unwrap_or(0.0),
+        "max" => values
+            .filter(|v| *v != 0.0)
+            .fold(None, |acc: Option<f64>, v| {
+                Some(acc.map_or(v, |a| a.max(v)))
+            })
+            .unwrap_or(0.0),
+        _ => values.sum(),
+    }
+}
+
+/// What [`window_value`] is called on the card.
+pub fn window_label(operator: &str) -> &'static str {
+    match operator {
+        "average" => "Daily average",
+        "min" => "Lowest day",
+        "max" => "Highest day",
+        _ => "Total",
+    }
+}
+
+/// How an operator reads in a sentence: `Sum of amount`, `Count`.
+pub fn describe(operator: &str, value_field: Option<&str>, field_name: &str) -> String {
+    let verb = match operator {
+        "count" => "Count",
+        "sum" => "Sum",
+        "average" => "Average",
+        "min" => "Minimum",
+        "max" => "Maximum",
+        "count_distinct" => "Distinct count",
+        other => other,
+    };
+    let mut text = match value_field.filter(|f| !f.is_empty() && operator != "count") {
+        Some(field) => format!("{verb} of {field}"),
+        None => verb.to_string(),
+    };
+    if !field_name.is_empty() && field_name != "object" {
+        text.push_str(" by ");
+        text.push_str(field_name);
+    }
+    text
+}
+
+/// The single currency of a series' groups, when every group is the same currency code
+/// (the total can then carry the symbol).
+pub fn single_currency<'a>(groups: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let mut found: Option<&'a str> = None;
+    for group in groups {
+        if !crate::logic::format::is_currency_code(group) {
+            return None;
+        }
+        match found {
+            Some(existing) if !existing.eq_ignore_ascii_case(group) => return None,
+            Some(_) => {}
+            None => found = Some(group),
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sums_counts_and_sums() {
+        assert_eq!(window_value("count", &[1.0, 2.0, 0.0, 3.0]), 6.0);
+        assert_eq!(window_value("sum", &[150.0, 50.0]), 200.0);
+        assert_eq!(window_value("count_distinct", &[]), 0.0);
+        assert_eq!(window_value("sum", &[f64::NAN, 1.0]), 1.0);
+    }
+
+    #[test]
+    fn averages_minima_and_maxima_skip_empty_days() {
+        assert_eq!(window_value("average", &[0.0, 10.0, 20.0]), 15.0);
+        assert_eq!(window_value("average", &[0.0, 0.0]), 0.0);
+        assert_eq!(window_value("min", &[0.0, 10.0, 5.0]), 5.0);
+        assert_eq!(window_value("max", &[0.0, 10.0, 5.0]), 10.0);
+        assert_eq!(window_value("min", &[]), 0.0);
+        assert_eq!(window_label("average"), "Daily average");
+        assert_eq!(window_label("sum"), "Total");
+    }
+
+    #[test]
+    fn describes_metrics() {
+        assert_eq!(
+            describe("sum", Some("amount"), "currency"),
+            "Sum of amount by currency"
+        );
+        assert_eq!(describe("count", Some("amount"), "object"), "Count");
+        assert_eq!(
+            describe("count_distinct", Some("customer"), ""),
+            "Distinct count of customer"
+        );
+    }
+
+    #[test]
+    fn finds_a_single_currency() {
+        assert_eq!(single_currency(["usd"]), Some("usd"));
+        assert_eq!(single_currency(["usd", "USD"]), Some("usd"));
+        assert_eq!(single_currency(["usd", "eur"]), None);
+        assert_eq!(single_currency(["(none)"]), None);
+        assert_eq!(single_currency(Vec::<&str>::new()), None);
+    }
+}

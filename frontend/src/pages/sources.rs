@@ -1,0 +1,135 @@
+//! `/sources`: every enabled data source as a card, and the result of an OAuth callback
+//! (`?connected={slug}` or `?error={code}&source={slug}`).
+
+use leptos::prelude::*;
+
+use crate::api;
+use crate::components::dynamic::dynamic;
+use crate::components::fetch::{fetched, Fetch};
+use crate::components::require_auth::RequireAuth;
+use crate::components::source_card::SourceCard;
+use crate::components::status::Banner;
+use crate::router::{redirect, use_location};
+
+/// What an OAuth callback's error code means for the user.
+pub fn callback_error(code: &str, source: &str) -> String {
+    let source = if source.is_empty() {
+        "the provider"
+    } else {
+        source
+    };
+    match code {
+        "access_denied" => format!("Connecting {source} was declined at the consent page."),
+        "invalid_state" | "state_mismatch" | "expired_state" | "unknown_state" => {
+            "That connection attempt expired or was already used. Please connect again.".into()
+        }
+        "token_exchange_failed" | "provider_error" | "invalid_grant" => {
+            format!("{source} did not accept the connection. Please try again.")
+        }
+        "provider_unavailable" => format!("{source} could not be reached. Please try again later."),
+        "not_configured" => format!("This server has no credentials for {source}."),
+        other => format!("Connecting {source} failed ({other})."),
+    }
+}
+
+#[component]
+pub fn SourcesPage() -> impl IntoView {
+    view! {
+        <RequireAuth>
+            <Sources/>
+        </RequireAuth>
+    }
+}
+
+#[component]
+fn Sources() -> impl IntoView {
+    let location = use_location();
+    let sources = Fetch::new(|| Box::pin(api::sources::list_sources()));
+
+    let banner = dynamic(move || {
+        let (connected, error, source) = (
+            location.query("connected"),
+            location.query("error"),
+            location.query("source"),
+        );
+        let close = Callback::new(move |_| redirect("/sources"));
+        // The source's name when the list has loaded, else its slug.
+        let name_of = |slug: &str| {
+            sources
+                .ok()
+                .and_then(|list| list.into_iter().find(|s| s.slug == slug))
+                .map_or_else(|| slug.to_string(), |s| s.name)
+        };
+        match (connected, error) {
+            (_, Some(code)) => Some(
+                view! {
+                    <Banner
+                        message=callback_error(&code, &source.as_deref().map(name_of).unwrap_or_default())
+                        tone="error"
+                        on_close=close
+                    />
+                }
+                .into_any(),
+            ),
+            (Some(slug), None) => Some(
+                view! {
+                    <Banner
+                        message=format!("Connected {}. The first sync has started; its progress shows below.", name_of(&slug))
+                        tone="ok"
+                        on_close=close
+                    />
+                }
+                .into_any(),
+            ),
+            (None, None) => None,
+        }
+    });
+
+    let cards = fetched(sources, "Loading sources…", move |list| {
+        if list.is_empty() {
+            return view! {
+                <div class="card empty-state">
+                    <p class="muted">"No data source is enabled. An administrator can enable one."</p>
+                </div>
+            }
+            .into_any();
+        }
+        view! {
+            <div class="source-grid">
+                {list
+                    .into_iter()
+                    .map(|source| view! { <SourceCard source=source on_change=sources.retry()/> })
+                    .collect_view()}
+            </div>
+        }
+        .into_any()
+    });
+
+    view! {
+        <div class="page-head">
+            <h1>"Data sources"</h1>
+        </div>
+        <p class="muted">
+            "Connect an account to sync its objects. Syncing reads the whole history once, then keeps it up to date."
+        </p>
+        {banner}
+        {cards}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::callback_error;
+
+    #[test]
+    fn explains_callback_errors() {
+        assert_eq!(
+            callback_error("access_denied", "demo"),
+            "Connecting demo was declined at the consent page."
+        );
+        assert_eq!(
+            callback_error("weird", ""),
+            "Connecting the provider failed (weird)."
+        );
+    }
+}
