@@ -543,3 +543,52 @@ impl TestDatabase {
         text.join("\n")
     }
 }
+
+impl TestApp {
+    /// Signs a user up and connects them to Demo with `api_key`, stored directly (no call to the
+    /// provider: tests that need none, or whose provider is set to fail).
+    pub async fn sign_up_connected(
+        &self,
+        email: &str,
+        api_key: &str,
+    ) -> (String, allmetrics::domain::Connection) {
+        use allmetrics::domain::{AuthKind, NewConnection, UserId};
+        let session = self.sign_up(email).await;
+        let me: allmetrics_common::UserResponse = self
+            .get_me(&session.access_token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let source = self
+            .repository
+            .data_source_by_slug("demo")
+            .await
+            .unwrap()
+            .unwrap();
+        let user = UserId(me.id);
+        let connection = self
+            .repository
+            .upsert_connection(NewConnection {
+                user_id: user,
+                data_source_id: source.id,
+                auth_kind: AuthKind::ApiKey,
+                account_id: None,
+                access_token_enc: self
+                    .state
+                    .cipher
+                    .encrypt(
+                        api_key,
+                        &allmetrics::connect::token_context(user, "demo", "access"),
+                    )
+                    .unwrap(),
+                refresh_token_enc: None,
+                expires_at: None,
+                scopes: String::new(),
+                token_response: serde_json::json!({}),
+            })
+            .await
+            .unwrap();
+        (session.access_token, connection)
+    }
+}

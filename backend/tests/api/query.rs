@@ -2,10 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use allmetrics::domain::{
-    AuthKind, Connection, NewConnection, PageCheckpoint, RunOutcome, StoredObject, UserId,
-};
-use allmetrics_common::{Series, UserResponse};
+use allmetrics::domain::{Connection, PageCheckpoint, RunOutcome, StoredObject};
+use allmetrics_common::Series;
 use chrono::{NaiveDate, TimeZone};
 use serde_json::{json, Value};
 
@@ -25,45 +23,9 @@ on_both_databases!(
     a_repeated_query_follows_new_data,
 );
 
-/// A signed-in user connected to Demo (stored directly: these tests need no provider).
+/// A signed-in user connected to Demo (these tests need no provider).
 pub async fn connected(app: &TestApp, email: &str) -> (String, Connection) {
-    let session = app.sign_up(email).await;
-    let me: UserResponse = app
-        .get_me(&session.access_token)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let source = app
-        .repository
-        .data_source_by_slug("demo")
-        .await
-        .unwrap()
-        .unwrap();
-    let user = UserId(me.id);
-    let connection = app
-        .repository
-        .upsert_connection(NewConnection {
-            user_id: user,
-            data_source_id: source.id,
-            auth_kind: AuthKind::ApiKey,
-            account_id: None,
-            access_token_enc: app
-                .state
-                .cipher
-                .encrypt(
-                    "sk_test_x",
-                    &allmetrics::connect::token_context(user, "demo", "access"),
-                )
-                .unwrap(),
-            refresh_token_enc: None,
-            expires_at: None,
-            scopes: String::new(),
-            token_response: json!({}),
-        })
-        .await
-        .unwrap();
-    (session.access_token, connection)
+    app.sign_up_connected(email, "sk_test_x").await
 }
 
 /// Stores objects as a completed backfill would.

@@ -3,9 +3,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use allmetrics::domain::{AuthKind, Connection, NewConnection, UserId};
+use allmetrics::domain::Connection;
 use allmetrics::sync::{self, SyncContext};
-use allmetrics_common::{SyncStatus, UserResponse};
+use allmetrics_common::SyncStatus;
 use allmetrics_sandbox::{Faults, ObjectKind, Sandbox, SandboxConfig};
 
 use crate::demo::{consent, follow_callback};
@@ -56,45 +56,10 @@ async fn connected_app(
         configure(settings);
     })
     .await;
-    let session = app.sign_up("ann@example.com").await;
-    let me: UserResponse = app
-        .get_me(&session.access_token)
-        .await
-        .json()
-        .await
-        .unwrap();
     // Stored directly: checking the key would be one more request to a sandbox with faults.
-    let source = app
-        .repository
-        .data_source_by_slug("demo")
-        .await
-        .unwrap()
-        .unwrap();
-    let user = UserId(me.id);
-    let connection = app
-        .repository
-        .upsert_connection(NewConnection {
-            user_id: user,
-            data_source_id: source.id,
-            auth_kind: AuthKind::ApiKey,
-            account_id: None,
-            access_token_enc: app
-                .state
-                .cipher
-                .encrypt(
-                    API_KEY,
-                    &allmetrics::connect::token_context(user, "demo", "access"),
-                )
-                .unwrap(),
-            refresh_token_enc: None,
-            expires_at: None,
-            scopes: String::new(),
-            token_response: serde_json::json!({}),
-        })
-        .await
-        .unwrap();
+    let (token, connection) = app.sign_up_connected("ann@example.com", API_KEY).await;
     sync::schedule(&app.state, &connection).await.unwrap();
-    (app, session.access_token, connection)
+    (app, token, connection)
 }
 
 fn kind_of(object_name: &str) -> ObjectKind {
