@@ -35,11 +35,40 @@ pub fn token_context(user: UserId, slug: &str, field: &str) -> String {
     format!("{user}/{slug}/{field}")
 }
 
-fn unknown_source(slug: &str) -> ApiError {
+pub fn unknown_source(slug: &str) -> ApiError {
     ApiError::not_found(
         "unknown_source",
         format!("There is no data source `{slug}`."),
     )
+}
+
+/// The data source of `slug`, enabled or not; 404 `unknown_source` otherwise.
+pub async fn any_source(state: &AppState, slug: &str) -> Result<DataSource, ApiError> {
+    state
+        .repository
+        .data_source_by_slug(slug)
+        .await?
+        .ok_or_else(|| unknown_source(slug))
+}
+
+/// The caller's connection to the source of `slug`; 404 `unknown_source` or `not_connected`.
+pub async fn user_connection(
+    state: &AppState,
+    user: &AuthUser,
+    slug: &str,
+) -> Result<(DataSource, Connection), ApiError> {
+    let source = any_source(state, slug).await?;
+    let connection = state
+        .repository
+        .connection(user.id, source.id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found(
+                "not_connected",
+                format!("{} is not connected.", source.name),
+            )
+        })?;
+    Ok((source, connection))
 }
 
 /// The enabled data source of `slug` with its provider resolved; 404 `unknown_source` otherwise.
@@ -348,21 +377,7 @@ pub async fn connect_with_api_key(
 /// Deauthorizes at the provider where it can (a failure there is logged, not fatal: the user
 /// asked to be disconnected), then deletes the tokens and everything synced.
 pub async fn disconnect(state: &AppState, user: &AuthUser, slug: &str) -> Result<(), ApiError> {
-    let source = state
-        .repository
-        .data_source_by_slug(slug)
-        .await?
-        .ok_or_else(|| unknown_source(slug))?;
-    let connection = state
-        .repository
-        .connection(user.id, source.id)
-        .await?
-        .ok_or_else(|| {
-            ApiError::not_found(
-                "not_connected",
-                format!("{} is not connected.", source.name),
-            )
-        })?;
+    let (source, connection) = user_connection(state, user, slug).await?;
     if let Some(provider) = registry::resolve(&state.settings, &state.base_url, &source) {
         let decrypt = |stored: &str, field: &str| {
             state

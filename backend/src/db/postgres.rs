@@ -148,22 +148,4 @@ impl super::query::QueryStore for PostgresRepository {
             .fetch_all(&self.pool)
             .await?)
     }
-
-    async fn sample_objects(
-        &self,
-        connection: crate::domain::ConnectionId,
-        object_name: &str,
-        limit: i64,
-    ) -> DbResult<Vec<serde_json::Value>> {
-        let rows: Vec<sqlx::types::Json<serde_json::Value>> = sqlx::query_scalar(
-            "SELECT data FROM synced_objects WHERE connection_id = $1 AND object_name = $2 \
-             ORDER BY created DESC LIMIT $3",
-        )
-        .bind(connection.0)
-        .bind(object_name)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.into_iter().map(|row| row.0).collect())
-    }
 }

@@ -64,13 +64,6 @@ pub struct AggregateRow {
 #[async_trait]
 pub trait QueryStore {
     async fn aggregate(&self, request: &AggregateRequest) -> DbResult<Vec<AggregateRow>>;
-    /// The most recent stored objects of this name (to list their fields).
-    async fn sample_objects(
-        &self,
-        connection: ConnectionId,
-        object_name: &str,
-        limit: i64,
-    ) -> DbResult<Vec<serde_json::Value>>;
 }
 
 /// `CASE WHEN t < u1 THEN (t + o1) WHEN ... END / 86400 - first_day`: the day index of `t`.

@@ -58,6 +58,13 @@ pub trait SyncStore {
         connection: ConnectionId,
         object_name: &str,
     ) -> DbResult<Vec<String>>;
+    /// The most recent stored objects of this name (to list their fields).
+    async fn sample_objects(
+        &self,
+        connection: ConnectionId,
+        object_name: &str,
+        limit: i64,
+    ) -> DbResult<Vec<serde_json::Value>>;
     /// Forgets everything synced for the connection (another account was connected).
     async fn reset_sync(&self, connection: ConnectionId) -> DbResult<()>;
 }
@@ -321,6 +328,24 @@ macro_rules! impl_sync_store {
                 .bind(object_name)
                 .fetch_all(&self.pool)
                 .await?)
+            }
+
+            async fn sample_objects(
+                &self,
+                connection: $crate::domain::ConnectionId,
+                object_name: &str,
+                limit: i64,
+            ) -> $crate::db::DbResult<Vec<serde_json::Value>> {
+                let rows: Vec<sqlx::types::Json<serde_json::Value>> = sqlx::query_scalar(
+                    "SELECT data FROM synced_objects WHERE connection_id = $1 \
+                     AND object_name = $2 ORDER BY created DESC LIMIT $3",
+                )
+                .bind(connection.0)
+                .bind(object_name)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(|row| row.0).collect())
             }
 
             async fn reset_sync(

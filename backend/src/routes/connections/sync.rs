@@ -2,36 +2,8 @@ use actix_web::{web, HttpResponse};
 use allmetrics_common::{ErrorBody, SyncStatus};
 
 use crate::auth::AuthUser;
-use crate::domain::Connection;
 use crate::error::ApiError;
 use crate::startup::AppState;
-
-async fn connection_of(
-    state: &AppState,
-    user: &AuthUser,
-    slug: &str,
-) -> Result<Connection, ApiError> {
-    let source = state
-        .repository
-        .data_source_by_slug(slug)
-        .await?
-        .ok_or_else(|| {
-            ApiError::not_found(
-                "unknown_source",
-                format!("There is no data source `{slug}`."),
-            )
-        })?;
-    state
-        .repository
-        .connection(user.id, source.id)
-        .await?
-        .ok_or_else(|| {
-            ApiError::not_found(
-                "not_connected",
-                format!("{} is not connected.", source.name),
-            )
-        })
-}
 
 /// The sync progress of the caller's connection: per object, how many objects are stored and
 /// whether the whole history has been read (the progress bar of the sources page).
@@ -51,7 +23,7 @@ pub async fn get_sync(
     state: web::Data<AppState>,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let connection = connection_of(&state, &user, &slug).await?;
+    let (_, connection) = crate::connect::user_connection(&state, &user, &slug).await?;
     Ok(HttpResponse::Ok().json(crate::sync::status(&state, &connection).await?))
 }
 
@@ -73,7 +45,7 @@ pub async fn post_sync(
     state: web::Data<AppState>,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let connection = connection_of(&state, &user, &slug).await?;
+    let (_, connection) = crate::connect::user_connection(&state, &user, &slug).await?;
     crate::sync::schedule(&state, &connection).await?;
     Ok(HttpResponse::Accepted().json(crate::sync::status(&state, &connection).await?))
 }

@@ -40,10 +40,7 @@ pub async fn delete_source(
         .await?
     {
         DeleteOutcome::Deleted => Ok(HttpResponse::NoContent().finish()),
-        DeleteOutcome::NotFound => Err(ApiError::not_found(
-            "unknown_source",
-            format!("There is no data source `{slug}`."),
-        )),
+        DeleteOutcome::NotFound => Err(crate::connect::unknown_source(&slug)),
         DeleteOutcome::InUse { connections } => Err(ApiError::conflict(
             "source_in_use",
             format!(

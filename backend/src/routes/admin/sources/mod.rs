@@ -6,7 +6,6 @@ pub mod update;
 use allmetrics_common::AdminSourceResponse;
 
 use crate::domain::{DataSource, DataSourceId};
-use crate::error::ApiError;
 use crate::providers::registry;
 use crate::startup::AppState;
 
@@ -30,16 +29,4 @@ pub fn admin_source_response(
     }
 }
 
-/// The data source of `slug`, enabled or not; 404 `unknown_source` otherwise.
-pub async fn any_source(state: &AppState, slug: &str) -> Result<DataSource, ApiError> {
-    state
-        .repository
-        .data_source_by_slug(slug)
-        .await?
-        .ok_or_else(|| {
-            ApiError::not_found(
-                "unknown_source",
-                format!("There is no data source `{slug}`."),
-            )
-        })
-}
+pub use crate::connect::any_source;

@@ -44,12 +44,7 @@ pub async fn update_source(
             },
         )
         .await?
-        .ok_or_else(|| {
-            ApiError::not_found(
-                "unknown_source",
-                format!("There is no data source `{slug}`."),
-            )
-        })?;
+        .ok_or_else(|| crate::connect::unknown_source(&slug))?;
     let counts = state.repository.connection_counts().await?;
     Ok(HttpResponse::Ok().json(admin_source_response(&state, &source, &counts)))
 }
