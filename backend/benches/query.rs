@@ -52,6 +52,12 @@ async fn run(database: &str) {
         .into_iter()
         .find(|job| job.object_name == "Customer")
         .unwrap();
+    let mut window = repository
+        .start_backfill(job.id, "bench", now)
+        .await
+        .unwrap()
+        .unwrap()
+        .remove(0);
     let started = Instant::now();
     let count = generator.count(ObjectKind::Customer);
     let mut index = 0;
@@ -64,12 +70,15 @@ async fn run(database: &str) {
                 data: generator.object(ObjectKind::Customer, i),
             })
             .collect();
-        let checkpoint = PageCheckpoint {
-            backfill_done: end == count,
-            ..Default::default()
+        // (Oldest first here, unlike a real walk: only the end of the backfill matters.)
+        window.cursor = page.last().map(|object| object.object_id.clone());
+        let checkpoint = PageCheckpoint::Window {
+            window: window.clone(),
+            done: end == count,
+            split_off: None,
         };
         repository
-            .store_page(job.id, "bench", &page, &checkpoint, now, now + 86_400)
+            .store_page(&job, "bench", &page, &checkpoint, now, now + 86_400)
             .await
             .unwrap()
             .unwrap();

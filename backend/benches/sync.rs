@@ -3,9 +3,11 @@
 //! 1. Throughput: the sandbox answers at most 25 requests/s per token with 100 ms per request,
 //!    like Stripe in test mode; pages hold 100 objects, so no client can exceed 25 x 100 = 2,500
 //!    objects/s. Prints objects/s against that bound.
-//! 2. Memory: syncs 1,000,000 customers (no latency, no rate limit) and prints the peak RSS.
+//! 2. One object: the same bound when a single object (the charges) holds the whole history, so
+//!    that only its time windows, read at once, can keep the rate busy.
+//! 3. Memory: syncs 1,000,000 customers (no latency, no rate limit) and prints the peak RSS.
 //!
-//! `cargo bench -p allmetrics --bench sync [-- sqlite|postgres] [throughput|memory]`
+//! `cargo bench -p allmetrics --bench sync [-- sqlite|postgres] [throughput|one-object|memory]`
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -72,27 +74,44 @@ async fn throughput(database: &str) {
     );
 }
 
-async fn memory(database: &str) {
-    let api_base = sandbox(1_000_000, Duration::ZERO, None);
+async fn one_object(database: &str) {
+    let api_base = sandbox(8_000, Duration::from_millis(100), Some(25));
     let bench = common::start(database, &api_base, |settings| {
-        settings.sync.requests_per_sec = Some(100_000);
+        settings.sync.requests_per_sec = Some(25);
     })
     .await;
+    only(&bench, "Charge").await;
     let state = bench.application.state();
+    sync::schedule(&state, &bench.connection).await.unwrap();
+    let context = SyncContext::new(state);
+    let started = Instant::now();
+    sync::run_until_idle(&context).await;
+    let elapsed = started.elapsed().as_secs_f64();
+    let objects = total_objects(&bench).await;
+    let rate = objects as f64 / elapsed;
+    common::drop_postgres_database(&bench.database_url);
+    println!(
+        "one object ({database}): {objects} charges in {elapsed:.1} s = {rate:.0} objects/s, \
+         {:.1}% of the 2,500 objects/s bound (one cursor walk: at most 1,000 objects/s)",
+        rate / 2_500.0 * 100.0
+    );
+}
+
+/// Syncs only this object of the Demo source.
+async fn only(bench: &common::Bench, object_name: &str) {
     let source = bench
         .repository
         .data_source_by_slug("demo")
         .await
         .unwrap()
         .unwrap();
-    // Only customers: 1,000,000 of them.
     for object in bench
         .repository
         .list_routing_sources(source.id, true)
         .await
         .unwrap()
     {
-        if object.object_name != "Customer" {
+        if object.object_name != object_name {
             bench
                 .repository
                 .update_routing_source(
@@ -107,6 +126,17 @@ async fn memory(database: &str) {
                 .unwrap();
         }
     }
+}
+
+async fn memory(database: &str) {
+    let api_base = sandbox(1_000_000, Duration::ZERO, None);
+    let bench = common::start(database, &api_base, |settings| {
+        settings.sync.requests_per_sec = Some(100_000);
+    })
+    .await;
+    // Only customers: 1,000,000 of them.
+    only(&bench, "Customer").await;
+    let state = bench.application.state();
     sync::schedule(&state, &bench.connection).await.unwrap();
     let before = common::peak_rss_mib();
     let started = Instant::now();
@@ -131,15 +161,18 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    // `throughput` or `memory` runs one phase alone (a fresh process measures its own peak).
+    // A phase named runs alone (a fresh process measures its own peak).
     let phases: Vec<String> = std::env::args()
         .skip(1)
-        .filter(|arg| arg == "throughput" || arg == "memory")
+        .filter(|arg| ["throughput", "one-object", "memory"].contains(&arg.as_str()))
         .collect();
     let run = |phase: &str| phases.is_empty() || phases.iter().any(|p| p == phase);
     runtime.block_on(async {
         if run("throughput") {
             throughput(&database).await;
+        }
+        if run("one-object") {
+            one_object(&database).await;
         }
         if run("memory") {
             memory(&database).await;

@@ -167,6 +167,10 @@ pub struct SyncSettings {
     /// Requests per second per connection; unset = the provider's limit (Stripe: 25 in test
     /// mode, 100 live).
     pub requests_per_sec: Option<u32>,
+    /// Backfill windows walked at once per connection, at most. Windows split while the
+    /// connection's rate has room (fewer walks than rate x latency), so that one large object is
+    /// read by several requests at once.
+    pub max_windows_per_connection: usize,
     /// Objects per page (Stripe allows 1..100).
     pub page_size: u32,
     /// Attempts per page before a run gives up (it resumes from its checkpoint later).
@@ -189,6 +193,7 @@ impl Default for SyncSettings {
             max_concurrent_jobs: 8,
             lease_secs: 60,
             requests_per_sec: None,
+            max_windows_per_connection: 8,
             page_size: 100,
             max_attempts: 8,
             retry_base_ms: 250,

@@ -48,6 +48,9 @@ pub(crate) struct State {
     pub requests_seen: AtomicU64,
     /// `/v1` requests past authentication and rate limit (the counter fault draws are keyed by).
     pub requests_admitted: AtomicU64,
+    /// `/v1` requests being answered now, and the most there ever were at once.
+    pub requests_in_flight: AtomicU64,
+    pub peak_in_flight: AtomicU64,
 }
 
 /// A running sandbox's state: configuration, data generator, issued codes and tokens, rate limiter.
@@ -81,6 +84,8 @@ impl Sandbox {
                 limiter: api::knobs::RateLimiter::new(config.rate_limit_per_sec),
                 requests_seen: AtomicU64::new(0),
                 requests_admitted: AtomicU64::new(0),
+                requests_in_flight: AtomicU64::new(0),
+                peak_in_flight: AtomicU64::new(0),
                 config,
             }),
         }
@@ -109,6 +114,13 @@ impl Sandbox {
     /// The account's publishable key (`stripe_publishable_key` in token responses).
     pub fn publishable_key(&self) -> &str {
         &self.state.account.publishable_key
+    }
+
+    /// The most `/v1` requests it was answering at once (how parallel a client was).
+    pub fn peak_concurrent_requests(&self) -> u64 {
+        self.state
+            .peak_in_flight
+            .load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// Revokes every access and refresh token (for tests of "revoked token -> 401").

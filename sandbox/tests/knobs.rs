@@ -210,3 +210,24 @@ async fn faults_are_reproducible() {
     assert!(runs[0].iter().any(|&(status, json)| status == 200 && !json));
     assert!(runs[0].iter().any(|&(status, json)| status == 200 && json));
 }
+
+#[tokio::test]
+async fn the_peak_of_concurrent_requests_is_counted() {
+    let running = start(SandboxConfig {
+        latency: Duration::from_millis(300),
+        ..config(10)
+    })
+    .await;
+    assert_eq!(running.sandbox.peak_concurrent_requests(), 0);
+    fetch(&running, PATH).await;
+    fetch(&running, PATH).await;
+    assert_eq!(
+        running.sandbox.peak_concurrent_requests(),
+        1,
+        "one after the other"
+    );
+    // Four requests that all wait out the same 300 ms: they overlap.
+    let answers = futures_join(&running, 4).await;
+    assert!(answers.iter().all(|(status, _, _)| *status == 200));
+    assert_eq!(running.sandbox.peak_concurrent_requests(), 4);
+}

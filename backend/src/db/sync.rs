@@ -4,7 +4,10 @@
 use async_trait::async_trait;
 
 use super::DbResult;
-use crate::domain::{ConnectionId, PageCheckpoint, RunOutcome, StoredObject, SyncJob, SyncJobId};
+use crate::domain::{
+    BackfillWindow, BackfillWindowId, ConnectionId, PageCheckpoint, RunOutcome, StoredObject,
+    StoredPage, SyncJob, SyncJobId,
+};
 
 #[async_trait]
 pub trait SyncStore {
@@ -27,18 +30,28 @@ pub trait SyncStore {
         lease_until: i64,
         limit: i64,
     ) -> DbResult<Vec<SyncJob>>;
-    /// Stores a page and moves the job's checkpoint in one transaction, extending the lease.
-    /// Returns `None` (storing nothing) when `owner` no longer holds the lease; otherwise how
-    /// many of the objects were new.
-    async fn store_page(
+    /// Fixes the backfill's upper bound at `before` if it has none yet, and returns the windows
+    /// left to walk (newest first), creating the first one, unbounded below, when the backfill
+    /// starts. Empty when the backfill is done; `None` when `owner` no longer holds the lease.
+    async fn start_backfill(
         &self,
         job: SyncJobId,
+        owner: &str,
+        before: i64,
+    ) -> DbResult<Option<Vec<BackfillWindow>>>;
+    /// The windows of the job's backfill that are left, newest first.
+    async fn backfill_windows(&self, job: SyncJobId) -> DbResult<Vec<BackfillWindow>>;
+    /// Stores a page and moves its checkpoint in one transaction, extending the lease. Returns
+    /// `None` (storing nothing) when `owner` no longer holds the lease.
+    async fn store_page(
+        &self,
+        job: &SyncJob,
         owner: &str,
         objects: &[StoredObject],
         checkpoint: &PageCheckpoint,
         now: i64,
         lease_until: i64,
-    ) -> DbResult<Option<u64>>;
+    ) -> DbResult<Option<StoredPage>>;
     /// Records how a run ended and releases the lease.
     async fn finish_sync_run(
         &self,
@@ -75,9 +88,8 @@ pub(super) struct SyncJobRow {
     pub connection_id: i64,
     pub object_name: String,
     pub backfill_before: Option<i64>,
-    pub backfill_cursor: Option<String>,
     pub backfill_done: bool,
-    pub oldest_created: Option<i64>,
+    pub covered_from: Option<i64>,
     pub objects_synced: i64,
     pub incremental_from: Option<i64>,
     pub last_synced_at: Option<i64>,
@@ -94,9 +106,8 @@ impl From<SyncJobRow> for SyncJob {
             connection_id: ConnectionId(row.connection_id),
             object_name: row.object_name,
             backfill_before: row.backfill_before,
-            backfill_cursor: row.backfill_cursor,
             backfill_done: row.backfill_done,
-            oldest_created: row.oldest_created,
+            covered_from: row.covered_from,
             objects_synced: row.objects_synced,
             incremental_from: row.incremental_from,
             last_synced_at: row.last_synced_at,
@@ -110,12 +121,41 @@ impl From<SyncJobRow> for SyncJob {
 
 macro_rules! sync_job_columns {
     () => {
-        "id, connection_id, object_name, backfill_before, backfill_cursor, backfill_done, \
-         oldest_created, objects_synced, incremental_from, last_synced_at, last_error, failures, \
-         next_run_at, data_version"
+        "id, connection_id, object_name, backfill_before, backfill_done, covered_from, \
+         objects_synced, incremental_from, last_synced_at, last_error, failures, next_run_at, \
+         data_version"
     };
 }
 pub(super) use sync_job_columns;
+
+#[derive(sqlx::FromRow)]
+pub(super) struct BackfillWindowRow {
+    pub id: i64,
+    pub created_gte: Option<i64>,
+    pub created_lt: i64,
+    pub cursor: Option<String>,
+    pub cursor_created: Option<i64>,
+}
+
+impl From<BackfillWindowRow> for BackfillWindow {
+    fn from(row: BackfillWindowRow) -> Self {
+        BackfillWindow {
+            id: BackfillWindowId(row.id),
+            created_gte: row.created_gte,
+            created_lt: row.created_lt,
+            cursor: row.cursor,
+            cursor_created: row.cursor_created,
+        }
+    }
+}
+
+macro_rules! backfill_windows_of_job {
+    () => {
+        "SELECT id, created_gte, created_lt, cursor, cursor_created FROM sync_windows \
+         WHERE job_id = $1 ORDER BY created_lt DESC"
+    };
+}
+pub(super) use backfill_windows_of_job;
 
 macro_rules! impl_sync_store {
     ($repository:ty) => {
@@ -189,28 +229,80 @@ macro_rules! impl_sync_store {
                 Ok(rows.into_iter().map(Into::into).collect())
             }
 
-            async fn store_page(
+            async fn start_backfill(
                 &self,
                 job: $crate::domain::SyncJobId,
+                owner: &str,
+                before: i64,
+            ) -> $crate::db::DbResult<Option<Vec<$crate::domain::BackfillWindow>>> {
+                let mut transaction = self.pool.begin().await?;
+                let held: Option<(Option<i64>, bool)> = sqlx::query_as(
+                    "UPDATE sync_jobs SET backfill_before = COALESCE(backfill_before, $3) \
+                     WHERE id = $1 AND lease_owner = $2 RETURNING backfill_before, backfill_done",
+                )
+                .bind(job.0)
+                .bind(owner)
+                .bind(before)
+                .fetch_optional(&mut *transaction)
+                .await?;
+                let Some((before, done)) = held else {
+                    return Ok(None);
+                };
+                if done {
+                    return Ok(Some(Vec::new()));
+                }
+                let mut windows: Vec<$crate::db::sync::BackfillWindowRow> =
+                    sqlx::query_as($crate::db::sync::backfill_windows_of_job!())
+                        .bind(job.0)
+                        .fetch_all(&mut *transaction)
+                        .await?;
+                if windows.is_empty() {
+                    // The backfill starts: one window over the whole history.
+                    let created_lt = before.unwrap_or(i64::MAX);
+                    let id: i64 = sqlx::query_scalar(
+                        "INSERT INTO sync_windows (job_id, created_lt) VALUES ($1, $2) \
+                         RETURNING id",
+                    )
+                    .bind(job.0)
+                    .bind(created_lt)
+                    .fetch_one(&mut *transaction)
+                    .await?;
+                    windows.push($crate::db::sync::BackfillWindowRow {
+                        id,
+                        created_gte: None,
+                        created_lt,
+                        cursor: None,
+                        cursor_created: None,
+                    });
+                }
+                transaction.commit().await?;
+                Ok(Some(windows.into_iter().map(Into::into).collect()))
+            }
+
+            async fn backfill_windows(
+                &self,
+                job: $crate::domain::SyncJobId,
+            ) -> $crate::db::DbResult<Vec<$crate::domain::BackfillWindow>> {
+                let rows: Vec<$crate::db::sync::BackfillWindowRow> =
+                    sqlx::query_as($crate::db::sync::backfill_windows_of_job!())
+                        .bind(job.0)
+                        .fetch_all(&self.pool)
+                        .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn store_page(
+                &self,
+                job: &$crate::domain::SyncJob,
                 owner: &str,
                 objects: &[$crate::domain::StoredObject],
                 checkpoint: &$crate::domain::PageCheckpoint,
                 now: i64,
                 lease_until: i64,
-            ) -> $crate::db::DbResult<Option<u64>> {
+            ) -> $crate::db::DbResult<Option<$crate::domain::StoredPage>> {
+                // The job's row is locked last, only for the final updates: the pages of several
+                // windows of one job are inserted in parallel (on PostgreSQL).
                 let mut transaction = self.pool.begin().await?;
-                let held: Option<(i64, String)> = sqlx::query_as(
-                    "UPDATE sync_jobs SET lease_until = $3 \
-                     WHERE id = $1 AND lease_owner = $2 RETURNING connection_id, object_name",
-                )
-                .bind(job.0)
-                .bind(owner)
-                .bind(lease_until)
-                .fetch_optional(&mut *transaction)
-                .await?;
-                let Some((connection_id, object_name)) = held else {
-                    return Ok(None);
-                };
                 let mut new_objects = 0u64;
                 if !objects.is_empty() {
                     // New objects first: the count of rows inserted is exactly how many are new.
@@ -220,8 +312,8 @@ macro_rules! impl_sync_store {
                              (connection_id, object_name, object_id, created, data, synced_at) ",
                         );
                         insert.push_values(objects, |mut row, object| {
-                            row.push_bind(connection_id)
-                                .push_bind(&object_name)
+                            row.push_bind(job.connection_id.0)
+                                .push_bind(&job.object_name)
                                 .push_bind(&object.object_id)
                                 .push_bind(object.created)
                                 .push_bind(sqlx::types::Json(&object.data))
@@ -249,30 +341,80 @@ macro_rules! impl_sync_store {
                         .await?;
                     }
                 }
-                let oldest = objects.iter().map(|object| object.created).min();
-                sqlx::query(
-                    "UPDATE sync_jobs SET \
-                     backfill_before = COALESCE($2, backfill_before), \
-                     backfill_cursor = COALESCE($3, backfill_cursor), \
-                     backfill_done = (backfill_done OR $4), \
-                     oldest_created = CASE WHEN $5 IS NULL THEN oldest_created \
-                                           WHEN oldest_created IS NULL OR $5 < oldest_created \
-                                           THEN $5 ELSE oldest_created END, \
-                     objects_synced = objects_synced + $6, \
-                     last_synced_at = $7, data_version = data_version + 1 \
-                     WHERE id = $1",
+                let mut split_off = None;
+                if let $crate::domain::PageCheckpoint::Window {
+                    window,
+                    done,
+                    split_off: part,
+                } = checkpoint
+                {
+                    if *done {
+                        sqlx::query("DELETE FROM sync_windows WHERE id = $1 AND job_id = $2")
+                            .bind(window.id.0)
+                            .bind(job.id.0)
+                            .execute(&mut *transaction)
+                            .await?;
+                    } else {
+                        sqlx::query(
+                            "UPDATE sync_windows SET created_gte = $3, cursor = $4, \
+                             cursor_created = $5 WHERE id = $1 AND job_id = $2",
+                        )
+                        .bind(window.id.0)
+                        .bind(job.id.0)
+                        .bind(window.created_gte)
+                        .bind(&window.cursor)
+                        .bind(window.cursor_created)
+                        .execute(&mut *transaction)
+                        .await?;
+                    }
+                    if let Some((created_gte, created_lt)) = part {
+                        let id: i64 = sqlx::query_scalar(
+                            "INSERT INTO sync_windows (job_id, created_gte, created_lt) \
+                             VALUES ($1, $2, $3) RETURNING id",
+                        )
+                        .bind(job.id.0)
+                        .bind(created_gte)
+                        .bind(created_lt)
+                        .fetch_one(&mut *transaction)
+                        .await?;
+                        split_off = Some($crate::domain::BackfillWindowId(id));
+                    }
+                }
+                let held: Option<i64> = sqlx::query_scalar(
+                    "UPDATE sync_jobs SET lease_until = $3, objects_synced = objects_synced + $4, \
+                     last_synced_at = $5, data_version = data_version + 1 \
+                     WHERE id = $1 AND lease_owner = $2 RETURNING id",
                 )
-                .bind(job.0)
-                .bind(checkpoint.backfill_before)
-                .bind(&checkpoint.backfill_cursor)
-                .bind(checkpoint.backfill_done)
-                .bind(oldest)
+                .bind(job.id.0)
+                .bind(owner)
+                .bind(lease_until)
                 .bind(i64::try_from(new_objects).unwrap_or(i64::MAX))
                 .bind(now)
-                .execute(&mut *transaction)
+                .fetch_optional(&mut *transaction)
                 .await?;
+                if held.is_none() {
+                    transaction.rollback().await?;
+                    return Ok(None);
+                }
+                if matches!(checkpoint, $crate::domain::PageCheckpoint::Window { .. }) {
+                    // A statement of its own, after the job's row is locked: it sees the windows
+                    // as every other walker of this job committed them.
+                    sqlx::query(
+                        "UPDATE sync_jobs SET \
+                         backfill_done = NOT EXISTS (SELECT 1 FROM sync_windows WHERE job_id = $1), \
+                         covered_from = (SELECT MAX(COALESCE(cursor_created + 1, created_lt)) \
+                                         FROM sync_windows WHERE job_id = $1) \
+                         WHERE id = $1",
+                    )
+                    .bind(job.id.0)
+                    .execute(&mut *transaction)
+                    .await?;
+                }
                 transaction.commit().await?;
-                Ok(Some(new_objects))
+                Ok(Some($crate::domain::StoredPage {
+                    new_objects,
+                    split_off,
+                }))
             }
 
             async fn finish_sync_run(
@@ -353,6 +495,13 @@ macro_rules! impl_sync_store {
                 connection: $crate::domain::ConnectionId,
             ) -> $crate::db::DbResult<()> {
                 let mut transaction = self.pool.begin().await?;
+                sqlx::query(
+                    "DELETE FROM sync_windows WHERE job_id IN \
+                     (SELECT id FROM sync_jobs WHERE connection_id = $1)",
+                )
+                .bind(connection.0)
+                .execute(&mut *transaction)
+                .await?;
                 sqlx::query("DELETE FROM synced_objects WHERE connection_id = $1")
                     .bind(connection.0)
                     .execute(&mut *transaction)

@@ -17,5 +17,8 @@ pub use source::{
     DataSource, DataSourceId, DataSourcePatch, DeleteOutcome, NewDataSource, RoutingSource,
     RoutingSourcePatch,
 };
-pub use sync::{PageCheckpoint, RunOutcome, StoredObject, SyncJob, SyncJobId};
+pub use sync::{
+    BackfillWindow, BackfillWindowId, PageCheckpoint, RunOutcome, StoredObject, StoredPage,
+    SyncJob, SyncJobId,
+};
 pub use user::{NewUser, Role, User, UserCredentials, UserId};

@@ -12,11 +12,11 @@ pub struct SyncJob {
     /// The backfill lists objects created before this (unix seconds), fixed when it starts, so
     /// that objects created meanwhile do not shift its pages (incremental syncs pick them up).
     pub backfill_before: Option<i64>,
-    /// The last object the backfill stored: it resumes after it.
-    pub backfill_cursor: Option<String>,
+    /// Set when the backfill has stored every window (the windows are deleted as they finish).
     pub backfill_done: bool,
-    /// The oldest `created` stored: a window starting earlier is partial while the backfill runs.
-    pub oldest_created: Option<i64>,
+    /// While the backfill runs, everything created at or after this is stored: a chart whose
+    /// window starts earlier is partial.
+    pub covered_from: Option<i64>,
     pub objects_synced: i64,
     /// Incremental syncs re-read from here (unix seconds).
     pub incremental_from: Option<i64>,
@@ -37,12 +37,47 @@ pub struct StoredObject {
     pub data: serde_json::Value,
 }
 
-/// What a page moves the job's checkpoint to, stored in the same transaction as the page.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PageCheckpoint {
-    pub backfill_before: Option<i64>,
-    pub backfill_cursor: Option<String>,
-    pub backfill_done: bool,
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct BackfillWindowId(pub i64);
+
+/// A slice of an object's backfill: the objects created in `[created_gte, created_lt)`, listed
+/// newest first and walked by a cursor of its own, so that several slices of one object are
+/// read at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackfillWindow {
+    pub id: BackfillWindowId,
+    /// `None`: unbounded below.
+    pub created_gte: Option<i64>,
+    pub created_lt: i64,
+    /// The last object stored from this window: the walk resumes after it.
+    pub cursor: Option<String>,
+    /// That object's `created`: what is left of the window was created at or before it.
+    pub cursor_created: Option<i64>,
+}
+
+/// What a page moves, stored in the same transaction as the page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageCheckpoint {
+    /// A page of an incremental sync: no checkpoint moves.
+    Incremental,
+    /// A page of a backfill window.
+    Window {
+        /// The window after this page: its cursor, and its lower bound if a part was split off.
+        window: BackfillWindow,
+        /// The window has no more pages: it is deleted.
+        done: bool,
+        /// The older part `[created_gte, created_lt)` given to a new window of its own.
+        split_off: Option<(Option<i64>, i64)>,
+    },
+}
+
+/// What storing a page did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredPage {
+    /// How many of the page's objects were new.
+    pub new_objects: u64,
+    /// The window created for the split-off part.
+    pub split_off: Option<BackfillWindowId>,
 }
 
 /// How a run ended, recorded when the job's lease is released.

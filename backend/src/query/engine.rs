@@ -137,7 +137,7 @@ pub async fn run(
             job.data_version,
             job.last_synced_at,
             job.backfill_done,
-            job.oldest_created
+            job.covered_from
         )),
     );
     if let Some(series) = state.series_cache.get(&key) {

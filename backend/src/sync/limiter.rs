@@ -1,9 +1,13 @@
-//! One token bucket per connection, at the provider's rate (Stripe: 25 requests/s in test mode,
-//! 100 in live mode), shared by every object syncing for that connection in this process.
+//! What one connection may ask of its provider, shared by every object syncing for it in this
+//! process: a token bucket at the provider's rate (Stripe: 25 requests/s in test mode, 100 in
+//! live mode), and how many backfill windows walk at once. One walk sends one request at a time,
+//! so `rate x latency` walks keep the rate busy; a walk splits its window only while fewer run.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
@@ -11,23 +15,127 @@ use crate::domain::ConnectionId;
 
 #[derive(Default)]
 pub struct ConnectionLimiters {
-    buckets: Mutex<HashMap<(ConnectionId, u32), Arc<DefaultDirectRateLimiter>>>,
+    budgets: Mutex<HashMap<(ConnectionId, u32), Arc<ConnectionBudget>>>,
 }
 
 impl ConnectionLimiters {
-    pub fn bucket(
-        &self,
-        connection: ConnectionId,
-        per_second: u32,
-    ) -> Arc<DefaultDirectRateLimiter> {
+    pub fn budget(&self, connection: ConnectionId, per_second: u32) -> Arc<ConnectionBudget> {
         let per_second = NonZeroU32::new(per_second.max(1)).unwrap_or(NonZeroU32::MIN);
-        let mut buckets = match self.buckets.lock() {
-            Ok(buckets) => buckets,
+        let mut budgets = match self.budgets.lock() {
+            Ok(budgets) => budgets,
             Err(poisoned) => poisoned.into_inner(),
         };
-        buckets
+        budgets
             .entry((connection, per_second.get()))
-            .or_insert_with(|| Arc::new(RateLimiter::direct(Quota::per_second(per_second))))
+            .or_insert_with(|| Arc::new(ConnectionBudget::new(per_second)))
             .clone()
+    }
+}
+
+pub struct ConnectionBudget {
+    pub bucket: DefaultDirectRateLimiter,
+    per_second: u32,
+    /// Backfill windows being walked now.
+    walks: AtomicUsize,
+    /// A moving average of the provider's answer time, microseconds (0: none measured yet).
+    latency_micros: AtomicU64,
+}
+
+impl ConnectionBudget {
+    fn new(per_second: NonZeroU32) -> Self {
+        Self {
+            bucket: RateLimiter::direct(Quota::per_second(per_second)),
+            per_second: per_second.get(),
+            walks: AtomicUsize::new(0),
+            latency_micros: AtomicU64::new(0),
+        }
+    }
+
+    /// Records how long the provider took to answer one request.
+    pub fn record_latency(&self, took: Duration) {
+        let sample = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
+        // Races between updates lose a sample at worst: it is an estimate.
+        let average = self.latency_micros.load(Ordering::Relaxed);
+        let updated = if average == 0 {
+            sample
+        } else {
+            average - average / 8 + sample / 8
+        };
+        self.latency_micros.store(updated.max(1), Ordering::Relaxed);
+    }
+
+    /// How many walks keep the rate busy: `rate x latency`, with headroom for the time pages take
+    /// to store and for latency spikes, between 1 and `max_walks`.
+    pub fn wanted_walks(&self, max_walks: usize) -> usize {
+        wanted_walks(
+            self.per_second,
+            Duration::from_micros(self.latency_micros.load(Ordering::Relaxed)),
+            max_walks,
+        )
+    }
+
+    /// A place for one more walk (the windows a run starts with always get one).
+    pub fn walk(self: &Arc<Self>) -> WalkSlot {
+        self.walks.fetch_add(1, Ordering::AcqRel);
+        WalkSlot(self.clone())
+    }
+
+    /// A place for one more walk if fewer than the wanted number run.
+    pub fn extra_walk(self: &Arc<Self>, max_walks: usize) -> Option<WalkSlot> {
+        let wanted = self.wanted_walks(max_walks);
+        self.walks
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |walks| {
+                (walks < wanted).then_some(walks + 1)
+            })
+            .ok()
+            .map(|_| WalkSlot(self.clone()))
+    }
+}
+
+/// Held by a running walk; gives its place back when dropped.
+pub struct WalkSlot(Arc<ConnectionBudget>);
+
+impl Drop for WalkSlot {
+    fn drop(&mut self) {
+        self.0.walks.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+fn wanted_walks(per_second: u32, latency: Duration, max_walks: usize) -> usize {
+    let busy = f64::from(per_second) * latency.as_secs_f64() * 1.5;
+    // Float to integer casts saturate; `busy` is finite and not negative.
+    let wanted = busy.ceil() as usize + 1;
+    wanted.clamp(1, max_walks.max(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enough_walks_to_keep_the_rate_busy() {
+        // Stripe test mode at 100 ms: 2.5 requests in flight on average, plus headroom.
+        assert_eq!(wanted_walks(25, Duration::from_millis(100), 16), 5);
+        assert_eq!(wanted_walks(100, Duration::from_millis(300), 16), 16);
+        assert_eq!(wanted_walks(25, Duration::ZERO, 16), 1);
+        assert_eq!(wanted_walks(25, Duration::from_millis(1), 16), 2);
+        assert_eq!(wanted_walks(25, Duration::from_secs(3600), 0), 1);
+    }
+
+    #[test]
+    fn extra_walks_stop_at_the_wanted_number_and_come_back() {
+        let limiters = ConnectionLimiters::default();
+        let budget = limiters.budget(ConnectionId(1), 25);
+        budget.record_latency(Duration::from_millis(100));
+        let first = budget.walk();
+        let extra: Vec<WalkSlot> = std::iter::from_fn(|| budget.extra_walk(16)).collect();
+        assert_eq!(extra.len(), 4, "five walks in all");
+        assert!(budget.extra_walk(16).is_none());
+        drop(first);
+        assert!(
+            budget.extra_walk(16).is_some(),
+            "a finished walk frees its place"
+        );
+        assert!(Arc::ptr_eq(&budget, &limiters.budget(ConnectionId(1), 25)));
     }
 }

@@ -1,12 +1,15 @@
 //! Sync: every object of every connection kept in the local store. A backfill reads the whole
-//! history right after connecting (checkpointed after every page); incremental syncs then read
-//! what is new on a schedule and re-read a recent window. Jobs are leased in the database, so
+//! history right after connecting, in windows of creation time read at once up to the
+//! connection's rate (each checkpointed after every page); incremental syncs then read what is
+//! new on a schedule and re-read a recent window. Jobs are leased in the database, so
 //! several replicas on one PostgreSQL never run the same job at once, and a dead replica's job is
 //! taken over when its lease expires.
 
+mod backfill;
 pub mod fetch;
 mod job;
 pub mod limiter;
+mod pages;
 pub mod retry;
 
 use std::sync::Arc;
@@ -196,6 +199,6 @@ pub fn covers(jobs: &[crate::domain::SyncJob], object_name: &str, from: i64) -> 
     jobs.iter()
         .find(|job| job.object_name == object_name)
         .is_some_and(|job| {
-            job.backfill_done || job.oldest_created.is_some_and(|oldest| oldest <= from)
+            job.backfill_done || job.covered_from.is_some_and(|covered| covered <= from)
         })
 }

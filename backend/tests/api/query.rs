@@ -63,24 +63,39 @@ pub async fn store(
             data: object.clone(),
         })
         .collect();
-    for chunk in stored.chunks(100) {
-        let checkpoint = PageCheckpoint {
-            backfill_done: done,
-            ..Default::default()
+    // Stored the way one backfill window walks: newest first, its cursor on the oldest so far.
+    // Once the backfill is done, pages are stored as incremental syncs store them.
+    let mut window = app
+        .repository
+        .start_backfill(job.id, &owner, now)
+        .await
+        .unwrap()
+        .unwrap()
+        .pop();
+    let mut newest_first = stored;
+    newest_first.sort_by_key(|object| std::cmp::Reverse(object.created));
+    let pages: Vec<&[StoredObject]> = if newest_first.is_empty() {
+        vec![&[]]
+    } else {
+        newest_first.chunks(100).collect()
+    };
+    for (index, page) in pages.iter().enumerate() {
+        let checkpoint = match &mut window {
+            Some(window) => {
+                if let Some(last) = page.last() {
+                    window.cursor = Some(last.object_id.clone());
+                    window.cursor_created = Some(last.created);
+                }
+                PageCheckpoint::Window {
+                    window: window.clone(),
+                    done: done && index + 1 == pages.len(),
+                    split_off: None,
+                }
+            }
+            None => PageCheckpoint::Incremental,
         };
         app.repository
-            .store_page(job.id, &owner, chunk, &checkpoint, now, now + 60)
-            .await
-            .unwrap()
-            .unwrap();
-    }
-    if stored.is_empty() {
-        let checkpoint = PageCheckpoint {
-            backfill_done: done,
-            ..Default::default()
-        };
-        app.repository
-            .store_page(job.id, &owner, &[], &checkpoint, now, now + 60)
+            .store_page(job, &owner, page, &checkpoint, now, now + 60)
             .await
             .unwrap()
             .unwrap();

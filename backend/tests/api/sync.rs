@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use allmetrics::domain::Connection;
+use allmetrics::domain::{Connection, RoutingSourcePatch, SyncJob};
 use allmetrics::sync::{self, SyncContext};
 use allmetrics_common::SyncStatus;
 use allmetrics_sandbox::{Faults, ObjectKind, Sandbox, SandboxConfig};
@@ -15,6 +15,7 @@ use crate::on_both_databases;
 on_both_databases!(
     the_store_ends_with_exactly_the_providers_objects,
     a_killed_backfill_resumes_with_no_duplicate_and_no_loss,
+    one_large_object_is_read_in_parallel_time_windows,
     faults_are_survived_and_the_store_is_still_exact,
     a_revoked_token_needs_a_reconnect,
     an_object_the_provider_refuses_is_reported_while_the_others_complete,
@@ -26,14 +27,24 @@ const NOW: i64 = 1_790_000_000;
 
 /// A sandbox of its own on loopback (so that tests can give it faults).
 fn start_sandbox(size: u64, faults: Faults) -> (Sandbox, String) {
-    let sandbox = Sandbox::new(SandboxConfig {
+    start_sandbox_with(SandboxConfig {
+        faults,
+        ..sandbox_config(size)
+    })
+}
+
+fn sandbox_config(size: u64) -> SandboxConfig {
+    SandboxConfig {
         seed: 7,
         size,
         api_key: Some(API_KEY.into()),
         now: Some(NOW),
-        faults,
         ..Default::default()
-    });
+    }
+}
+
+fn start_sandbox_with(config: SandboxConfig) -> (Sandbox, String) {
+    let sandbox = Sandbox::new(config);
     let (server, port) = sandbox.bind("127.0.0.1", 0).unwrap();
     tokio::spawn(server);
     (sandbox, format!("http://127.0.0.1:{port}"))
@@ -71,20 +82,40 @@ fn kind_of(object_name: &str) -> ObjectKind {
 /// Every object of every kind is stored exactly once.
 async fn assert_store_is_exact(app: &TestApp, sandbox: &Sandbox, connection: &Connection) {
     for object in allmetrics::providers::stripe::CATALOGUE {
-        let kind = kind_of(object.name);
-        let generator = sandbox.generator();
-        let mut expected: Vec<String> = (0..generator.count(kind))
-            .map(|index| generator.id(kind, index))
-            .collect();
-        expected.sort();
-        let stored = app
-            .repository
-            .synced_object_ids(connection.id, object.name)
-            .await
-            .unwrap();
-        assert_eq!(stored.len(), expected.len(), "{} count", object.name);
-        assert_eq!(stored, expected, "{} ids", object.name);
+        assert_object_is_exact(app, sandbox, connection, object.name).await;
     }
+}
+
+/// Every object of this kind is stored exactly once.
+async fn assert_object_is_exact(
+    app: &TestApp,
+    sandbox: &Sandbox,
+    connection: &Connection,
+    object_name: &str,
+) {
+    let kind = kind_of(object_name);
+    let generator = sandbox.generator();
+    let mut expected: Vec<String> = (0..generator.count(kind))
+        .map(|index| generator.id(kind, index))
+        .collect();
+    expected.sort();
+    let stored = app
+        .repository
+        .synced_object_ids(connection.id, object_name)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), expected.len(), "{object_name} count");
+    assert_eq!(stored, expected, "{object_name} ids");
+}
+
+async fn job_of(app: &TestApp, connection: &Connection, object_name: &str) -> SyncJob {
+    app.repository
+        .sync_jobs(connection.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|job| job.object_name == object_name)
+        .unwrap()
 }
 
 async fn sync_status(app: &TestApp, token: &str) -> SyncStatus {
@@ -139,56 +170,138 @@ async fn the_store_ends_with_exactly_the_providers_objects(kind: DbKind) {
 }
 
 async fn a_killed_backfill_resumes_with_no_duplicate_and_no_loss(kind: DbKind) {
-    let (sandbox, api_base) = start_sandbox(400, Faults::default());
+    // Requests take a while and the rate has room: the backfill splits into windows.
+    let (sandbox, api_base) = start_sandbox_with(SandboxConfig {
+        latency: Duration::from_millis(10),
+        ..sandbox_config(400)
+    });
     let (app, _token, connection) = connected_app(kind, api_base, |settings| {
         settings.sync.page_size = 10;
         settings.sync.lease_secs = 1;
         settings.sync.max_concurrent_jobs = 2;
+        settings.sync.requests_per_sec = Some(1_000);
     })
     .await;
     let total_charges = i64::try_from(sandbox.generator().count(ObjectKind::Charge)).unwrap();
+    let charges_job = job_of(&app, &connection, "Charge").await.id;
 
-    // Kill the engine once part of the history is stored.
+    // Kill the engine while several windows of the charges are half walked.
     let first = SyncContext::new(app.state.clone());
     let engine = tokio::spawn({
         let first = first.clone();
         async move { sync::run_until_idle(&first).await }
     });
+    let mut polls = 0;
     loop {
-        let stored = app
-            .repository
-            .count_synced_objects(connection.id, "Charge")
-            .await
-            .unwrap();
-        if stored >= 30 {
+        let windows = app.repository.backfill_windows(charges_job).await.unwrap();
+        if windows
+            .iter()
+            .filter(|window| window.cursor.is_some())
+            .count()
+            >= 2
+        {
             break;
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        polls += 1;
+        assert!(polls < 3_000, "the charges never had two windows under way");
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
     engine.abort();
     let _ = engine.await;
-    let jobs = app.repository.sync_jobs(connection.id).await.unwrap();
-    let charges = jobs.iter().find(|job| job.object_name == "Charge").unwrap();
-    assert!(
-        !charges.backfill_done && charges.backfill_cursor.is_some(),
-        "stopped mid-backfill at a checkpoint"
-    );
+    let charges = job_of(&app, &connection, "Charge").await;
+    assert!(!charges.backfill_done, "stopped mid-backfill");
+    let windows = app.repository.backfill_windows(charges_job).await.unwrap();
+    assert!(windows.len() >= 2, "{windows:?}");
+    // The windows are disjoint slices of the history, newest first.
+    for pair in windows.windows(2) {
+        assert!(
+            pair[1].created_lt <= pair[0].created_gte.unwrap(),
+            "{windows:?}"
+        );
+    }
     let stored_at_kill = app
         .repository
         .count_synced_objects(connection.id, "Charge")
         .await
         .unwrap();
     assert!(stored_at_kill < total_charges);
+    assert_eq!(charges.objects_synced, stored_at_kill);
 
     // A restarted process (another lease owner) takes the jobs over once the dead lease expires.
     let restarted: Arc<SyncContext> = SyncContext::new(app.state.clone());
     tokio::time::sleep(Duration::from_millis(1100)).await;
     sync::run_until_idle(&restarted).await;
     assert_store_is_exact(&app, &sandbox, &connection).await;
-    let jobs = app.repository.sync_jobs(connection.id).await.unwrap();
-    let charges = jobs.iter().find(|job| job.object_name == "Charge").unwrap();
+    let charges = job_of(&app, &connection, "Charge").await;
     assert!(charges.backfill_done);
     assert_eq!(charges.objects_synced, total_charges, "counted once each");
+    assert!(app
+        .repository
+        .backfill_windows(charges_job)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+async fn one_large_object_is_read_in_parallel_time_windows(kind: DbKind) {
+    let (sandbox, api_base) = start_sandbox_with(SandboxConfig {
+        latency: Duration::from_millis(25),
+        ..sandbox_config(200)
+    });
+    let (app, token, connection) = connected_app(kind, api_base, |settings| {
+        settings.sync.page_size = 10;
+        settings.sync.requests_per_sec = Some(400);
+        settings.sync.max_windows_per_connection = 6;
+    })
+    .await;
+    // Only the charges.
+    let source = app
+        .repository
+        .data_source_by_slug("demo")
+        .await
+        .unwrap()
+        .unwrap();
+    for object in allmetrics::providers::stripe::CATALOGUE {
+        if object.name != "Charge" {
+            let patch = RoutingSourcePatch {
+                enabled: Some(false),
+                ..Default::default()
+            };
+            app.repository
+                .update_routing_source(source.id, object.name, patch)
+                .await
+                .unwrap();
+        }
+    }
+    app.repository.reset_sync(connection.id).await.unwrap();
+    sync::schedule(&app.state, &connection).await.unwrap();
+    assert_eq!(
+        app.repository.sync_jobs(connection.id).await.unwrap().len(),
+        1
+    );
+
+    sync::run_until_idle(&SyncContext::new(app.state.clone())).await;
+    assert_object_is_exact(&app, &sandbox, &connection, "Charge").await;
+    let charges = job_of(&app, &connection, "Charge").await;
+    assert!(charges.backfill_done);
+    assert_eq!(
+        charges.objects_synced,
+        i64::try_from(sandbox.generator().count(ObjectKind::Charge)).unwrap(),
+        "counted once each"
+    );
+    assert!(app
+        .repository
+        .backfill_windows(charges.id)
+        .await
+        .unwrap()
+        .is_empty());
+    // One cursor walk sends one request at a time; the windows sent several, never more than
+    // allowed.
+    let peak = sandbox.peak_concurrent_requests();
+    assert!((2..=6).contains(&peak), "peak of {peak} requests at once");
+    let status = sync_status(&app, &token).await;
+    assert_eq!(status.state, "idle");
+    assert!(status.objects["Charge"].done);
 }
 
 async fn faults_are_survived_and_the_store_is_still_exact(kind: DbKind) {
@@ -207,6 +320,8 @@ async fn faults_are_survived_and_the_store_is_still_exact(kind: DbKind) {
     let (app, token, connection) = connected_app(kind, api_base, |settings| {
         settings.sync.max_attempts = 12;
         settings.sync.page_size = 50;
+        // Room in the rate: pages are read in several windows at once, through the faults.
+        settings.sync.requests_per_sec = Some(1_000);
     })
     .await;
     sync::run_until_idle(&SyncContext::new(app.state.clone())).await;

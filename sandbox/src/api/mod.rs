@@ -55,8 +55,26 @@ fn request_id(state: &State, counter: u64) -> String {
     )
 }
 
+/// Counts a request as in flight while it waits for admission (its latency, its hang).
+struct InFlight<'a>(&'a State);
+
+impl<'a> InFlight<'a> {
+    fn enter(state: &'a State) -> Self {
+        let now = state.requests_in_flight.fetch_add(1, Ordering::AcqRel) + 1;
+        state.peak_in_flight.fetch_max(now, Ordering::AcqRel);
+        InFlight(state)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.requests_in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 /// Latency, authentication, rate limit, then faults.
 async fn admit(state: &State, req: &HttpRequest) -> Result<Admitted, HttpResponse> {
+    let _in_flight = InFlight::enter(state);
     if !state.config.latency.is_zero() {
         tokio::time::sleep(state.config.latency).await;
     }
