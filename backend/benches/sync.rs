@@ -20,7 +20,7 @@ use allmetrics_sandbox::{Sandbox, SandboxConfig};
 
 const NOW: i64 = 1_790_000_000;
 
-fn sandbox(size: u64, latency: Duration, rate: Option<u32>) -> String {
+fn sandbox(size: u64, latency: Duration, rate: Option<u32>) -> (Sandbox, String) {
     let sandbox = Sandbox::new(SandboxConfig {
         size,
         api_key: Some("sk_test_bench".into()),
@@ -31,7 +31,17 @@ fn sandbox(size: u64, latency: Duration, rate: Option<u32>) -> String {
     });
     let (server, port) = sandbox.bind("127.0.0.1", 0).unwrap();
     tokio::spawn(server);
-    format!("http://127.0.0.1:{port}")
+    (sandbox, format!("http://127.0.0.1:{port}"))
+}
+
+/// The requests a sync sent, against the fewest that could fetch these objects.
+fn requests(sandbox: &Sandbox, objects: i64) -> String {
+    format!(
+        "{} requests for {} pages of objects, at most {} at once",
+        sandbox.requests_seen(),
+        (objects + 99) / 100,
+        sandbox.peak_concurrent_requests()
+    )
 }
 
 async fn total_objects(bench: &common::Bench) -> i64 {
@@ -52,7 +62,7 @@ async fn total_objects(bench: &common::Bench) -> i64 {
 }
 
 async fn throughput(database: &str) {
-    let api_base = sandbox(4_000, Duration::from_millis(100), Some(25));
+    let (sandbox, api_base) = sandbox(4_000, Duration::from_millis(100), Some(25));
     let bench = common::start(database, &api_base, |settings| {
         settings.sync.requests_per_sec = Some(25);
         settings.sync.max_concurrent_jobs = 11;
@@ -69,13 +79,14 @@ async fn throughput(database: &str) {
     common::drop_postgres_database(&bench.database_url);
     println!(
         "throughput ({database}): {objects} objects in {elapsed:.1} s = {rate:.0} objects/s, \
-         {:.1}% of the 2,500 objects/s bound (25 req/s x 100 objects, 100 ms per request)",
-        rate / 2_500.0 * 100.0
+         {:.1}% of the 2,500 objects/s bound (25 req/s x 100 objects, 100 ms per request); {}",
+        rate / 2_500.0 * 100.0,
+        requests(&sandbox, objects)
     );
 }
 
 async fn one_object(database: &str) {
-    let api_base = sandbox(8_000, Duration::from_millis(100), Some(25));
+    let (sandbox, api_base) = sandbox(8_000, Duration::from_millis(100), Some(25));
     let bench = common::start(database, &api_base, |settings| {
         settings.sync.requests_per_sec = Some(25);
     })
@@ -92,8 +103,9 @@ async fn one_object(database: &str) {
     common::drop_postgres_database(&bench.database_url);
     println!(
         "one object ({database}): {objects} charges in {elapsed:.1} s = {rate:.0} objects/s, \
-         {:.1}% of the 2,500 objects/s bound (one cursor walk: at most 1,000 objects/s)",
-        rate / 2_500.0 * 100.0
+         {:.1}% of the 2,500 objects/s bound (one cursor walk: at most 1,000 objects/s); {}",
+        rate / 2_500.0 * 100.0,
+        requests(&sandbox, objects)
     );
 }
 
@@ -129,7 +141,7 @@ async fn only(bench: &common::Bench, object_name: &str) {
 }
 
 async fn memory(database: &str) {
-    let api_base = sandbox(1_000_000, Duration::ZERO, None);
+    let (sandbox, api_base) = sandbox(1_000_000, Duration::ZERO, None);
     let bench = common::start(database, &api_base, |settings| {
         settings.sync.requests_per_sec = Some(100_000);
     })
@@ -146,9 +158,11 @@ async fn memory(database: &str) {
     common::drop_postgres_database(&bench.database_url);
     println!(
         "memory ({database}): synced {objects} objects in {elapsed:.0} s ({:.0} objects/s); \
-         peak RSS {:.1} MiB (before the sync: {before:.1} MiB; includes the in-process sandbox)",
+         peak RSS {:.1} MiB (before the sync: {before:.1} MiB; includes the in-process sandbox); \
+         {}",
         objects as f64 / elapsed,
-        common::peak_rss_mib()
+        common::peak_rss_mib(),
+        requests(&sandbox, objects)
     );
 }
 

@@ -116,6 +116,13 @@ impl Sandbox {
         &self.state.account.publishable_key
     }
 
+    /// How many `/v1` requests it has received.
+    pub fn requests_seen(&self) -> u64 {
+        self.state
+            .requests_seen
+            .load(std::sync::atomic::Ordering::Acquire)
+    }
+
     /// The most `/v1` requests it was answering at once (how parallel a client was).
     pub fn peak_concurrent_requests(&self) -> u64 {
         self.state

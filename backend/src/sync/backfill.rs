@@ -66,6 +66,10 @@ async fn walk(
         created_gte: window.created_gte,
         created_lt: Some(window.created_lt),
     };
+    let page_size = pages.context.state.settings.sync.page_size.clamp(1, 100);
+    // The newest object this walk has read and how many: how dense the history is here.
+    let mut newest: Option<i64> = None;
+    let mut walked = 0u64;
     let mut page = pages.fetch(&request(&window)).await?;
     loop {
         // A page that says "more" but holds nothing cannot move the cursor: it is the end.
@@ -74,17 +78,27 @@ async fn walk(
             window.cursor = Some(last.object_id.clone());
             window.cursor_created = Some(last.created);
         }
+        newest = newest.or(page.objects.first().map(|object| object.created));
+        walked += page.objects.len() as u64;
         let mut split = None;
-        if more {
-            if let Some(at) = window
-                .cursor_created
-                .and_then(|cursor_created| split_point(window.created_gte, cursor_created))
-            {
+        if let (true, Some(cursor_created), Some(newest)) = (more, window.cursor_created, newest) {
+            let left = Left {
+                created_gte: window.created_gte,
+                cursor_created,
+                history_start: pages.budget.history_start(),
+                per_second: walked as f64 / (newest - cursor_created).max(1) as f64,
+                page_size,
+            };
+            if let Some(at) = split_point(&left) {
                 if let Some(slot) = pages.budget.extra_walk(max_walks) {
                     split = Some(((window.created_gte, at), slot));
                     window.created_gte = Some(at);
                 }
             }
+        }
+        if let (false, None, Some(oldest)) = (more, window.created_gte, window.cursor_created) {
+            // This walk read down to the first object of its kind.
+            pages.budget.note_history_start(oldest);
         }
         let checkpoint = PageCheckpoint::Window {
             window: window.clone(),
@@ -120,37 +134,107 @@ async fn walk(
     }
 }
 
-/// Where to cut what is left of a window: objects created in `[created_gte, cursor_created]`
-/// (`created_gte` `None`: unbounded below, halved towards 1970 as the first guess, so windows
-/// that find nothing close in on the oldest objects in a few requests). The part below the cut
-/// goes to a new window. `None` when there is nothing to cut.
-fn split_point(created_gte: Option<i64>, cursor_created: i64) -> Option<i64> {
-    let low = created_gte.unwrap_or(0);
-    let span = cursor_created.checked_sub(low)?;
-    (span >= 2).then(|| low + span / 2)
+/// What is left of a window after a page: objects created in `[created_gte, cursor_created]`.
+struct Left {
+    /// `None`: unbounded below.
+    created_gte: Option<i64>,
+    cursor_created: i64,
+    /// The oldest object of this connection known so far (another kind's history, read to its
+    /// start): a better guess of where this kind's history starts than 1970.
+    history_start: Option<i64>,
+    /// Objects per second where the walk has been.
+    per_second: f64,
+    page_size: u32,
+}
+
+/// Where to cut what is left of a window: the part below the cut goes to a new window. The cut
+/// halves the span from the window's lower bound, or from the best guess of where the history
+/// starts (the new window still takes everything below, so a wrong guess costs a request, not an
+/// object). `None` when there is nothing to cut, or when the halves would hold fewer than two
+/// pages each at the density seen so far: each window ends with a partial page.
+fn split_point(left: &Left) -> Option<i64> {
+    let guess = left
+        .history_start
+        .filter(|start| *start < left.cursor_created);
+    let low = match (left.created_gte, guess) {
+        (Some(bound), Some(start)) => bound.max(start),
+        (Some(bound), None) => bound,
+        (None, Some(start)) => start,
+        (None, None) => 0,
+    };
+    let span = left.cursor_created.checked_sub(low)?;
+    let expected = left.per_second * span as f64;
+    (span >= 2 && expected >= 4.0 * f64::from(left.page_size)).then(|| low + span / 2)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::split_point;
+    use super::{split_point, Left};
+
+    /// Dense enough that any span is worth cutting.
+    fn left(created_gte: Option<i64>, cursor_created: i64) -> Left {
+        Left {
+            created_gte,
+            cursor_created,
+            history_start: None,
+            per_second: 1_000.0,
+            page_size: 100,
+        }
+    }
 
     #[test]
     fn a_split_leaves_both_parts_something() {
-        assert_eq!(split_point(Some(100), 200), Some(150));
-        assert_eq!(split_point(Some(100), 102), Some(101));
-        assert_eq!(split_point(None, 1_790_000_000), Some(895_000_000));
+        assert_eq!(split_point(&left(Some(100), 200)), Some(150));
+        assert_eq!(split_point(&left(Some(100), 102)), Some(101));
+        assert_eq!(split_point(&left(None, 1_790_000_000)), Some(895_000_000));
         for (low, high) in [(0, 2), (-50, 7), (1_700_000_000, 1_700_000_003)] {
-            let cut = split_point(Some(low), high).unwrap();
+            let cut = split_point(&left(Some(low), high)).unwrap();
             assert!(low < cut && cut < high, "{low} < {cut} < {high}");
         }
     }
 
     #[test]
     fn nothing_to_split_in_a_second() {
-        assert_eq!(split_point(Some(100), 101), None);
-        assert_eq!(split_point(Some(100), 100), None);
-        assert_eq!(split_point(Some(100), 90), None);
-        assert_eq!(split_point(None, 1), None);
-        assert_eq!(split_point(Some(i64::MIN), i64::MAX), None);
+        assert_eq!(split_point(&left(Some(100), 101)), None);
+        assert_eq!(split_point(&left(Some(100), 100)), None);
+        assert_eq!(split_point(&left(Some(100), 90)), None);
+        assert_eq!(split_point(&left(None, 1)), None);
+        assert_eq!(split_point(&left(Some(i64::MIN), i64::MAX)), None);
+    }
+
+    #[test]
+    fn the_known_start_of_the_history_is_the_first_guess() {
+        let guessed = Left {
+            history_start: Some(1_700_000_000),
+            ..left(None, 1_790_000_000)
+        };
+        assert_eq!(split_point(&guessed), Some(1_745_000_000));
+        // Within a bounded window too; a start above the cursor tells nothing.
+        let bounded = Left {
+            history_start: Some(1_700_000_000),
+            ..left(Some(1_600_000_000), 1_790_000_000)
+        };
+        assert_eq!(split_point(&bounded), Some(1_745_000_000));
+        let above = Left {
+            history_start: Some(1_795_000_000),
+            ..left(Some(1_600_000_000), 1_790_000_000)
+        };
+        assert_eq!(split_point(&above), Some(1_695_000_000));
+    }
+
+    #[test]
+    fn sparse_rests_are_left_to_one_walk() {
+        // 1 object per 100 s: 5,000 objects left over 500,000 s, fifty pages: cut.
+        let sparse = Left {
+            per_second: 0.01,
+            ..left(Some(1_000_000), 1_500_000)
+        };
+        assert_eq!(split_point(&sparse), Some(1_250_000));
+        // 300 objects left: three pages, not worth a second tail.
+        let thin = Left {
+            per_second: 0.01,
+            ..left(Some(1_000_000), 1_030_000)
+        };
+        assert_eq!(split_point(&thin), None);
     }
 }

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -39,6 +39,8 @@ pub struct ConnectionBudget {
     walks: AtomicUsize,
     /// A moving average of the provider's answer time, microseconds (0: none measured yet).
     latency_micros: AtomicU64,
+    /// The oldest `created` of any kind whose history was read to its start (`i64::MAX`: none).
+    history_start: AtomicI64,
 }
 
 impl ConnectionBudget {
@@ -48,6 +50,7 @@ impl ConnectionBudget {
             per_second: per_second.get(),
             walks: AtomicUsize::new(0),
             latency_micros: AtomicU64::new(0),
+            history_start: AtomicI64::new(i64::MAX),
         }
     }
 
@@ -62,6 +65,17 @@ impl ConnectionBudget {
             average - average / 8 + sample / 8
         };
         self.latency_micros.store(updated.max(1), Ordering::Relaxed);
+    }
+
+    /// A walk read one kind's history down to its first object, created at `oldest`.
+    pub fn note_history_start(&self, oldest: i64) {
+        self.history_start.fetch_min(oldest, Ordering::AcqRel);
+    }
+
+    /// The oldest object of this connection known so far: where other kinds' histories probably
+    /// start too.
+    pub fn history_start(&self) -> Option<i64> {
+        Some(self.history_start.load(Ordering::Acquire)).filter(|start| *start != i64::MAX)
     }
 
     /// How many walks keep the rate busy: `rate x latency`, with headroom for the time pages take
