@@ -85,10 +85,12 @@ async fn throughput(database: &str) {
     );
 }
 
-async fn one_object(database: &str) {
+/// `max_windows` 1 is a single cursor walk: the comparison.
+async fn one_object(database: &str, max_windows: usize) {
     let (sandbox, api_base) = sandbox(8_000, Duration::from_millis(100), Some(25));
     let bench = common::start(database, &api_base, |settings| {
         settings.sync.requests_per_sec = Some(25);
+        settings.sync.max_windows_per_connection = max_windows;
     })
     .await;
     only(&bench, "Charge").await;
@@ -102,8 +104,8 @@ async fn one_object(database: &str) {
     let rate = objects as f64 / elapsed;
     common::drop_postgres_database(&bench.database_url);
     println!(
-        "one object ({database}): {objects} charges in {elapsed:.1} s = {rate:.0} objects/s, \
-         {:.1}% of the 2,500 objects/s bound (one cursor walk: at most 1,000 objects/s); {}",
+        "one object ({database}, max_windows_per_connection = {max_windows}): {objects} charges in \
+         {elapsed:.1} s = {rate:.0} objects/s, {:.1}% of the 2,500 objects/s bound; {}",
         rate / 2_500.0 * 100.0,
         requests(&sandbox, objects)
     );
@@ -186,7 +188,8 @@ fn main() {
             throughput(&database).await;
         }
         if run("one-object") {
-            one_object(&database).await;
+            one_object(&database, 1).await;
+            one_object(&database, 8).await;
         }
         if run("memory") {
             memory(&database).await;
