@@ -61,6 +61,20 @@ async fn total_objects(bench: &common::Bench) -> i64 {
     total
 }
 
+/// Syncs the connection's enabled objects to the end (then drops a PostgreSQL database): the
+/// objects stored and the seconds taken.
+async fn sync_all(bench: &common::Bench) -> (i64, f64) {
+    let state = bench.application.state();
+    sync::schedule(&state, &bench.connection).await.unwrap();
+    let context = SyncContext::new(state);
+    let started = Instant::now();
+    sync::run_until_idle(&context).await;
+    let elapsed = started.elapsed().as_secs_f64();
+    let objects = total_objects(bench).await;
+    common::drop_postgres_database(&bench.database_url);
+    (objects, elapsed)
+}
+
 async fn throughput(database: &str) {
     let (sandbox, api_base) = sandbox(4_000, Duration::from_millis(100), Some(25));
     let bench = common::start(database, &api_base, |settings| {
@@ -68,15 +82,8 @@ async fn throughput(database: &str) {
         settings.sync.max_concurrent_jobs = 11;
     })
     .await;
-    let state = bench.application.state();
-    sync::schedule(&state, &bench.connection).await.unwrap();
-    let context = SyncContext::new(state);
-    let started = Instant::now();
-    sync::run_until_idle(&context).await;
-    let elapsed = started.elapsed().as_secs_f64();
-    let objects = total_objects(&bench).await;
+    let (objects, elapsed) = sync_all(&bench).await;
     let rate = objects as f64 / elapsed;
-    common::drop_postgres_database(&bench.database_url);
     println!(
         "throughput ({database}): {objects} objects in {elapsed:.1} s = {rate:.0} objects/s, \
          {:.1}% of the 2,500 objects/s bound (25 req/s x 100 objects, 100 ms per request); {}",
@@ -94,15 +101,8 @@ async fn one_object(database: &str, max_windows: usize) {
     })
     .await;
     only(&bench, "Charge").await;
-    let state = bench.application.state();
-    sync::schedule(&state, &bench.connection).await.unwrap();
-    let context = SyncContext::new(state);
-    let started = Instant::now();
-    sync::run_until_idle(&context).await;
-    let elapsed = started.elapsed().as_secs_f64();
-    let objects = total_objects(&bench).await;
+    let (objects, elapsed) = sync_all(&bench).await;
     let rate = objects as f64 / elapsed;
-    common::drop_postgres_database(&bench.database_url);
     println!(
         "one object ({database}, max_windows_per_connection = {max_windows}): {objects} charges in \
          {elapsed:.1} s = {rate:.0} objects/s, {:.1}% of the 2,500 objects/s bound; {}",
@@ -150,14 +150,8 @@ async fn memory(database: &str) {
     .await;
     // Only customers: 1,000,000 of them.
     only(&bench, "Customer").await;
-    let state = bench.application.state();
-    sync::schedule(&state, &bench.connection).await.unwrap();
     let before = common::peak_rss_mib();
-    let started = Instant::now();
-    sync::run_until_idle(&SyncContext::new(state)).await;
-    let elapsed = started.elapsed().as_secs_f64();
-    let objects = total_objects(&bench).await;
-    common::drop_postgres_database(&bench.database_url);
+    let (objects, elapsed) = sync_all(&bench).await;
     println!(
         "memory ({database}): synced {objects} objects in {elapsed:.0} s ({:.0} objects/s); \
          peak RSS {:.1} MiB (before the sync: {before:.1} MiB; includes the in-process sandbox); \
