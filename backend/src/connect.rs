@@ -35,6 +35,11 @@ pub fn token_context(user: UserId, slug: &str, field: &str) -> String {
     format!("{user}/{slug}/{field}")
 }
 
+/// The context a pending authorization's PKCE verifier is encrypted under.
+fn state_context(state_hash: &str) -> String {
+    format!("oauth_state/{state_hash}")
+}
+
 pub fn unknown_source(slug: &str) -> ApiError {
     ApiError::not_found(
         "unknown_source",
@@ -112,10 +117,9 @@ pub async fn begin(state: &AppState, user: &AuthUser, slug: &str) -> Result<Stri
         .map_err(|error| ApiError::internal(anyhow::anyhow!(error)))?;
     let pkce_verifier_enc = verifier
         .map(|verifier| {
-            state.cipher.encrypt(
-                verifier.expose_secret(),
-                &format!("oauth_state/{state_hash}"),
-            )
+            state
+                .cipher
+                .encrypt(verifier.expose_secret(), &state_context(&state_hash))
         })
         .transpose()
         .map_err(ApiError::internal)?;
@@ -238,7 +242,7 @@ pub async fn complete(
         .map(|stored| {
             state
                 .cipher
-                .decrypt(stored, &format!("oauth_state/{}", pending.state_hash))
+                .decrypt(stored, &state_context(&pending.state_hash))
         })
         .transpose()
         .map_err(ApiError::internal)?;

@@ -168,10 +168,7 @@ pub fn token_cipher(settings: &Settings) -> anyhow::Result<TokenCipher> {
         ),
         (None, Environment::Local) => {
             let key = crate::secrets::local_secret_with(settings.data_dir(), "token-key", || {
-                Ok(format!(
-                    "local1:{}",
-                    BASE64.encode(crate::secrets::random_bytes(KEY_LEN)?)
-                ))
+                generate_key_entry("local1")
             })?;
             key.expose_secret().to_string()
         }

@@ -184,7 +184,7 @@ fn sandbox(
             api_key: sandbox.api_key.clone(),
             redirect_uris: demo_slugs
                 .iter()
-                .map(|slug| format!("{base_url}/connect/oauth/callback/{slug}/"))
+                .map(|slug| crate::providers::registry::redirect_uri(settings, base_url, slug))
                 .collect(),
             latency: Duration::from_millis(sandbox.latency_ms),
             rate_limit_per_sec: sandbox.rate_limit_per_sec,

@@ -82,6 +82,13 @@ pub(super) struct DashboardRow {
     pub is_home: bool,
 }
 
+macro_rules! dashboard_columns {
+    () => {
+        "id, user_id, name, default_total_days, is_home"
+    };
+}
+pub(super) use dashboard_columns;
+
 impl DashboardRow {
     pub(super) fn with_metrics(self, metric_ids: Vec<i64>) -> Dashboard {
         Dashboard {
@@ -285,20 +292,42 @@ macro_rules! impl_metric_store {
                 &self,
                 user: $crate::domain::UserId,
             ) -> $crate::db::DbResult<Vec<$crate::domain::Dashboard>> {
-                self.ensure_home_dashboard(user).await?;
-                let rows: Vec<$crate::db::metrics::DashboardRow> = sqlx::query_as(
-                    "SELECT id, user_id, name, default_total_days, is_home FROM dashboards \
-                     WHERE user_id = $1 ORDER BY is_home DESC, id",
+                let select = || {
+                    sqlx::query_as::<_, $crate::db::metrics::DashboardRow>(concat!(
+                        "SELECT ",
+                        $crate::db::metrics::dashboard_columns!(),
+                        " FROM dashboards WHERE user_id = $1 ORDER BY is_home DESC, id"
+                    ))
+                    .bind(user.0)
+                    .fetch_all(&self.pool)
+                };
+                let mut rows = select().await?;
+                // The home dashboard sorts first; it is made (a write) only when missing.
+                if !rows.first().is_some_and(|row| row.is_home) {
+                    self.ensure_home_dashboard(user).await?;
+                    rows = select().await?;
+                }
+                // Every dashboard's metrics in one query, in order.
+                let links: Vec<(i64, i64)> = sqlx::query_as(
+                    "SELECT dm.dashboard_id, dm.metric_id FROM dashboard_metrics dm \
+                     JOIN dashboards d ON d.id = dm.dashboard_id \
+                     WHERE d.user_id = $1 ORDER BY dm.dashboard_id, dm.position",
                 )
                 .bind(user.0)
                 .fetch_all(&self.pool)
                 .await?;
-                let mut dashboards = Vec::with_capacity(rows.len());
-                for row in rows {
-                    let metric_ids = self.dashboard_metric_ids(row.id).await?;
-                    dashboards.push(row.with_metrics(metric_ids));
+                let mut metric_ids: std::collections::HashMap<i64, Vec<i64>> =
+                    std::collections::HashMap::new();
+                for (dashboard, metric) in links {
+                    metric_ids.entry(dashboard).or_default().push(metric);
                 }
-                Ok(dashboards)
+                Ok(rows
+                    .into_iter()
+                    .map(|row| {
+                        let ids = metric_ids.remove(&row.id).unwrap_or_default();
+                        row.with_metrics(ids)
+                    })
+                    .collect())
             }
 
             async fn dashboard(
@@ -306,10 +335,11 @@ macro_rules! impl_metric_store {
                 user: $crate::domain::UserId,
                 id: $crate::domain::DashboardId,
             ) -> $crate::db::DbResult<Option<$crate::domain::Dashboard>> {
-                let row: Option<$crate::db::metrics::DashboardRow> = sqlx::query_as(
-                    "SELECT id, user_id, name, default_total_days, is_home FROM dashboards \
-                     WHERE id = $1 AND user_id = $2",
-                )
+                let row: Option<$crate::db::metrics::DashboardRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    $crate::db::metrics::dashboard_columns!(),
+                    " FROM dashboards WHERE id = $1 AND user_id = $2"
+                ))
                 .bind(id.0)
                 .bind(user.0)
                 .fetch_optional(&self.pool)

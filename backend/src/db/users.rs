@@ -77,10 +77,7 @@ macro_rules! impl_user_store {
                 .bind(chrono::Utc::now())
                 .fetch_one(&mut *transaction)
                 .await
-                .map_err(|error| match $crate::db::DbError::from(error) {
-                    $crate::db::DbError::Conflict(_) => $crate::db::DbError::Conflict("email"),
-                    other => other,
-                })?;
+                .map_err(|error| $crate::db::sources::conflict_on(error, "email"))?;
                 transaction.commit().await?;
                 Ok(row.into())
             }

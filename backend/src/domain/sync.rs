@@ -29,6 +29,13 @@ pub struct SyncJob {
     pub data_version: i64,
 }
 
+impl SyncJob {
+    /// Whether everything created at or after `from` is stored.
+    pub fn has_stored_from(&self, from: i64) -> bool {
+        self.backfill_done || self.covered_from.is_some_and(|covered| covered <= from)
+    }
+}
+
 /// An object as stored: its id, its `created` time, the provider's JSON.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredObject {

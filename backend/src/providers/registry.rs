@@ -39,6 +39,22 @@ fn split_params(value: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The exact callback URL of a slug: configured (absolute, or a path on this server), or
+/// `/connect/oauth/callback/{slug}/` on this server.
+pub fn redirect_uri(settings: &Settings, base_url: &str, slug: &str) -> String {
+    let configured = settings
+        .providers
+        .get(slug)
+        .and_then(|overrides| overrides.redirect_uri.as_deref());
+    match configured {
+        Some(uri) if uri.starts_with("http://") || uri.starts_with("https://") => uri.to_string(),
+        Some(path) if !path.is_empty() => {
+            format!("{base_url}/{}", path.trim_start_matches('/'))
+        }
+        _ => format!("{base_url}/connect/oauth/callback/{slug}/"),
+    }
+}
+
 /// The provider of `source` with the configuration of its slug applied; `None` when the source
 /// names a provider this build does not have.
 pub fn resolve(
@@ -92,13 +108,7 @@ pub fn resolve(
                 None => (None, None),
             },
         };
-    let redirect_uri = match overrides.redirect_uri {
-        Some(uri) if uri.starts_with("http://") || uri.starts_with("https://") => uri,
-        Some(path) if !path.is_empty() => {
-            format!("{base_url}/{}", path.trim_start_matches('/'))
-        }
-        _ => format!("{base_url}/connect/oauth/callback/{}/", source.slug),
-    };
+    let redirect_uri = redirect_uri(settings, base_url, &source.slug);
     Some(ResolvedProvider {
         slug: source.slug.clone(),
         provider,

@@ -143,7 +143,7 @@ pub async fn run(
     if let Some(series) = state.series_cache.get(&key) {
         return Ok(series);
     }
-    let series = compute(state, connection, spec, &jobs).await?;
+    let series = compute(state, connection, spec, job).await?;
     state.series_cache.put(key, series.clone());
     Ok(series)
 }
@@ -152,7 +152,7 @@ async fn compute(
     state: &AppState,
     connection: &Connection,
     spec: &SeriesSpec,
-    jobs: &[crate::domain::SyncJob],
+    job: Option<&crate::domain::SyncJob>,
 ) -> Result<Series, ApiError> {
     let repository = &state.repository;
     let rows = repository
@@ -203,11 +203,12 @@ async fn compute(
     let samples = repository
         .sample_objects(connection.id, &spec.object_name, 20)
         .await?;
-    let job = jobs.iter().find(|job| job.object_name == spec.object_name);
-    let complete_from = match &spec.date {
-        None => crate::sync::covers(jobs, &spec.object_name, spec.window.start),
-        Some(_) => job.is_some_and(|job| job.backfill_done),
-    };
+    // Bucketed by another date field, the window says nothing about `created`: only a finished
+    // backfill is complete.
+    let complete_from = job.is_some_and(|job| match &spec.date {
+        None => job.has_stored_from(spec.window.start),
+        Some(_) => job.backfill_done,
+    });
     Ok(Series {
         keys: keys_of(&samples),
         label_x: spec.window.labels(),

@@ -66,7 +66,6 @@ async fn walk(
         created_gte: window.created_gte,
         created_lt: Some(window.created_lt),
     };
-    let page_size = pages.context.state.settings.sync.page_size.clamp(1, 100);
     // The newest object this walk has read and how many: how dense the history is here.
     let mut newest: Option<i64> = None;
     let mut walked = 0u64;
@@ -87,7 +86,7 @@ async fn walk(
                 cursor_created,
                 history_start: pages.budget.history_start(),
                 per_second: walked as f64 / (newest - cursor_created).max(1) as f64,
-                page_size,
+                page_size: pages.page_size(),
             };
             if let Some(at) = split_point(&left) {
                 if let Some(slot) = pages.budget.extra_walk(max_walks) {

@@ -193,12 +193,3 @@ pub async fn status(
         last_error: jobs.iter().find_map(|job| job.last_error.clone()),
     })
 }
-
-/// Whether the sync of this connection has stored everything created at or after `from`.
-pub fn covers(jobs: &[crate::domain::SyncJob], object_name: &str, from: i64) -> bool {
-    jobs.iter()
-        .find(|job| job.object_name == object_name)
-        .is_some_and(|job| {
-            job.backfill_done || job.covered_from.is_some_and(|covered| covered <= from)
-        })
-}

@@ -59,7 +59,7 @@ impl Pages<'_> {
                 &self.path,
                 &self.token,
                 request,
-                settings.page_size.clamp(1, 100),
+                self.page_size(),
             )
             .await;
             self.budget.record_latency(sent.elapsed());
@@ -107,6 +107,11 @@ impl Pages<'_> {
             }
             tokio::time::sleep(wait).await;
         }
+    }
+
+    /// Objects per request (Stripe allows 1 to 100).
+    pub fn page_size(&self) -> u32 {
+        self.context.state.settings.sync.page_size.clamp(1, 100)
     }
 
     /// Stores a page with its checkpoint; `LeaseLost` when another process holds the job now.

@@ -26,20 +26,24 @@ pub async fn delete_dashboard(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let dashboard = state
-        .repository
-        .dashboard(user.id, DashboardId(id))
-        .await?
-        .ok_or_else(|| dashboard_not_found(id))?;
-    if dashboard.is_home {
-        return Err(ApiError::conflict(
-            "home_dashboard",
-            "The home dashboard cannot be deleted; remove its metrics instead.",
-        ));
-    }
-    state
+    // The store never deletes the home dashboard; when nothing was deleted, say why.
+    if !state
         .repository
         .delete_dashboard(user.id, DashboardId(id))
-        .await?;
+        .await?
+    {
+        let dashboard = state
+            .repository
+            .dashboard(user.id, DashboardId(id))
+            .await?
+            .ok_or_else(|| dashboard_not_found(id))?;
+        if dashboard.is_home {
+            return Err(ApiError::conflict(
+                "home_dashboard",
+                "The home dashboard cannot be deleted; remove its metrics instead.",
+            ));
+        }
+        return Err(dashboard_not_found(id));
+    }
     Ok(HttpResponse::NoContent().finish())
 }

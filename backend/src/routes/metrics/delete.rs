@@ -1,6 +1,7 @@
 use actix_web::{web, HttpResponse};
 use allmetrics_common::ErrorBody;
 
+use super::metric_not_found;
 use crate::auth::AuthUser;
 use crate::domain::MetricId;
 use crate::error::ApiError;
@@ -31,9 +32,6 @@ pub async fn delete_metric(
     {
         Ok(HttpResponse::NoContent().finish())
     } else {
-        Err(ApiError::not_found(
-            "metric_not_found",
-            format!("There is no metric {id}."),
-        ))
+        Err(metric_not_found(id))
     }
 }

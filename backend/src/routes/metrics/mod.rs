@@ -16,5 +16,9 @@ pub async fn owned_metric(state: &AppState, user: &AuthUser, id: i64) -> Result<
         .repository
         .metric(user.id, MetricId(id))
         .await?
-        .ok_or_else(|| ApiError::not_found("metric_not_found", format!("There is no metric {id}.")))
+        .ok_or_else(|| metric_not_found(id))
+}
+
+pub fn metric_not_found(id: i64) -> ApiError {
+    ApiError::not_found("metric_not_found", format!("There is no metric {id}."))
 }
