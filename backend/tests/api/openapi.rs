@@ -19,7 +19,7 @@ async fn committed_openapi_yaml_matches_the_served_spec() {
     assert_eq!(served_yaml.text().await.unwrap(), committed);
 
     let served_json: serde_json::Value = app.get_openapi_json().await.json().await.unwrap();
-    let from_yaml: serde_json::Value = serde_json::to_value(allmetrics::openapi::spec()).unwrap();
+    let from_yaml: serde_json::Value = serde_norway::from_str(&committed).unwrap();
     assert_eq!(served_json, from_yaml);
     assert!(served_json["paths"]["/healthz"]["get"].is_object());
 }

@@ -48,9 +48,37 @@ async fn the_web_app_is_served_with_history_fallback_and_asset_caching() {
     let unhashed = app.get("/robots.txt").await;
     assert_eq!(unhashed.headers()["cache-control"], "no-cache");
 
-    // Escaping the folder finds nothing but the app.
-    let escape = app.get("/..%2f..%2fetc/passwd").await;
-    assert!(!escape.text().await.unwrap().contains("root:"));
+    // Escaping the folder finds nothing but the app: a file beside it is never served, whether
+    // the path climbs out plainly (sent raw: clients would resolve the `..`) or encoded.
+    let beside = format!("outside-{}.txt", uuid::Uuid::new_v4().simple());
+    let outside = app.static_dir.parent().unwrap().join(&beside);
+    std::fs::write(&outside, "SECRET-OUTSIDE-THE-APP").unwrap();
+    for path in [format!("/../{beside}"), format!("/..%2f{beside}")] {
+        let (status, body) = raw_get(app.port, &path).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(body.contains("<div id=app>"), "{path}: {body}");
+        assert!(!body.contains("SECRET-OUTSIDE-THE-APP"), "{path}");
+    }
+    std::fs::remove_file(&outside).unwrap();
+}
+
+/// A GET sent as written, without the client normalising the path.
+async fn raw_get(port: u16, path: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let response = String::from_utf8_lossy(&response).into_owned();
+    let status = response[9..12].parse().unwrap();
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_string())
+        .unwrap_or_default();
+    (status, body)
 }
 
 #[tokio::test]
