@@ -442,7 +442,7 @@ async fn references_are_consistent() {
             generator.index_of(ObjectKind::Charge, charge_id).unwrap(),
         );
         assert_eq!(charge["disputed"], true);
-        assert!(charge["created"].as_i64() <= dispute["created"].as_i64());
+        assert!(charge["created"].as_i64().unwrap() <= dispute["created"].as_i64().unwrap());
     }
     for subscription in running.list_all("/v1/subscriptions?status=all", 100).await {
         let customer = subscription["customer"].as_str().unwrap();

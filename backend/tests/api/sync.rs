@@ -130,6 +130,7 @@ async fn the_store_ends_with_exactly_the_providers_objects(kind: DbKind) {
         let (app, token, connection) = connected_app(kind, api_base, |_| {}).await;
         let before = sync_status(&app, &token).await;
         assert_eq!(before.state, "backfilling");
+        assert_eq!(before.objects.len(), 11);
         assert!(before
             .objects
             .values()
@@ -374,6 +375,7 @@ async fn an_object_the_provider_refuses_is_reported_while_the_others_complete(ki
             None,
         )
         .await;
+    assert_eq!(scheduled.status().as_u16(), 202);
     let scheduled: SyncStatus = scheduled.json().await.unwrap();
     assert!(
         scheduled.objects.contains_key("Nonexistent"),
@@ -388,6 +390,7 @@ async fn an_object_the_provider_refuses_is_reported_while_the_others_complete(ki
         refused.last_error.as_deref().unwrap().contains("404"),
         "{refused:?}"
     );
+    assert_eq!(status.objects.len(), 12);
     assert!(status
         .objects
         .iter()
