@@ -112,6 +112,23 @@ async fn revoke(body: web::Bytes, state: web::Data<FakeState>) -> HttpResponse {
     HttpResponse::Ok().finish()
 }
 
+/// Serves these routes on a free loopback port (one worker); returns the base URL and the handle
+/// that stops the server.
+pub fn serve_on_loopback(
+    configure: impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
+) -> (String, ServerHandle) {
+    let server = HttpServer::new(move || App::new().configure(configure.clone()))
+        .workers(1)
+        .disable_signals()
+        .bind(("127.0.0.1", 0))
+        .unwrap();
+    let port = server.addrs()[0].port();
+    let server = server.run();
+    let handle = server.handle();
+    tokio::spawn(server);
+    (format!("http://127.0.0.1:{port}"), handle)
+}
+
 impl FakeProvider {
     pub async fn start(behaviour: TokenBehaviour) -> Self {
         let state = Arc::new(FakeState {
@@ -119,24 +136,16 @@ impl FakeProvider {
             recorded: Mutex::new(Recorded::default()),
         });
         let data = web::Data::from(state.clone());
-        let server = HttpServer::new(move || {
-            App::new()
+        let (base_url, handle) = serve_on_loopback(move |config| {
+            config
                 .app_data(data.clone())
                 .route("/oauth/token", web::post().to(token))
                 .route("/oauth/deauthorize", web::post().to(deauthorize))
                 .route("/oauth/revoke", web::post().to(revoke))
-                .route("/v1/customers", web::get().to(customers))
-        })
-        .workers(1)
-        .disable_signals()
-        .bind(("127.0.0.1", 0))
-        .unwrap();
-        let port = server.addrs()[0].port();
-        let server = server.run();
-        let handle = server.handle();
-        tokio::spawn(server);
+                .route("/v1/customers", web::get().to(customers));
+        });
         Self {
-            base_url: format!("http://127.0.0.1:{port}"),
+            base_url,
             state,
             handle,
         }

@@ -12,6 +12,7 @@ mod demo;
 mod deployment;
 mod errors;
 mod fake_provider;
+mod fake_stripe_api;
 mod health;
 mod metrics;
 mod openapi;

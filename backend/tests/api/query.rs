@@ -137,7 +137,7 @@ pub async fn query(app: &TestApp, token: &str, params: &[(&str, &str)]) -> reqwe
         .unwrap()
 }
 
-async fn series(app: &TestApp, token: &str, params: &[(&str, &str)]) -> Series {
+pub async fn series(app: &TestApp, token: &str, params: &[(&str, &str)]) -> Series {
     let response = query(app, token, params).await;
     let status = response.status().as_u16();
     let text = response.text().await.unwrap();

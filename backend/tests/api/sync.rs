@@ -1,5 +1,6 @@
 //! The sync engine against the sandbox: the store ends with exactly the provider's objects.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -7,8 +8,10 @@ use allmetrics::domain::{Connection, RoutingSourcePatch, SyncJob};
 use allmetrics::sync::{self, SyncContext};
 use allmetrics_common::SyncStatus;
 use allmetrics_sandbox::{Faults, ObjectKind, Sandbox, SandboxConfig};
+use serde_json::json;
 
 use crate::demo::{consent, follow_callback};
+use crate::fake_stripe_api::FakeStripeApi;
 use crate::helpers::{assert_error, spawn_app, spawn_app_with, DbKind, TestApp};
 use crate::on_both_databases;
 
@@ -19,6 +22,7 @@ on_both_databases!(
     faults_are_survived_and_the_store_is_still_exact,
     a_revoked_token_needs_a_reconnect,
     an_object_the_provider_refuses_is_reported_while_the_others_complete,
+    incremental_syncs_read_new_objects_and_re_read_recent_changes,
 );
 
 const API_KEY: &str = "sk_test_sync_key";
@@ -118,6 +122,17 @@ async fn job_of(app: &TestApp, connection: &Connection, object_name: &str) -> Sy
         .unwrap()
 }
 
+/// `POST /api/v1/connections/demo/sync`: sync now.
+async fn post_sync(app: &TestApp, token: &str) -> reqwest::Response {
+    app.call(
+        reqwest::Method::POST,
+        "/api/v1/connections/demo/sync",
+        token,
+        None,
+    )
+    .await
+}
+
 async fn sync_status(app: &TestApp, token: &str) -> SyncStatus {
     let response = app.get_authed("/api/v1/connections/demo/sync", token).await;
     assert_eq!(response.status().as_u16(), 200);
@@ -152,14 +167,7 @@ async fn the_store_ends_with_exactly_the_providers_objects(kind: DbKind) {
         assert!(status.last_synced_at.is_some() || size == 0);
 
         // A manual sync reads again: nothing is duplicated.
-        let manual = app
-            .call(
-                reqwest::Method::POST,
-                "/api/v1/connections/demo/sync",
-                &token,
-                None,
-            )
-            .await;
+        let manual = post_sync(&app, &token).await;
         assert_eq!(manual.status().as_u16(), 202);
         sync::run_until_idle(&context).await;
         assert_store_is_exact(&app, &sandbox, &connection).await;
@@ -367,14 +375,7 @@ async fn an_object_the_provider_refuses_is_reported_while_the_others_complete(ki
         )
         .await;
     assert_eq!(created.status().as_u16(), 201);
-    let scheduled = app
-        .call(
-            reqwest::Method::POST,
-            "/api/v1/connections/demo/sync",
-            &token,
-            None,
-        )
-        .await;
+    let scheduled = post_sync(&app, &token).await;
     assert_eq!(scheduled.status().as_u16(), 202);
     let scheduled: SyncStatus = scheduled.json().await.unwrap();
     assert!(
@@ -404,6 +405,75 @@ async fn an_object_the_provider_refuses_is_reported_while_the_others_complete(ki
         "not_connected",
     )
     .await;
+}
+
+/// Counts of the connection's charges over the last 30 days by `refunded`, as a chart shows them.
+async fn charges_by_refunded(app: &TestApp, token: &str) -> BTreeMap<String, f64> {
+    let params = [
+        ("object_name", "Charge"),
+        ("operator", "count"),
+        ("field_name", "refunded"),
+        ("total_days", "30"),
+    ];
+    let series = crate::query::series(app, token, &params).await;
+    series
+        .label_z
+        .into_iter()
+        .map(|(group, days)| (group, days.iter().sum()))
+        .collect()
+}
+
+async fn incremental_syncs_read_new_objects_and_re_read_recent_changes(kind: DbKind) {
+    const DAY: i64 = 86_400;
+    let charge = |id: &str, created: i64, refunded: bool| {
+        json!({
+            "id": id, "object": "charge", "created": created, "currency": "usd",
+            "amount": 1_000, "amount_refunded": if refunded { 1_000 } else { 0 },
+            "refunded": refunded, "status": "succeeded",
+        })
+    };
+    let api = FakeStripeApi::start().await;
+    let now = chrono::Utc::now().timestamp();
+    api.put("charges", charge("ch_older", now - 20 * DAY, false));
+    api.put("charges", charge("ch_recent", now - 2 * DAY, false));
+    let (app, token, connection) = connected_app(kind, api.base_url.clone(), |_| {}).await;
+    let context = SyncContext::new(app.state.clone());
+    sync::run_until_idle(&context).await;
+    assert_eq!(
+        charges_by_refunded(&app, &token).await,
+        BTreeMap::from([("false".to_string(), 2.0)])
+    );
+
+    // After the backfill, a recent charge is refunded and a new one is made.
+    api.put("charges", charge("ch_recent", now - 2 * DAY, true));
+    api.put(
+        "charges",
+        charge("ch_new", chrono::Utc::now().timestamp(), false),
+    );
+    // Nothing is due until the schedule says so: the store still shows the old state.
+    sync::run_until_idle(&context).await;
+    assert_eq!(
+        charges_by_refunded(&app, &token).await,
+        BTreeMap::from([("false".to_string(), 2.0)])
+    );
+    let manual = post_sync(&app, &token).await;
+    assert_eq!(manual.status().as_u16(), 202);
+    sync::run_until_idle(&context).await;
+
+    assert_eq!(
+        charges_by_refunded(&app, &token).await,
+        BTreeMap::from([("false".to_string(), 2.0), ("true".to_string(), 1.0)])
+    );
+    assert_eq!(
+        app.repository
+            .synced_object_ids(connection.id, "Charge")
+            .await
+            .unwrap(),
+        ["ch_new", "ch_older", "ch_recent"]
+    );
+    let status = sync_status(&app, &token).await;
+    assert_eq!(status.state, "idle");
+    assert_eq!(status.objects["Charge"].synced, 3, "counted once each");
 }
 
 /// Two engines on one PostgreSQL never hold the same job; a dead one's jobs are taken over when
