@@ -1,12 +1,15 @@
 //! A fake provider on loopback: a token endpoint whose behaviour each test chooses (success,
-//! RFC 6749 error, 500, hanging), a Stripe-like `/v1/customers` that accepts one key, and
-//! deauthorize/revoke endpoints that record their calls.
+//! RFC 6749 error, 500, hanging), a Stripe-like list API that accepts one key and serves the
+//! objects a test puts (the sandbox's data is a fixed function of its seed; these can be added
+//! and changed between syncs), and deauthorize/revoke endpoints that record their calls.
 
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use serde_json::{json, Value};
 
 pub const VALID_API_KEY: &str = "sk_test_valid_key";
 
@@ -35,6 +38,8 @@ pub struct Recorded {
 struct FakeState {
     behaviour: Mutex<TokenBehaviour>,
     recorded: Mutex<Recorded>,
+    /// Listed objects by list name (`charges`), then by id.
+    objects: Mutex<HashMap<String, BTreeMap<String, Value>>>,
 }
 
 pub struct FakeProvider {
@@ -68,33 +73,76 @@ async fn token(
     match behaviour {
         TokenBehaviour::Grant(json) => HttpResponse::Ok().json(json),
         TokenBehaviour::Refuse(code) => HttpResponse::BadRequest()
-            .json(serde_json::json!({"error": code, "error_description": "refused by the fake"})),
+            .json(json!({"error": code, "error_description": "refused by the fake"})),
         TokenBehaviour::ServerError => HttpResponse::InternalServerError()
             .content_type("text/html")
             .body("<html>oops</html>"),
         TokenBehaviour::Hang(duration) => {
             tokio::time::sleep(duration).await;
-            HttpResponse::Ok()
-                .json(serde_json::json!({"access_token": "late", "token_type": "bearer"}))
+            HttpResponse::Ok().json(json!({"access_token": "late", "token_type": "bearer"}))
         }
     }
 }
 
-async fn customers(request: HttpRequest) -> HttpResponse {
+fn bound(query: &HashMap<String, String>, name: &str) -> Option<i64> {
+    query.get(name).map(|value| value.parse().unwrap())
+}
+
+/// Stripe's list semantics: newest first, `limit`, `starting_after`, `created[gte]` /
+/// `created[lt]`.
+async fn list(
+    request: HttpRequest,
+    kind: web::Path<String>,
+    query: web::Query<HashMap<String, String>>,
+    state: web::Data<FakeState>,
+) -> HttpResponse {
     let authorized = request
         .headers()
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         == Some(&format!("Bearer {VALID_API_KEY}"));
-    if authorized {
-        HttpResponse::Ok().json(serde_json::json!({
-            "object": "list", "data": [], "has_more": false, "url": "/v1/customers"
-        }))
-    } else {
-        HttpResponse::Unauthorized().json(serde_json::json!({
+    if !authorized {
+        return HttpResponse::Unauthorized().json(json!({
             "error": {"type": "invalid_request_error", "message": "Invalid API Key provided"}
-        }))
+        }));
     }
+    let limit: usize = query
+        .get("limit")
+        .map_or(10, |limit| limit.parse().unwrap());
+    let gte = bound(&query, "created[gte]").unwrap_or(i64::MIN);
+    let lt = bound(&query, "created[lt]").unwrap_or(i64::MAX);
+    let objects = state.objects.lock().unwrap();
+    let mut listed: Vec<&Value> = objects
+        .get(kind.as_str())
+        .into_iter()
+        .flat_map(|by_id| by_id.values())
+        .filter(|object| (gte..lt).contains(&object["created"].as_i64().unwrap()))
+        .collect();
+    listed.sort_by_key(|object| {
+        std::cmp::Reverse((
+            object["created"].as_i64().unwrap(),
+            object["id"].as_str().unwrap().to_string(),
+        ))
+    });
+    let start = match query.get("starting_after") {
+        Some(cursor) => match listed.iter().position(|object| object["id"] == **cursor) {
+            Some(position) => position + 1,
+            None => {
+                return HttpResponse::BadRequest().json(json!({"error": {
+                    "type": "invalid_request_error",
+                    "message": format!("No such object: '{cursor}'")
+                }}))
+            }
+        },
+        None => 0,
+    };
+    let page: Vec<&Value> = listed.iter().skip(start).take(limit).copied().collect();
+    HttpResponse::Ok().json(json!({
+        "object": "list",
+        "url": format!("/v1/{kind}"),
+        "has_more": start + page.len() < listed.len(),
+        "data": page,
+    }))
 }
 
 async fn deauthorize(body: web::Bytes, state: web::Data<FakeState>) -> HttpResponse {
@@ -104,7 +152,7 @@ async fn deauthorize(body: web::Bytes, state: web::Data<FakeState>) -> HttpRespo
         .find(|(k, _)| k == "stripe_user_id")
         .map(|(_, v)| v.clone());
     state.recorded.lock().unwrap().deauthorizations.push(form);
-    HttpResponse::Ok().json(serde_json::json!({"stripe_user_id": account}))
+    HttpResponse::Ok().json(json!({"stripe_user_id": account}))
 }
 
 async fn revoke(body: web::Bytes, state: web::Data<FakeState>) -> HttpResponse {
@@ -112,40 +160,32 @@ async fn revoke(body: web::Bytes, state: web::Data<FakeState>) -> HttpResponse {
     HttpResponse::Ok().finish()
 }
 
-/// Serves these routes on a free loopback port (one worker); returns the base URL and the handle
-/// that stops the server.
-pub fn serve_on_loopback(
-    configure: impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
-) -> (String, ServerHandle) {
-    let server = HttpServer::new(move || App::new().configure(configure.clone()))
-        .workers(1)
-        .disable_signals()
-        .bind(("127.0.0.1", 0))
-        .unwrap();
-    let port = server.addrs()[0].port();
-    let server = server.run();
-    let handle = server.handle();
-    tokio::spawn(server);
-    (format!("http://127.0.0.1:{port}"), handle)
-}
-
 impl FakeProvider {
     pub async fn start(behaviour: TokenBehaviour) -> Self {
         let state = Arc::new(FakeState {
             behaviour: Mutex::new(behaviour),
             recorded: Mutex::new(Recorded::default()),
+            objects: Mutex::default(),
         });
         let data = web::Data::from(state.clone());
-        let (base_url, handle) = serve_on_loopback(move |config| {
-            config
+        let server = HttpServer::new(move || {
+            App::new()
                 .app_data(data.clone())
                 .route("/oauth/token", web::post().to(token))
                 .route("/oauth/deauthorize", web::post().to(deauthorize))
                 .route("/oauth/revoke", web::post().to(revoke))
-                .route("/v1/customers", web::get().to(customers));
-        });
+                .route("/v1/{kind}", web::get().to(list))
+        })
+        .workers(1)
+        .disable_signals()
+        .bind(("127.0.0.1", 0))
+        .unwrap();
+        let port = server.addrs()[0].port();
+        let server = server.run();
+        let handle = server.handle();
+        tokio::spawn(server);
         Self {
-            base_url,
+            base_url: format!("http://127.0.0.1:{port}"),
             state,
             handle,
         }
@@ -153,6 +193,18 @@ impl FakeProvider {
 
     pub fn set(&self, behaviour: TokenBehaviour) {
         *self.state.behaviour.lock().unwrap() = behaviour;
+    }
+
+    /// Adds the object to the list `kind` (`charges`), or replaces the one with its id.
+    pub fn put(&self, kind: &str, object: Value) {
+        let id = object["id"].as_str().unwrap().to_string();
+        self.state
+            .objects
+            .lock()
+            .unwrap()
+            .entry(kind.to_string())
+            .or_default()
+            .insert(id, object);
     }
 
     pub fn recorded<T>(&self, read: impl FnOnce(&Recorded) -> T) -> T {
@@ -183,7 +235,7 @@ impl Drop for FakeProvider {
 
 /// A Stripe Connect token response, as in Stripe's documentation.
 pub fn stripe_grant() -> serde_json::Value {
-    serde_json::json!({
+    json!({
         "access_token": "sk_test_connected_access",
         "livemode": false,
         "refresh_token": "rt_connected_refresh",

@@ -12,7 +12,6 @@ mod demo;
 mod deployment;
 mod errors;
 mod fake_provider;
-mod fake_stripe_api;
 mod health;
 mod metrics;
 mod openapi;

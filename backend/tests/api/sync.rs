@@ -11,7 +11,7 @@ use allmetrics_sandbox::{Faults, ObjectKind, Sandbox, SandboxConfig};
 use serde_json::json;
 
 use crate::demo::{consent, follow_callback};
-use crate::fake_stripe_api::FakeStripeApi;
+use crate::fake_provider::{stripe_grant, FakeProvider, TokenBehaviour, VALID_API_KEY};
 use crate::helpers::{assert_error, spawn_app, spawn_app_with, DbKind, TestApp};
 use crate::on_both_databases;
 
@@ -25,7 +25,8 @@ on_both_databases!(
     incremental_syncs_read_new_objects_and_re_read_recent_changes,
 );
 
-const API_KEY: &str = "sk_test_sync_key";
+/// The key the sandboxes here and the fake provider both accept.
+const API_KEY: &str = VALID_API_KEY;
 /// Data generated up to a fixed instant, so that every run sees the same objects.
 const NOW: i64 = 1_790_000_000;
 
@@ -432,7 +433,7 @@ async fn incremental_syncs_read_new_objects_and_re_read_recent_changes(kind: DbK
             "refunded": refunded, "status": "succeeded",
         })
     };
-    let api = FakeStripeApi::start().await;
+    let api = FakeProvider::start(TokenBehaviour::Grant(stripe_grant())).await;
     let now = chrono::Utc::now().timestamp();
     api.put("charges", charge("ch_older", now - 20 * DAY, false));
     api.put("charges", charge("ch_recent", now - 2 * DAY, false));
