@@ -172,12 +172,14 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    // A phase named runs alone (a fresh process measures its own peak).
-    let phases: Vec<String> = std::env::args()
+    // Named phases run here; none named runs them all, the memory phase in a fresh process of its
+    // own: the peak RSS is the whole process's, and the earlier phases' would count in it.
+    let named: Vec<String> = std::env::args()
         .skip(1)
         .filter(|arg| ["throughput", "one-object", "memory"].contains(&arg.as_str()))
         .collect();
-    let run = |phase: &str| phases.is_empty() || phases.iter().any(|p| p == phase);
+    let all = named.is_empty();
+    let run = |phase: &str| all || named.iter().any(|p| p == phase);
     runtime.block_on(async {
         if run("throughput") {
             throughput(&database).await;
@@ -186,13 +188,11 @@ fn main() {
             one_object(&database, 1).await;
             one_object(&database, 8).await;
         }
-        if phases.iter().any(|p| p == "memory") {
+        if run("memory") && !all {
             memory(&database).await;
         }
     });
-    if phases.is_empty() {
-        // The peak RSS is the process's: the earlier phases' would count in it, so the memory
-        // phase runs in a fresh process of its own.
+    if all {
         let status = std::process::Command::new(std::env::current_exe().unwrap())
             .args([database.as_str(), "memory"])
             .status()
