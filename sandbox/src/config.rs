@@ -4,7 +4,7 @@ use std::time::Duration;
 
 /// Everything a [`crate::Sandbox`] is built from. `Default` gives the demo setup: seed 42, 2,000 customers,
 /// the OAuth client `sandbox_client` / `sandbox_secret`, no registered redirect URI, no latency, no rate limit,
-/// no faults, tokens that never expire.
+/// no faults, tokens that never expire, Google Analytics' standard quotas.
 #[derive(Clone, Debug)]
 pub struct SandboxConfig {
     /// Seeds the generated data, the account id and the fault draws.
@@ -19,17 +19,21 @@ pub struct SandboxConfig {
     pub api_key: Option<String>,
     /// Registered redirect URIs; `/oauth/authorize` requires an exact match. Empty accepts none.
     pub redirect_uris: Vec<String>,
-    /// Added to every `/v1` request.
+    /// Added to every `/v1` and `/v1beta` request.
     pub latency: Duration,
-    /// Token bucket per credential (access token or API key); above it `/v1` answers 429 with `Retry-After`.
+    /// Token bucket per credential (access token or API key); above it `/v1` and `/v1beta` answer 429 with
+    /// `Retry-After`.
     /// Stripe allows 25 reads/s in test mode and 100/s in live mode.
     pub rate_limit_per_sec: Option<u32>,
-    /// Fault injection on `/v1`, all off by default.
+    /// Fault injection on `/v1` and `/v1beta`, all off by default.
     pub faults: Faults,
     /// `None`: access tokens never expire (like Stripe Connect). `Some`: `expires_in` is reported and enforced.
     pub access_token_ttl: Option<Duration>,
     /// Unix seconds the data is generated up to; `None` takes the current time when the sandbox starts.
     pub now: Option<i64>,
+    /// Google Analytics tokens per property per hour (`/v1beta/...:runReport`); the daily budget is five times
+    /// as many. `None`: GA's standard property, 40,000 per hour and 200,000 per day.
+    pub analytics_tokens_per_hour: Option<u32>,
 }
 
 impl Default for SandboxConfig {
@@ -46,12 +50,14 @@ impl Default for SandboxConfig {
             faults: Faults::default(),
             access_token_ttl: None,
             now: None,
+            analytics_tokens_per_hour: None,
         }
     }
 }
 
-/// Fault injection on `/v1`. Every draw is a function of the seed and a counter of `/v1` requests, so a test
-/// that sends its requests one after another sees the same faults on every run.
+/// Fault injection on `/v1` and `/v1beta`. Every draw is a function of the seed and a counter of the API's
+/// requests (each API counts its own), so a test that sends its requests one after another sees the same faults
+/// on every run.
 #[derive(Clone, Debug, Default)]
 pub struct Faults {
     /// Share of requests answered 500 with Stripe's `api_error`.

@@ -1,15 +1,22 @@
-//! The demo provider of allmetrics: it plays Stripe for people who have no Stripe account (and for tests).
+//! The demo provider of allmetrics: it plays Stripe and Google Analytics 4 for people who have no such account
+//! (and for tests).
 //!
 //! - An OAuth 2.0 authorization server shaped like Stripe Connect (`/oauth/authorize`, `/oauth/token`,
 //!   `/oauth/deauthorize`, `/oauth/revoke`), with PKCE S256.
 //! - A Stripe-compatible read API (`/v1/{customers,charges,...}` and `/v1/{...}/{id}`) over deterministic
 //!   generated data: same seed and size, same objects, produced on demand so memory stays flat.
-//! - Knobs to make it misbehave: latency, a rate limit, and deterministic fault injection.
+//! - A Google Analytics 4 API (`/v1beta/accountSummaries`, `/v1beta/properties/{id}` and
+//!   `/v1beta/properties/{id}:runReport`) over three fixed properties with deterministic daily data, GA's
+//!   error shapes and its property quotas (tokens per hour and day, 10 concurrent requests). The OAuth server
+//!   also grants Google's `https://www.googleapis.com/auth/analytics.readonly` scope, which `/v1beta` requires.
+//! - Knobs to make it misbehave: latency, a rate limit, and deterministic fault injection (on `/v1` and
+//!   `/v1beta` alike).
 //!
 //! The app mounts it with `web::scope("/sandbox").configure(|c| sandbox.configure(c))`; tests and benchmarks
 //! run it alone with [`bind`] or the `allmetrics-sandbox` binary.
 #![recursion_limit = "256"]
 
+mod analytics;
 mod api;
 mod clock;
 mod config;
@@ -18,12 +25,12 @@ mod oauth;
 mod rng;
 mod server;
 
-use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use actix_web::web;
 
+pub use analytics::AnalyticsProperty;
 pub use config::{Faults, SandboxConfig};
 pub use generator::{Generator, ObjectKind, MAX_SIZE};
 pub use server::{bind, run};
@@ -44,13 +51,9 @@ pub(crate) struct State {
     pub clock: clock::Clock,
     pub tokens: oauth::store::TokenStore,
     pub limiter: api::knobs::RateLimiter,
-    /// `/v1` requests received (names their `Request-Id`).
-    pub requests_seen: AtomicU64,
-    /// `/v1` requests past authentication and rate limit (the counter fault draws are keyed by).
-    pub requests_admitted: AtomicU64,
-    /// `/v1` requests being answered now, and the most there ever were at once.
-    pub requests_in_flight: AtomicU64,
-    pub peak_in_flight: AtomicU64,
+    /// `/v1` request counters (`/v1beta` keeps its own in `analytics`).
+    pub stripe_traffic: api::Traffic,
+    pub analytics: analytics::Analytics,
 }
 
 /// A running sandbox's state: configuration, data generator, issued codes and tokens, rate limiter.
@@ -79,23 +82,22 @@ impl Sandbox {
             state: Arc::new(State {
                 generator: Generator::new(config.seed, config.size, now),
                 account,
-                clock: clock::Clock::default(),
+                clock: clock::Clock::new(now),
                 tokens: oauth::store::TokenStore::default(),
                 limiter: api::knobs::RateLimiter::new(config.rate_limit_per_sec),
-                requests_seen: AtomicU64::new(0),
-                requests_admitted: AtomicU64::new(0),
-                requests_in_flight: AtomicU64::new(0),
-                peak_in_flight: AtomicU64::new(0),
+                stripe_traffic: api::Traffic::default(),
+                analytics: analytics::Analytics::new(now, config.analytics_tokens_per_hour),
                 config,
             }),
         }
     }
 
-    /// Registers every route relative to where it is mounted: `/oauth/...` and `/v1/...`.
+    /// Registers every route relative to where it is mounted: `/oauth/...`, `/v1/...` and `/v1beta/...`.
     pub fn configure(&self, cfg: &mut web::ServiceConfig) {
         cfg.app_data(web::Data::from(Arc::clone(&self.state)))
             .service(oauth::scope())
-            .service(api::scope());
+            .service(api::scope())
+            .service(analytics::scope());
     }
 
     pub fn generator(&self) -> &Generator {
@@ -119,15 +121,34 @@ impl Sandbox {
     /// How many `/v1` requests it has received.
     pub fn requests_seen(&self) -> u64 {
         self.state
-            .requests_seen
+            .stripe_traffic
+            .seen
             .load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// The most `/v1` requests it was answering at once (how parallel a client was).
     pub fn peak_concurrent_requests(&self) -> u64 {
         self.state
+            .stripe_traffic
             .peak_in_flight
             .load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// The Google Analytics properties `/v1beta` serves, in id order: `250001` "Demo Web Store" and `250002`
+    /// "Demo Mobile App" of account `1000`, `250003` "Demo Tokyo Shop" of account `1001`.
+    pub fn analytics_properties(&self) -> Vec<AnalyticsProperty> {
+        self.state.analytics.properties()
+    }
+
+    /// The most `runReport` requests in flight at once on any one property, latency included (GA allows 10;
+    /// an 11th is counted here, then refused with 429).
+    pub fn analytics_peak_concurrent_requests(&self) -> u64 {
+        self.state.analytics.peak_concurrent_requests()
+    }
+
+    /// How many `runReport` requests were answered 200 (damaged bodies included).
+    pub fn analytics_requests(&self) -> u64 {
+        self.state.analytics.requests_answered()
     }
 
     /// Revokes every access and refresh token (for tests of "revoked token -> 401").
@@ -136,7 +157,8 @@ impl Sandbox {
     }
 
     /// Moves the clock that authorization codes (5 minutes) and access tokens (`access_token_ttl`) expire by,
-    /// so tests need not sleep. Generated data and the rate limiter are unaffected.
+    /// and that Google Analytics quota hours and days are counted on, so tests need not sleep. Generated data
+    /// (and so every property's "today") and the rate limiter are unaffected.
     pub fn advance_clock(&self, by: Duration) {
         self.state.clock.advance(by);
     }

@@ -1,4 +1,4 @@
-//! The `allmetrics-sandbox` binary starts on a free port, prints where, and serves.
+//! The `allmetrics-sandbox` binary starts on a free port, prints where, and serves (Stripe and GA4).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader};
@@ -26,6 +26,8 @@ async fn binary_prints_its_address_and_serves() {
             "7",
             "--api-key",
             "sk_test_cli",
+            "--analytics-tokens-per-hour",
+            "1",
         ])
         .args([
             "--redirect-uri",
@@ -59,9 +61,25 @@ async fn binary_prints_its_address_and_serves() {
         .unwrap()
         .status();
 
+    let mut reports = Vec::new();
+    for _ in 0..2 {
+        let report = http
+            .post(format!("{address}/v1beta/properties/250001:runReport"))
+            .bearer_auth("sk_test_cli")
+            .json(&serde_json::json!({
+                "dateRanges": [{"startDate": "7daysAgo", "endDate": "today"}],
+                "metrics": [{"name": "sessions"}],
+            }))
+            .send()
+            .await
+            .unwrap();
+        reports.push(report.status().as_u16());
+    }
+
     assert_eq!(status, 200);
     assert_eq!(body["data"].as_array().unwrap().len(), 25);
     assert_eq!(page, 200, "the second --redirect-uri is registered too");
+    assert_eq!(reports, [200, 429], "one analytics token per hour");
 }
 
 #[test]

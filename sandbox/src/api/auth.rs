@@ -1,4 +1,4 @@
-//! Who is calling `/v1`: `Authorization: Bearer <key or access token>`, or HTTP Basic with the key as user
+//! Who is calling `/v1` or `/v1beta`: `Authorization: Bearer <key or access token>`, or HTTP Basic with the key as user
 //! name (`curl -u sk_test_...:`), as Stripe accepts. The configured API key or a live access token passes.
 
 use actix_web::http::header;
@@ -54,25 +54,34 @@ fn mask(key: &str) -> String {
     )
 }
 
-/// The credential the request authenticates with (rate limits are kept per credential).
-pub(crate) fn authenticate(state: &State, req: &HttpRequest) -> Result<String, StripeError> {
+/// Who a request authenticated as.
+pub(crate) struct Credential {
+    /// The key or token itself (rate limits are kept per credential).
+    pub key: String,
+    /// An access token's scope; `None` for the API key, which may do everything.
+    pub scope: Option<String>,
+}
+
+/// The credential the request authenticates with.
+pub(crate) fn authenticate(state: &State, req: &HttpRequest) -> Result<Credential, StripeError> {
     let key = presented_key(req).ok_or_else(|| StripeError::unauthorized(NO_KEY))?;
     let is_api_key = state
         .config
         .api_key
         .as_deref()
         .is_some_and(|api_key| constant_time_eq(api_key, &key));
+    let mut scope = None;
     if !is_api_key {
-        match state.tokens.access_token_state(&key, state.clock.now()) {
-            TokenState::Valid => {}
-            TokenState::Expired => {
+        match state.tokens.access_token_scope(&key, state.clock.now()) {
+            Ok(granted) => scope = Some(granted),
+            Err(TokenState::Expired) => {
                 return Err(StripeError::unauthorized(format!(
                     "Expired API Key provided: {}",
                     mask(&key)
                 ))
                 .with_code("api_key_expired"))
             }
-            TokenState::Unknown => {
+            Err(TokenState::Unknown) => {
                 return Err(StripeError::unauthorized(format!(
                     "Invalid API Key provided: {}",
                     mask(&key)
@@ -91,7 +100,7 @@ pub(crate) fn authenticate(state: &State, req: &HttpRequest) -> Result<String, S
             .with_code("account_invalid"));
         }
     }
-    Ok(key)
+    Ok(Credential { key, scope })
 }
 
 #[cfg(test)]

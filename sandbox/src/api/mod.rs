@@ -1,14 +1,15 @@
 //! The Stripe-compatible REST API: `GET /v1/{list_path}`, `GET /v1/{list_path}/{id}`, `GET /v1/account`.
 //!
 //! Every request goes through the knobs in this order: latency, authentication, rate limit, then the faults
-//! drawn for it (429 burst, 500, hang, damaged body).
+//! drawn for it (429 burst, 500, hang, damaged body). `/v1beta` (Google Analytics, `crate::analytics`) goes
+//! through the same [`admit`] and renders its refusals in Google's shape.
 
 mod auth;
 mod errors;
 pub(crate) mod knobs;
 pub(crate) mod list;
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -16,6 +17,7 @@ use serde_json::{json, Value};
 
 use crate::generator::ids::base62_string;
 use crate::generator::ObjectKind;
+use crate::oauth::store::has_scope;
 use crate::rng::hash;
 use crate::State;
 use errors::StripeError;
@@ -43,9 +45,61 @@ pub(crate) fn scope() -> actix_web::Scope {
 }
 
 /// A request that may proceed, and what to do to its body.
-struct Admitted {
-    request_id: String,
-    body_fault: BodyFault,
+pub(crate) struct Admitted {
+    pub request_id: String,
+    pub body_fault: BodyFault,
+}
+
+/// Request counters of one API (`/v1` or `/v1beta`). Each API keeps its own, so that one's traffic never shifts
+/// the other's fault draws or request ids.
+#[derive(Default)]
+pub(crate) struct Traffic {
+    /// Requests received (names their `Request-Id`).
+    pub seen: AtomicU64,
+    /// Requests past authentication and rate limit (the counter fault draws are keyed by).
+    pub admitted: AtomicU64,
+    /// Requests being answered now, and the most there ever were at once.
+    pub in_flight: AtomicU64,
+    pub peak_in_flight: AtomicU64,
+}
+
+/// Why [`admit`] turned a request away. Each API renders it in its own error shape.
+pub(crate) enum Refusal {
+    /// No, unknown or expired credential, or a `Stripe-Account` it cannot act on (in Stripe's words).
+    Credential(StripeError),
+    /// An access token without the scope the API requires.
+    Scope,
+    /// The credential's token bucket is empty, or an injected 429 burst: retry after this many seconds.
+    RateLimited(u64),
+    /// An injected 500.
+    ServerError,
+}
+
+pub(crate) struct Refused {
+    pub request_id: String,
+    pub refusal: Refusal,
+}
+
+impl Refused {
+    fn new(request_id: &str, refusal: Refusal) -> Self {
+        Refused {
+            request_id: request_id.to_owned(),
+            refusal,
+        }
+    }
+
+    /// Stripe's rendering (`/v1`).
+    fn response(&self) -> HttpResponse {
+        let error = match &self.refusal {
+            Refusal::Credential(error) => return error.response(&self.request_id),
+            Refusal::Scope => StripeError::forbidden(
+                "The provided key does not have the permissions required for this request.",
+            ),
+            Refusal::RateLimited(retry_after) => StripeError::rate_limited(*retry_after),
+            Refusal::ServerError => StripeError::api_error(),
+        };
+        error.response(&self.request_id)
+    }
 }
 
 fn request_id(state: &State, counter: u64) -> String {
@@ -56,42 +110,54 @@ fn request_id(state: &State, counter: u64) -> String {
 }
 
 /// Counts a request as in flight while it waits for admission (its latency, its hang).
-struct InFlight<'a>(&'a State);
+struct InFlight<'a>(&'a Traffic);
 
 impl<'a> InFlight<'a> {
-    fn enter(state: &'a State) -> Self {
-        let now = state.requests_in_flight.fetch_add(1, Ordering::AcqRel) + 1;
-        state.peak_in_flight.fetch_max(now, Ordering::AcqRel);
-        InFlight(state)
+    fn enter(traffic: &'a Traffic) -> Self {
+        let now = traffic.in_flight.fetch_add(1, Ordering::AcqRel) + 1;
+        traffic.peak_in_flight.fetch_max(now, Ordering::AcqRel);
+        InFlight(traffic)
     }
 }
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
-        self.0.requests_in_flight.fetch_sub(1, Ordering::AcqRel);
+        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
-/// Latency, authentication, rate limit, then faults.
-async fn admit(state: &State, req: &HttpRequest) -> Result<Admitted, HttpResponse> {
-    let _in_flight = InFlight::enter(state);
+/// Latency, authentication (and the access token's scope when `required_scope` names one), rate limit, then
+/// faults. The caller renders a refusal in its API's error shape.
+pub(crate) async fn admit(
+    state: &State,
+    traffic: &Traffic,
+    req: &HttpRequest,
+    required_scope: Option<&str>,
+) -> Result<Admitted, Refused> {
+    let _in_flight = InFlight::enter(traffic);
     if !state.config.latency.is_zero() {
         tokio::time::sleep(state.config.latency).await;
     }
-    let seen = state.requests_seen.fetch_add(1, Ordering::Relaxed) + 1;
+    let seen = traffic.seen.fetch_add(1, Ordering::Relaxed) + 1;
     let request_id = request_id(state, seen);
-    let credential = auth::authenticate(state, req).map_err(|error| error.response(&request_id))?;
+    let credential = auth::authenticate(state, req)
+        .map_err(|error| Refused::new(&request_id, Refusal::Credential(error)))?;
+    if let (Some(required), Some(granted)) = (required_scope, &credential.scope) {
+        if !has_scope(granted, required) {
+            return Err(Refused::new(&request_id, Refusal::Scope));
+        }
+    }
     state
         .limiter
-        .check(&credential, std::time::Instant::now())
-        .map_err(|retry_after| StripeError::rate_limited(retry_after).response(&request_id))?;
-    let number = state.requests_admitted.fetch_add(1, Ordering::Relaxed) + 1;
+        .check(&credential.key, std::time::Instant::now())
+        .map_err(|retry_after| Refused::new(&request_id, Refusal::RateLimited(retry_after)))?;
+    let number = traffic.admitted.fetch_add(1, Ordering::Relaxed) + 1;
     let plan = knobs::plan(&state.config.faults, state.config.seed, number);
     if plan.burst_429 {
-        return Err(StripeError::rate_limited(1).response(&request_id));
+        return Err(Refused::new(&request_id, Refusal::RateLimited(1)));
     }
     if plan.error_500 {
-        return Err(StripeError::api_error().response(&request_id));
+        return Err(Refused::new(&request_id, Refusal::ServerError));
     }
     if let Some(hang) = plan.hang {
         tokio::time::sleep(hang).await;
@@ -100,6 +166,13 @@ async fn admit(state: &State, req: &HttpRequest) -> Result<Admitted, HttpRespons
         request_id,
         body_fault: plan.body,
     })
+}
+
+/// [`admit`] for `/v1`: Stripe's errors, no scope required.
+async fn admit_v1(state: &State, req: &HttpRequest) -> Result<Admitted, HttpResponse> {
+    admit(state, &state.stripe_traffic, req, None)
+        .await
+        .map_err(|refused| refused.response())
 }
 
 fn json_response(admitted: &Admitted, value: &Value) -> HttpResponse {
@@ -121,7 +194,7 @@ fn unrecognized_error(req: &HttpRequest) -> StripeError {
 
 /// Anything else under `/v1` (and non-GET methods: the sandbox is read-only).
 async fn unrecognized(state: web::Data<State>, req: HttpRequest) -> HttpResponse {
-    match admit(&state, &req).await {
+    match admit_v1(&state, &req).await {
         Ok(admitted) => unrecognized_error(&req).response(&admitted.request_id),
         Err(response) => response,
     }
@@ -133,7 +206,7 @@ async fn list_objects(
     req: HttpRequest,
     path: web::Path<String>,
 ) -> HttpResponse {
-    let admitted = match admit(&state, &req).await {
+    let admitted = match admit_v1(&state, &req).await {
         Ok(admitted) => admitted,
         Err(response) => return response,
     };
@@ -162,7 +235,7 @@ async fn retrieve_object(
     req: HttpRequest,
     path: web::Path<(String, String)>,
 ) -> HttpResponse {
-    let admitted = match admit(&state, &req).await {
+    let admitted = match admit_v1(&state, &req).await {
         Ok(admitted) => admitted,
         Err(response) => return response,
     };
@@ -179,7 +252,7 @@ async fn retrieve_object(
 
 /// `GET /v1/account`: the connected account the tokens act on.
 async fn account(state: web::Data<State>, req: HttpRequest) -> HttpResponse {
-    let admitted = match admit(&state, &req).await {
+    let admitted = match admit_v1(&state, &req).await {
         Ok(admitted) => admitted,
         Err(response) => return response,
     };

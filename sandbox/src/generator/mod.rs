@@ -6,7 +6,7 @@
 //! see [`ids`]) make cursors O(1). Memory stays flat whatever the size.
 
 mod billing;
-mod calendar;
+pub(crate) mod calendar;
 mod catalog;
 mod customers;
 pub(crate) mod ids;

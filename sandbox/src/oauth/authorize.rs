@@ -8,11 +8,32 @@
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::store::{valid_pkce_string, CodeGrant};
+use super::store::{has_scope, valid_pkce_string, CodeGrant};
 use super::{random_secret, Params};
 use crate::State;
 
-const SCOPES: [&str; 2] = ["read_only", "read_write"];
+/// Stripe Connect's two scopes, and Google's read-only Analytics scope (for `/v1beta`).
+const SCOPES: [&str; 3] = ["read_only", "read_write", super::ANALYTICS_READONLY];
+
+/// A space-separated scope list (RFC 6749 3.3) with only known scopes, normalized: single spaces, no repeats.
+fn parse_scope(requested: &str) -> Result<String, String> {
+    let mut scopes: Vec<&str> = Vec::new();
+    for scope in requested.split(' ').filter(|scope| !scope.is_empty()) {
+        if !SCOPES.contains(&scope) {
+            return Err(format!(
+                "Invalid scope \"{scope}\"; use read_only, read_write or {}",
+                super::ANALYTICS_READONLY
+            ));
+        }
+        if !scopes.contains(&scope) {
+            scopes.push(scope);
+        }
+    }
+    if scopes.is_empty() {
+        return Err("The scope is empty".into());
+    }
+    Ok(scopes.join(" "))
+}
 
 /// A verified authorization request.
 struct AuthRequest {
@@ -110,13 +131,10 @@ fn verify(state: &State, params: &Params) -> Result<AuthRequest, Refusal> {
             ))
         }
     }
-    let scope = params.get("scope").unwrap_or("read_only");
-    if !SCOPES.contains(&scope) {
-        return Err(refuse(
-            "invalid_scope",
-            format!("Invalid scope \"{scope}\"; use read_only or read_write"),
-        ));
-    }
+    // Google's `access_type=offline`, `prompt=consent`, `include_granted_scopes`, ... are accepted and ignored:
+    // refresh tokens are always issued and consent is always asked.
+    let scope = parse_scope(params.get("scope").unwrap_or("read_only"))
+        .map_err(|description| refuse("invalid_scope", description))?;
     let challenge = params.get("code_challenge");
     let method = params.get("code_challenge_method");
     match (challenge, method) {
@@ -145,7 +163,7 @@ fn verify(state: &State, params: &Params) -> Result<AuthRequest, Refusal> {
         client_id,
         redirect_uri,
         redirect_uri_sent,
-        scope: scope.to_owned(),
+        scope,
         state: client_state,
         challenge: challenge.map(str::to_owned),
         challenge_method: method.map(str::to_owned),
@@ -253,10 +271,19 @@ pub(crate) async fn consent_page(state: web::Data<State>, req: HttpRequest) -> H
         Ok(request) => request,
         Err(refusal) => return refusal_response(refusal),
     };
-    let access = if request.scope == "read_write" {
-        "read and write"
+    let access = if has_scope(&request.scope, "read_write") {
+        "read and write access to the sandbox Stripe account"
+    } else if has_scope(&request.scope, "read_only") {
+        "read-only access to the sandbox Stripe account"
     } else {
-        "read-only"
+        "read-only access to the Google Analytics properties of the sandbox account"
+    };
+    let analytics = if has_scope(&request.scope, super::ANALYTICS_READONLY)
+        && (has_scope(&request.scope, "read_only") || has_scope(&request.scope, "read_write"))
+    {
+        ", and read-only access to its Google Analytics properties"
+    } else {
+        ""
     };
     let fields = [
         hidden("response_type", Some("code")),
@@ -271,8 +298,8 @@ pub(crate) async fn consent_page(state: web::Data<State>, req: HttpRequest) -> H
     // The form posts to "authorize", relative to this page, so it works under any mount prefix.
     let body = format!(
         "<h1>Sandbox wants to connect to allmetrics</h1>\n\
-         <p>The application <code>{client}</code> asks for {access} access to the sandbox Stripe account \
-         <code>{account}</code> (demo data, test mode).</p>\n\
+         <p>The application <code>{client}</code> asks for {access} \
+         <code>{account}</code>{analytics} (demo data, test mode).</p>\n\
          <p>You will be sent back to <code>{redirect}</code>.</p>\n\
          <form method=\"post\" action=\"authorize\">\n{fields}\
          <button type=\"submit\" id=\"approve\" name=\"decision\" value=\"approve\" autofocus>Approve</button>\n\
@@ -338,7 +365,20 @@ pub(crate) async fn decide(state: web::Data<State>, body: web::Bytes) -> HttpRes
 
 #[cfg(test)]
 mod tests {
-    use super::escape_html;
+    use super::{escape_html, parse_scope};
+
+    #[test]
+    fn scopes_are_known_space_separated_names() {
+        let analytics = super::super::ANALYTICS_READONLY;
+        assert_eq!(parse_scope("read_only").as_deref(), Ok("read_only"));
+        assert_eq!(parse_scope(analytics).as_deref(), Ok(analytics));
+        assert_eq!(
+            parse_scope(&format!("{analytics}  read_write {analytics}")),
+            Ok(format!("{analytics} read_write"))
+        );
+        assert!(parse_scope("read_only everything").is_err());
+        assert!(parse_scope(" ").is_err());
+    }
 
     #[test]
     fn escapes_markup() {

@@ -1,5 +1,6 @@
 //! The OAuth 2.0 authorization server (RFC 6749 authorization code grant, RFC 7636 PKCE S256, RFC 7009
 //! revocation), shaped like Stripe Connect's: `/oauth/authorize`, `/oauth/token`, `/oauth/deauthorize`.
+//! It also grants Google's Analytics scope, which `/v1beta` requires of access tokens.
 
 mod authorize;
 mod client_auth;
@@ -11,6 +12,9 @@ use actix_web::{web, HttpResponse};
 use serde_json::json;
 
 use crate::generator::ids::ALPHABET;
+
+/// Google's read-only Analytics scope: Data API reports and Admin API reads.
+pub(crate) const ANALYTICS_READONLY: &str = "https://www.googleapis.com/auth/analytics.readonly";
 
 pub(crate) fn scope() -> actix_web::Scope {
     web::scope("/oauth")

@@ -35,6 +35,8 @@ struct StoredCode {
 struct AccessToken {
     grant_id: u64,
     expires_at: Option<Instant>,
+    /// What the token may do (Google's APIs refuse tokens without their scope).
+    scope: String,
 }
 
 struct RefreshToken {
@@ -105,10 +107,9 @@ impl GrantError {
     }
 }
 
-/// Whether an access token may call `/v1`.
+/// Why an access token may not call `/v1` or `/v1beta`.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum TokenState {
-    Valid,
     Expired,
     Unknown,
 }
@@ -217,6 +218,7 @@ impl TokenStore {
             AccessToken {
                 grant_id,
                 expires_at: ttl.map(|ttl| now + ttl),
+                scope: scope.clone(),
             },
         );
         tables.refresh.insert(
@@ -262,6 +264,7 @@ impl TokenStore {
             AccessToken {
                 grant_id,
                 expires_at: ttl.map(|ttl| now + ttl),
+                scope: scope.clone(),
             },
         );
         tables.refresh.insert(
@@ -275,11 +278,18 @@ impl TokenStore {
         Ok(Granted { scope })
     }
 
-    pub(crate) fn access_token_state(&self, token: &str, now: Instant) -> TokenState {
+    /// The scope of a live access token, or why it is not live.
+    pub(crate) fn access_token_scope(
+        &self,
+        token: &str,
+        now: Instant,
+    ) -> Result<String, TokenState> {
         match self.tables().access.get(token) {
-            None => TokenState::Unknown,
-            Some(stored) if stored.expires_at.is_some_and(|at| at <= now) => TokenState::Expired,
-            Some(_) => TokenState::Valid,
+            None => Err(TokenState::Unknown),
+            Some(stored) if stored.expires_at.is_some_and(|at| at <= now) => {
+                Err(TokenState::Expired)
+            }
+            Some(stored) => Ok(stored.scope.clone()),
         }
     }
 
@@ -301,9 +311,20 @@ impl TokenStore {
     }
 }
 
-/// `read_only` is within `read_write`; everything is within itself.
+/// Every scope of the space-separated `requested` list is in `granted`, or is `read_only` where `granted` has
+/// `read_write`.
 pub(crate) fn scope_within(requested: &str, granted: &str) -> bool {
-    requested == granted || (requested == "read_only" && granted == "read_write")
+    let granted: Vec<&str> = granted.split_whitespace().collect();
+    let mut requested = requested.split_whitespace().peekable();
+    requested.peek().is_some()
+        && requested.all(|scope| {
+            granted.contains(&scope) || (scope == "read_only" && granted.contains(&"read_write"))
+        })
+}
+
+/// Whether the space-separated scope list contains `scope`.
+pub(crate) fn has_scope(scopes: &str, scope: &str) -> bool {
+    scopes.split_whitespace().any(|granted| granted == scope)
 }
 
 #[cfg(test)]
@@ -323,6 +344,22 @@ mod tests {
 
     fn tokens(n: u32) -> (String, String) {
         (format!("at{n}"), format!("rt{n}"))
+    }
+
+    #[test]
+    fn scopes_are_space_separated_sets() {
+        let analytics = "https://www.googleapis.com/auth/analytics.readonly";
+        assert!(scope_within("read_only", "read_write"));
+        assert!(!scope_within("read_write", "read_only"));
+        assert!(scope_within(analytics, &format!("read_only {analytics}")));
+        assert!(scope_within(
+            &format!("{analytics} read_only"),
+            &format!("read_write {analytics}")
+        ));
+        assert!(!scope_within(analytics, "read_write"));
+        assert!(!scope_within(" ", "read_write"));
+        assert!(has_scope(&format!("read_only {analytics}"), analytics));
+        assert!(!has_scope("read_only", analytics));
     }
 
     #[test]
@@ -357,10 +394,19 @@ mod tests {
             Some(GrantError::VerifierMismatch)
         );
         assert!(redeem(Some(VERIFIER), 1).is_ok());
-        assert_eq!(store.access_token_state("at1", now), TokenState::Valid);
+        assert_eq!(
+            store.access_token_scope("at1", now),
+            Ok("read_only".to_owned())
+        );
         assert_eq!(redeem(Some(VERIFIER), 2).err(), Some(GrantError::Reused));
-        assert_eq!(store.access_token_state("at1", now), TokenState::Unknown);
-        assert_eq!(store.access_token_state("at2", now), TokenState::Unknown);
+        assert_eq!(
+            store.access_token_scope("at1", now),
+            Err(TokenState::Unknown)
+        );
+        assert_eq!(
+            store.access_token_scope("at2", now),
+            Err(TokenState::Unknown)
+        );
     }
 
     #[test]
@@ -408,8 +454,8 @@ mod tests {
             .map(|_| ())
             .unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(
-            store.access_token_state("at1", now + Duration::from_secs(61)),
-            TokenState::Expired
+            store.access_token_scope("at1", now + Duration::from_secs(61)),
+            Err(TokenState::Expired)
         );
         assert!(store
             .refresh("rt1", "client", None, tokens(2), ttl, now)
@@ -427,7 +473,13 @@ mod tests {
             Some(GrantError::ScopeTooBroad)
         );
         store.revoke_token("rt2");
-        assert_eq!(store.access_token_state("at2", now), TokenState::Unknown);
-        assert_eq!(store.access_token_state("at1", now), TokenState::Unknown);
+        assert_eq!(
+            store.access_token_scope("at2", now),
+            Err(TokenState::Unknown)
+        );
+        assert_eq!(
+            store.access_token_scope("at1", now),
+            Err(TokenState::Unknown)
+        );
     }
 }
