@@ -53,7 +53,7 @@ async fn run(database: &str) {
         .find(|job| job.object_name == "Customer")
         .unwrap();
     let mut window = repository
-        .start_backfill(job.id, "bench", now)
+        .start_backfill(job.id, "bench", now, &[(None, now)])
         .await
         .unwrap()
         .unwrap()

@@ -65,9 +65,9 @@ async fn total_objects(bench: &common::Bench) -> i64 {
 /// Syncs the connection's enabled objects to the end (then drops a PostgreSQL database): the
 /// objects stored and the seconds taken.
 async fn sync_all(bench: &common::Bench) -> (i64, f64) {
-    let state = bench.application.state();
-    sync::schedule(&state, &bench.connection).await.unwrap();
-    let context = SyncContext::new(state);
+    let services = bench.application.state().services();
+    sync::schedule(&services, &bench.connection).await.unwrap();
+    let context = SyncContext::new(services);
     let started = Instant::now();
     sync::run_until_idle(&context).await;
     let elapsed = started.elapsed().as_secs_f64();

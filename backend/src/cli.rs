@@ -89,7 +89,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             let cipher = crate::crypto::token_cipher(&settings)?;
             let repository = db::connect(&settings.database).await?;
             repository.migrate().await?;
-            let result = crate::connect::rotate_keys(repository.as_ref(), &cipher).await;
+            let result = crate::tokens::rotate_keys(repository.as_ref(), &cipher).await;
             repository.close().await;
             let (rotated, current) = result?;
             println!(

@@ -277,6 +277,8 @@ pub struct ProviderSettings {
     pub authorize_url: Option<String>,
     pub token_url: Option<String>,
     pub api_base: Option<String>,
+    /// Where the provider's account API lives when it is apart (Google's Admin API).
+    pub admin_api_base: Option<String>,
     /// Space- or comma-separated.
     pub scopes: Option<String>,
     /// An absolute URL, or a path appended to the base URL (the seed's `STRIPE_REDIRECT_URI`).

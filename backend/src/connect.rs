@@ -1,38 +1,24 @@
 //! Connecting data sources: the OAuth authorization (state + PKCE), the callback (code exchange,
-//! encrypted storage), API-key connections, disconnecting, and keeping tokens fresh. Routes stay
-//! thin and call these.
-
-use std::time::Duration;
+//! encrypted storage), API-key connections, choosing the account to read, and disconnecting.
+//! Routes stay thin and call these; token upkeep is in `tokens.rs`.
 
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::auth::session::hash_token;
 use crate::auth::AuthUser;
-use crate::db::DbError;
-use crate::domain::{
-    AuthKind, Connection, ConnectionStatus, ConnectionTokens, DataSource, NewConnection,
-    OAuthState, UserId,
-};
+use crate::domain::{AuthKind, Connection, DataSource, NewConnection, OAuthState, UserId};
 use crate::error::ApiError;
 use crate::providers::oauth::{self, Grant, TokenError};
 use crate::providers::{registry, Disconnecting, ProviderError, ResolvedProvider};
 use crate::secrets::random_token;
 use crate::startup::AppState;
+use crate::tokens::{expires_at, token_context};
 
 /// How long a user has to approve at the provider.
 pub const STATE_TTL_SECS: i64 = 10 * 60;
-/// Tokens with less left than this are refreshed before use.
-pub const REFRESH_MARGIN_SECS: i64 = 5 * 60;
-/// How long one refresh may hold the connection's refresh lease.
-const REFRESH_LEASE_SECS: i64 = 60;
 
 fn now() -> i64 {
     chrono::Utc::now().timestamp()
-}
-
-/// Where a value is stored, bound into its encryption: a ciphertext moved elsewhere fails.
-pub fn token_context(user: UserId, slug: &str, field: &str) -> String {
-    format!("{user}/{slug}/{field}")
 }
 
 /// The context a pending authorization's PKCE verifier is encrypted under.
@@ -254,13 +240,10 @@ pub async fn complete(
         })?;
     store_grant(state, user.id, &source, grant).await?;
     tracing::info!(user_id = %user.id, slug, "connected");
+    if provider.provider.chooses_account() {
+        crate::accounts::choose_the_only_one(state, user, slug).await;
+    }
     Ok(CallbackOutcome::Connected)
-}
-
-fn expires_at(grant: &Grant) -> Option<i64> {
-    grant
-        .expires_in
-        .map(|lifetime| now() + i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX / 2))
 }
 
 async fn store_grant(
@@ -293,26 +276,55 @@ async fn store_grant(
         scopes: grant.scopes.join(" "),
         token_response: grant.response_without_secrets,
     };
-    save_connection(state, connection).await
+    save_connection(state, connection, None).await
+}
+
+/// Whether a reconnect reads the same provider account as the connection it replaces. An
+/// account the provider does not name is the same only when nothing says otherwise: the same
+/// OAuth grant kind (the chosen property or ad account stays), or the very same API key.
+fn same_account(
+    previous: &Connection,
+    next: &NewConnection,
+    previous_key: Option<SecretString>,
+    next_key: Option<&SecretString>,
+) -> bool {
+    match (&previous.account_id, &next.account_id) {
+        (Some(before), Some(after)) => before == after,
+        (None, None) => match (previous_key, next_key) {
+            (Some(before), Some(after)) => before.expose_secret() == after.expose_secret(),
+            _ => previous.auth_kind == AuthKind::OAuth && next.auth_kind == AuthKind::OAuth,
+        },
+        _ => false,
+    }
 }
 
 /// Stores a (re)connection and schedules its sync. Connecting another account in place of the
-/// previous one forgets what was synced from the previous one.
+/// previous one first forgets everything synced from the previous one: one connection never
+/// mixes two accounts' data. `api_key` is the new key of an API-key connection.
 async fn save_connection(
     state: &AppState,
     connection: NewConnection,
+    api_key: Option<&SecretString>,
 ) -> Result<Connection, ApiError> {
     let previous = state
         .repository
         .connection(connection.user_id, connection.data_source_id)
         .await?;
-    let saved = state.repository.upsert_connection(connection).await?;
-    if let Some(previous) = previous {
-        if previous.account_id != saved.account_id {
-            state.repository.reset_sync(saved.id).await?;
+    if let Some(previous) = &previous {
+        let previous_key = (previous.auth_kind == AuthKind::ApiKey)
+            .then(|| {
+                state.cipher.decrypt(
+                    &previous.access_token_enc,
+                    &token_context(previous.user_id, &previous.slug, "access"),
+                )
+            })
+            .and_then(Result::ok);
+        if !same_account(previous, &connection, previous_key, api_key) {
+            state.repository.reset_sync(previous.id).await?;
         }
     }
-    crate::sync::schedule(state, &saved).await?;
+    let saved = state.repository.upsert_connection(connection).await?;
+    crate::sync::schedule(&state.services(), &saved).await?;
     Ok(saved)
 }
 
@@ -339,12 +351,12 @@ pub async fn connect_with_api_key(
             "This is not an API key.",
         ));
     }
-    match provider
+    let account_id = match provider
         .provider
         .verify_api_key(&state.http, &provider, &api_key)
         .await
     {
-        Ok(()) => {}
+        Ok(account_id) => account_id,
         Err(ProviderError::Unauthorized) => {
             return Err(ApiError::bad_request(
                 "invalid_api_key",
@@ -358,12 +370,12 @@ pub async fn connect_with_api_key(
                 format!("The key could not be checked: {error}."),
             ))
         }
-    }
+    };
     let connection = NewConnection {
         user_id: user.id,
         data_source_id: source.id,
         auth_kind: AuthKind::ApiKey,
-        account_id: None,
+        account_id,
         access_token_enc: state
             .cipher
             .encrypt(key, &token_context(user.id, &source.slug, "access"))
@@ -373,7 +385,7 @@ pub async fn connect_with_api_key(
         scopes: String::new(),
         token_response: serde_json::json!({}),
     };
-    let connection = save_connection(state, connection).await?;
+    let connection = save_connection(state, connection, Some(&api_key)).await?;
     tracing::info!(user_id = %user.id, slug, "connected with an API key");
     Ok(connection)
 }
@@ -411,185 +423,6 @@ pub async fn disconnect(state: &AppState, user: &AuthUser, slug: &str) -> Result
     state.repository.delete_connection(connection.id).await?;
     tracing::info!(user_id = %user.id, slug, "disconnected");
     Ok(())
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum RefreshError {
-    /// The provider refused the refresh token: the connection now needs a reconnect.
-    #[error("the provider refused the refresh token; the connection needs a reconnect")]
-    NeedsReconnect,
-    #[error("the token cannot be refreshed now: {0}")]
-    Temporary(String),
-    #[error(transparent)]
-    Storage(#[from] DbError),
-}
-
-/// Refreshes the connection's token, unless another process is doing it (then waits for its
-/// result). An `invalid_grant` marks the connection `needs_reconnect`.
-pub async fn refresh_connection(
-    state: &AppState,
-    connection: &Connection,
-) -> Result<Connection, RefreshError> {
-    let repository = &state.repository;
-    if !repository
-        .lease_connection_refresh(connection.id, now(), now() + REFRESH_LEASE_SECS)
-        .await?
-    {
-        for _ in 0..20 {
-            tokio::time::sleep(Duration::from_millis(250)).await;
-            if let Some(current) = repository.connection_by_id(connection.id).await? {
-                if current.access_token_enc != connection.access_token_enc
-                    || current.status == ConnectionStatus::NeedsReconnect
-                {
-                    return Ok(current);
-                }
-            }
-        }
-        return Err(RefreshError::Temporary("another refresh is running".into()));
-    }
-    let result = refresh_leased(state, connection).await;
-    repository.release_connection_refresh(connection.id).await?;
-    result
-}
-
-async fn refresh_leased(
-    state: &AppState,
-    connection: &Connection,
-) -> Result<Connection, RefreshError> {
-    let temporary = |message: String| RefreshError::Temporary(message);
-    let refresh_enc = connection
-        .refresh_token_enc
-        .as_deref()
-        .ok_or_else(|| temporary("no refresh token".into()))?;
-    let context = |field: &str| token_context(connection.user_id, &connection.slug, field);
-    let refresh_token = state
-        .cipher
-        .decrypt(refresh_enc, &context("refresh"))
-        .map_err(|error| temporary(error.to_string()))?;
-    let source = state
-        .repository
-        .data_source_by_slug(&connection.slug)
-        .await?
-        .ok_or_else(|| temporary("the data source is gone".into()))?;
-    let provider = registry::resolve(&state.settings, &state.base_url, &source)
-        .ok_or_else(|| temporary("unknown provider".into()))?;
-    match oauth::refresh(&state.http, &provider, &refresh_token).await {
-        Ok(grant) => {
-            let encrypt = |value: &SecretString, field: &str| {
-                state
-                    .cipher
-                    .encrypt(value.expose_secret(), &context(field))
-                    .map_err(|error| temporary(error.to_string()))
-            };
-            let tokens = ConnectionTokens {
-                access_token_enc: encrypt(&grant.access_token, "access")?,
-                // Providers that do not rotate refresh tokens send none: keep the old one.
-                refresh_token_enc: match &grant.refresh_token {
-                    Some(token) => Some(encrypt(token, "refresh")?),
-                    None => connection.refresh_token_enc.clone(),
-                },
-                expires_at: expires_at(&grant),
-            };
-            state
-                .repository
-                .update_connection_tokens(connection.id, tokens)
-                .await?;
-            tracing::info!(slug = %connection.slug, user_id = %connection.user_id, "token refreshed");
-            state
-                .repository
-                .connection_by_id(connection.id)
-                .await?
-                .ok_or_else(|| temporary("the connection is gone".into()))
-        }
-        Err(error) if error.is_invalid_grant() => {
-            state
-                .repository
-                .set_connection_status(connection.id, ConnectionStatus::NeedsReconnect)
-                .await?;
-            tracing::warn!(slug = %connection.slug, user_id = %connection.user_id, "refresh refused: needs reconnect");
-            Err(RefreshError::NeedsReconnect)
-        }
-        Err(error) => Err(temporary(error.to_string())),
-    }
-}
-
-/// The connection's access token, refreshed first when less than 5 minutes remain.
-pub async fn access_token(
-    state: &AppState,
-    connection: &Connection,
-) -> Result<SecretString, RefreshError> {
-    let needs_refresh = connection.refresh_token_enc.is_some()
-        && connection
-            .expires_at
-            .is_some_and(|expires_at| expires_at - now() < REFRESH_MARGIN_SECS);
-    let connection = if needs_refresh {
-        refresh_connection(state, connection).await?
-    } else {
-        connection.clone()
-    };
-    if connection.status == ConnectionStatus::NeedsReconnect {
-        return Err(RefreshError::NeedsReconnect);
-    }
-    state
-        .cipher
-        .decrypt(
-            &connection.access_token_enc,
-            &token_context(connection.user_id, &connection.slug, "access"),
-        )
-        .map_err(|error| RefreshError::Temporary(error.to_string()))
-}
-
-/// Refreshes, ahead of time, every token that expires within `ahead`. Returns how many were
-/// refreshed.
-pub async fn refresh_expiring(state: &AppState, ahead: Duration) -> Result<usize, DbError> {
-    let before = now() + i64::try_from(ahead.as_secs()).unwrap_or(0);
-    let mut refreshed = 0;
-    for connection in state.repository.connections_expiring_before(before).await? {
-        match refresh_connection(state, &connection).await {
-            Ok(_) => refreshed += 1,
-            Err(RefreshError::Storage(error)) => return Err(error),
-            Err(error) => {
-                tracing::warn!(slug = %connection.slug, error = %error, "background refresh failed")
-            }
-        }
-    }
-    Ok(refreshed)
-}
-
-/// Re-encrypts every stored token with the newest key. Returns (re-encrypted, already current).
-pub async fn rotate_keys(
-    repository: &dyn crate::db::Repository,
-    cipher: &crate::crypto::TokenCipher,
-) -> anyhow::Result<(usize, usize)> {
-    let (mut rotated, mut current) = (0, 0);
-    for connection in repository.all_connections().await? {
-        let context = |field: &str| token_context(connection.user_id, &connection.slug, field);
-        let stale = cipher.is_stale(&connection.access_token_enc)
-            || connection
-                .refresh_token_enc
-                .as_deref()
-                .is_some_and(|stored| cipher.is_stale(stored));
-        if !stale {
-            current += 1;
-            continue;
-        }
-        let tokens = ConnectionTokens {
-            access_token_enc: cipher.reencrypt(&connection.access_token_enc, &context("access"))?,
-            refresh_token_enc: connection
-                .refresh_token_enc
-                .as_deref()
-                .map(|stored| cipher.reencrypt(stored, &context("refresh")))
-                .transpose()?,
-            expires_at: connection.expires_at,
-        };
-        repository
-            .update_connection_tokens(connection.id, tokens)
-            .await?;
-        rotated += 1;
-    }
-    // Pending authorizations are short-lived: the ones made with an old key are dropped.
-    repository.purge_expired_oauth_states(i64::MAX).await?;
-    Ok((rotated, current))
 }
 
 #[cfg(test)]

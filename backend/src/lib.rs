@@ -1,6 +1,7 @@
 //! allmetrics: connect business data sources through OAuth2, keep their objects in a local store,
 //! and chart them as stacked daily series.
 
+pub mod accounts;
 pub mod auth;
 pub mod cli;
 pub mod configuration;
@@ -15,6 +16,9 @@ pub mod query;
 pub mod request_context;
 pub mod routes;
 pub mod secrets;
+pub mod services;
 pub mod startup;
+pub mod state;
 pub mod sync;
 pub mod telemetry;
+pub mod tokens;

@@ -1,11 +1,11 @@
 //! The OpenAPI document, generated from the handlers' annotations and the shared types.
 
 use allmetrics_common::{
-    AdminSourceResponse, ApiKeyRequest, AuthorizeUrlResponse, ConnectionResponse,
-    CreateObjectRequest, CreateSourceRequest, CreateUserRequest, Credentials, ErrorBody,
-    HealthStatus, ObjectResponse, ObjectSyncStatus, ReadinessStatus, RefreshRequest, Role, Series,
-    SeriesMeta, SourceResponse, SyncStatus, TokenResponse, UpdateObjectRequest,
-    UpdateSourceRequest, UserResponse,
+    AccountResponse, AdminSourceResponse, ApiKeyRequest, AuthorizeUrlResponse,
+    ChooseAccountRequest, ConnectionResponse, CreateObjectRequest, CreateSourceRequest,
+    CreateUserRequest, Credentials, ErrorBody, HealthStatus, ObjectResponse, ObjectSyncStatus,
+    ReadinessStatus, RefreshRequest, Role, Series, SeriesMeta, SourceResponse, SyncStatus,
+    TokenResponse, UpdateObjectRequest, UpdateSourceRequest, UserResponse,
 };
 use allmetrics_common::{
     CreateDashboardRequest, CreateMetricRequest, Dashboard, Metric, UpdateDashboardRequest,
@@ -50,6 +50,8 @@ use crate::routes;
         routes::connections::list::list_connections,
         routes::connections::delete::delete_connection,
         routes::connections::api_key::connect_api_key,
+        routes::connections::accounts::list_accounts,
+        routes::connections::account::choose_account,
         routes::connections::sync::get_sync,
         routes::connections::sync::post_sync,
         routes::connect::authorize::authorize,
@@ -79,6 +81,8 @@ use crate::routes;
         UserResponse,
         SourceResponse,
         ConnectionResponse,
+        AccountResponse,
+        ChooseAccountRequest,
         ObjectResponse,
         AdminSourceResponse,
         CreateSourceRequest,

@@ -13,7 +13,6 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::AuthState;
 use crate::configuration::Settings;
-use crate::crypto::TokenCipher;
 use crate::db::{self, SharedRepository};
 use crate::error::ApiError;
 use crate::openapi;
@@ -22,23 +21,7 @@ use crate::routes::{
     admin, api_docs, auth, connect, connections, dashboards, extractors, health, me, metrics,
     sources, spa,
 };
-
-/// What every handler can reach through `web::Data<AppState>`.
-pub struct AppState {
-    pub repository: SharedRepository,
-    pub auth: AuthState,
-    /// Encrypts provider tokens at rest.
-    pub cipher: TokenCipher,
-    /// Calls providers: no redirects, bounded time.
-    pub http: reqwest::Client,
-    /// Computed series, until their data changes.
-    pub series_cache: crate::query::cache::SeriesCache,
-    /// The built-in demo provider, when enabled (mounted at `/sandbox`).
-    pub sandbox: Option<allmetrics_sandbox::Sandbox>,
-    pub settings: Arc<Settings>,
-    /// The public URL of this server (redirect URIs are built from it).
-    pub base_url: String,
-}
+pub use crate::state::AppState;
 
 pub struct Application {
     port: u16,
@@ -78,11 +61,11 @@ impl Application {
         let state = AppState {
             repository: repository.clone(),
             auth: AuthState::new(&settings, &base_url)?,
-            cipher: crate::crypto::token_cipher(&settings)?,
+            cipher: Arc::new(crate::crypto::token_cipher(&settings)?),
             http: crate::providers::http::client(&settings.http)?,
             sandbox: sandbox(&settings, &base_url, demo_slugs),
             series_cache: crate::query::cache::SeriesCache::new(2000),
-            base_url,
+            base_url: base_url.into(),
             settings: Arc::new(settings),
         };
         tracing::info!(address = %bound, base_url = %state.base_url, "allmetrics is listening");
@@ -111,10 +94,10 @@ impl Application {
 
     /// Serves until a shutdown signal, lets in-flight requests finish, then closes the pool.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let refresher = tokio::spawn(refresh_tokens_in_background(self.state.clone()));
+        let refresher = tokio::spawn(refresh_tokens_in_background(self.state.services()));
         let syncer = self.state.settings.sync.enabled.then(|| {
             tokio::spawn(crate::sync::run_forever(crate::sync::SyncContext::new(
-                self.state.clone(),
+                self.state.services(),
             )))
         });
         let result = self.server.await;
@@ -129,16 +112,16 @@ impl Application {
 }
 
 /// Refreshes provider tokens ahead of their expiry, so that syncs and charts never wait for it.
-async fn refresh_tokens_in_background(state: web::Data<AppState>) {
-    let interval = state.settings.sync.token_refresh_interval_secs;
+async fn refresh_tokens_in_background(services: crate::services::Services) {
+    let interval = services.settings.sync.token_refresh_interval_secs;
     if interval == 0 {
         return;
     }
-    let ahead = Duration::from_secs(state.settings.sync.token_refresh_ahead_secs);
+    let ahead = Duration::from_secs(services.settings.sync.token_refresh_ahead_secs);
     let mut ticks = tokio::time::interval(Duration::from_secs(interval));
     loop {
         ticks.tick().await;
-        if let Err(error) = crate::connect::refresh_expiring(&state, ahead).await {
+        if let Err(error) = crate::tokens::refresh_expiring(&services, ahead).await {
             tracing::warn!(error = %error, "background token refresh could not run");
         }
     }
@@ -159,7 +142,10 @@ pub async fn prepare_database(
         .list_data_sources(true)
         .await?
         .into_iter()
-        .filter(|source| source.provider == "demo")
+        .filter(|source| {
+            crate::providers::registry::provider(&source.provider)
+                .is_some_and(|provider| provider.is_sandbox())
+        })
         .map(|source| source.slug)
         .collect())
 }
@@ -323,6 +309,14 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Serv
                 resource("/api/v1/connections/{slug}/sync")
                     .get(connections::sync::get_sync)
                     .post(connections::sync::post_sync),
+            )
+            .service(
+                resource("/api/v1/connections/{slug}/accounts")
+                    .get(connections::accounts::list_accounts),
+            )
+            .service(
+                resource("/api/v1/connections/{slug}/account")
+                    .put(connections::account::choose_account),
             )
             .service(
                 resource("/api/v1/connections/{slug}/key")

@@ -185,7 +185,7 @@ async fn no_provider_secret_is_logged(kind: DbKind) {
         .unwrap();
     assert_eq!(done.status().as_u16(), 302);
     let connection = app.repository.all_connections().await.unwrap().remove(0);
-    let token = allmetrics::connect::access_token(&app.state, &connection)
+    let token = allmetrics::tokens::access_token(&app.state.services(), &connection)
         .await
         .unwrap();
     let token = secrecy::ExposeSecret::expose_secret(&token).to_string();

@@ -18,8 +18,8 @@ pub use metrics::{
     UpdateDashboardRequest, UpdateMetricRequest,
 };
 pub use sources::{
-    AdminSourceResponse, ApiKeyRequest, AuthorizeUrlResponse, ConnectionResponse,
-    CreateObjectRequest, CreateSourceRequest, ObjectResponse, SourceResponse, UpdateObjectRequest,
-    UpdateSourceRequest,
+    AccountResponse, AdminSourceResponse, ApiKeyRequest, AuthorizeUrlResponse,
+    ChooseAccountRequest, ConnectionResponse, CreateObjectRequest, CreateSourceRequest,
+    ObjectResponse, SourceResponse, UpdateObjectRequest, UpdateSourceRequest,
 };
 pub use sync::{ObjectSyncStatus, SyncStatus};

@@ -68,6 +68,16 @@ pub struct SeriesMeta {
     pub synced_at: Option<String>,
     /// True while the backfill has not reached the window's start: counts may still grow.
     pub partial: bool,
+    /// For report sources (Google Analytics): the time zone the source's days are in. Report
+    /// rows keep their date whatever `tz` asks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_tz: Option<String>,
+    /// ISO 4217 code when every value is money of one currency (in its minor units).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    /// True when the provider flagged sampling or thresholding on any row read (GA4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sampled: Option<bool>,
 }
 
 /// A saved query: what `/connect/query/{slug}` takes, with a name.
@@ -172,9 +182,20 @@ mod tests {
                 tz: "UTC".into(),
                 synced_at: None,
                 partial: false,
+                source_tz: Some("America/Los_Angeles".into()),
+                currency: None,
+                sampled: Some(false),
             },
         };
         let json = serde_json::to_string(&series).unwrap();
+        assert!(
+            json.contains(r#""source_tz":"America/Los_Angeles""#),
+            "{json}"
+        );
+        assert!(
+            !json.contains(r#""currency":"#),
+            "absent meta fields are left out: {json}"
+        );
         assert!(json.contains(r#""labelY":[3,2.5]"#), "{json}");
         assert!(json.contains(r#""labelZ":{"usd":[3,2.5]}"#), "{json}");
         assert!(json.contains(r#""labelX":["2026-11-24","2026-11-25"]"#));

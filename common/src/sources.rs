@@ -10,8 +10,12 @@ pub struct ConnectionResponse {
     pub auth_kind: String,
     /// The provider's account id (Stripe: `acct_...`), when the provider tells it.
     pub account_id: Option<String>,
-    /// `active`, or `needs_reconnect` when the provider refused the token.
+    /// `active`; `needs_account` until the account to read is chosen (report sources);
+    /// `needs_reconnect` when the provider refused the token.
     pub status: String,
+    /// The account chosen to read (a GA4 property), for sources that offer several.
+    #[serde(default)]
+    pub account: Option<AccountResponse>,
     /// Granted scopes, space-separated.
     pub scopes: String,
     /// RFC 3339; `null` for tokens that do not expire.
@@ -126,4 +130,28 @@ impl std::fmt::Debug for ApiKeyRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("ApiKeyRequest { api_key: [redacted] }")
     }
+}
+
+/// An account a connection can read: a GA4 property, an ad account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AccountResponse {
+    /// What `PUT /api/v1/connections/{slug}/account` takes (GA4: the property's number).
+    pub id: String,
+    pub name: String,
+    /// The account (or business) it belongs to.
+    pub parent: Option<String>,
+    /// IANA time zone its reports' days are in, when known.
+    pub time_zone: Option<String>,
+    /// ISO 4217 currency of its money figures, when known.
+    pub currency: Option<String>,
+}
+
+/// `PUT /api/v1/connections/{slug}/account`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ChooseAccountRequest {
+    /// One of the ids `GET /api/v1/connections/{slug}/accounts` lists.
+    pub id: String,
 }

@@ -118,7 +118,7 @@ pub async fn start(database: &str, api_base: &str, configure: impl FnOnce(&mut S
                 .cipher
                 .encrypt(
                     "sk_test_bench",
-                    &allmetrics::connect::token_context(user.id, "demo", "access"),
+                    &allmetrics::tokens::token_context(user.id, "demo", "access"),
                 )
                 .unwrap(),
             refresh_token_enc: None,

@@ -7,7 +7,7 @@ use sqlx::types::Json;
 use super::DbResult;
 use crate::domain::{
     AuthKind, Connection, ConnectionId, ConnectionStatus, ConnectionTokens, DataSourceId,
-    NewConnection, OAuthState, UserId,
+    NewConnection, OAuthState, ProviderAccount, UserId,
 };
 
 #[async_trait]
@@ -41,6 +41,9 @@ pub trait ConnectionStore {
         until: i64,
     ) -> DbResult<bool>;
     async fn release_connection_refresh(&self, id: ConnectionId) -> DbResult<()>;
+    /// Chooses the account the connection reads. When it differs from the previous choice, in
+    /// the same transaction, everything synced from the previous one is deleted first.
+    async fn choose_account(&self, id: ConnectionId, account: &ProviderAccount) -> DbResult<()>;
     /// Deletes the connection and, through the foreign keys, everything synced for it.
     async fn delete_connection(&self, id: ConnectionId) -> DbResult<bool>;
 
@@ -57,6 +60,7 @@ pub(super) struct ConnectionRow {
     pub user_id: i64,
     pub data_source_id: i64,
     pub slug: String,
+    pub provider: String,
     pub auth_kind: String,
     pub account_id: Option<String>,
     pub access_token_enc: String,
@@ -65,6 +69,7 @@ pub(super) struct ConnectionRow {
     pub scopes: String,
     pub token_response: Json<serde_json::Value>,
     pub status: String,
+    pub account: Option<Json<ProviderAccount>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -76,6 +81,7 @@ impl From<ConnectionRow> for Connection {
             user_id: UserId(row.user_id),
             data_source_id: DataSourceId(row.data_source_id),
             slug: row.slug,
+            provider: row.provider,
             auth_kind: AuthKind::from_stored(&row.auth_kind),
             account_id: row.account_id,
             access_token_enc: row.access_token_enc,
@@ -84,6 +90,7 @@ impl From<ConnectionRow> for Connection {
             scopes: row.scopes,
             token_response: row.token_response.0,
             status: ConnectionStatus::from_stored(&row.status),
+            account: row.account.map(|account| account.0),
             created_at: row.created_at,
             updated_at: row.updated_at,
         }
@@ -117,9 +124,9 @@ impl From<OAuthStateRow> for OAuthState {
 macro_rules! select_connections {
     ($condition:literal) => {
         concat!(
-            "SELECT c.id, c.user_id, c.data_source_id, d.slug, c.auth_kind, c.account_id, \
+            "SELECT c.id, c.user_id, c.data_source_id, d.slug, d.provider, c.auth_kind, c.account_id, \
              c.access_token_enc, c.refresh_token_enc, c.expires_at, c.scopes, c.token_response, \
-             c.status, c.created_at, c.updated_at \
+             c.status, c.account, c.created_at, c.updated_at \
              FROM connections c JOIN data_sources d ON d.id = c.data_source_id ",
             $condition
         )
@@ -299,6 +306,33 @@ macro_rules! impl_connection_store {
                     .bind(id.0)
                     .execute(&self.pool)
                     .await?;
+                Ok(())
+            }
+
+            async fn choose_account(
+                &self,
+                id: $crate::domain::ConnectionId,
+                account: &$crate::domain::ProviderAccount,
+            ) -> $crate::db::DbResult<()> {
+                let mut transaction = self.pool.begin().await?;
+                let previous: Option<Option<sqlx::types::Json<$crate::domain::ProviderAccount>>> =
+                    sqlx::query_scalar("SELECT account FROM connections WHERE id = $1")
+                        .bind(id.0)
+                        .fetch_optional(&mut *transaction)
+                        .await?;
+                let same = previous
+                    .flatten()
+                    .is_some_and(|previous| previous.0.id == account.id);
+                if !same {
+                    $crate::db::sync::delete_synced(&mut transaction, id).await?;
+                }
+                sqlx::query("UPDATE connections SET account = $2, updated_at = $3 WHERE id = $1")
+                    .bind(id.0)
+                    .bind(sqlx::types::Json(account))
+                    .bind(chrono::Utc::now())
+                    .execute(&mut *transaction)
+                    .await?;
+                transaction.commit().await?;
                 Ok(())
             }
 

@@ -31,13 +31,15 @@ pub trait SyncStore {
         limit: i64,
     ) -> DbResult<Vec<SyncJob>>;
     /// Fixes the backfill's upper bound at `before` if it has none yet, and returns the windows
-    /// left to walk (newest first), creating the first one, unbounded below, when the backfill
-    /// starts. Empty when the backfill is done; `None` when `owner` no longer holds the lease.
+    /// left to walk (newest first), creating `first_windows` (`[created_gte, created_lt)`) when
+    /// the backfill starts (none: nothing to read, the backfill is done). Empty when the backfill
+    /// is done; `None` when `owner` no longer holds the lease.
     async fn start_backfill(
         &self,
         job: SyncJobId,
         owner: &str,
         before: i64,
+        first_windows: &[(Option<i64>, i64)],
     ) -> DbResult<Option<Vec<BackfillWindow>>>;
     /// The windows of the job's backfill that are left, newest first.
     async fn backfill_windows(&self, job: SyncJobId) -> DbResult<Vec<BackfillWindow>>;
@@ -157,6 +159,32 @@ macro_rules! backfill_windows_of_job {
 }
 pub(super) use backfill_windows_of_job;
 
+/// Deletes everything synced for a connection (its objects, jobs and windows), in the caller's
+/// transaction.
+pub(super) async fn delete_synced<DB>(
+    transaction: &mut sqlx::Transaction<'_, DB>,
+    connection: ConnectionId,
+) -> DbResult<()>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+{
+    for statement in [
+        "DELETE FROM sync_windows WHERE job_id IN \
+         (SELECT id FROM sync_jobs WHERE connection_id = $1)",
+        "DELETE FROM synced_objects WHERE connection_id = $1",
+        "DELETE FROM sync_jobs WHERE connection_id = $1",
+    ] {
+        sqlx::query(statement)
+            .bind(connection.0)
+            .execute(&mut **transaction)
+            .await?;
+    }
+    Ok(())
+}
+
 macro_rules! impl_sync_store {
     ($repository:ty) => {
         #[async_trait::async_trait]
@@ -234,6 +262,7 @@ macro_rules! impl_sync_store {
                 job: $crate::domain::SyncJobId,
                 owner: &str,
                 before: i64,
+                first_windows: &[(Option<i64>, i64)],
             ) -> $crate::db::DbResult<Option<Vec<$crate::domain::BackfillWindow>>> {
                 let mut transaction = self.pool.begin().await?;
                 let held: Option<(Option<i64>, bool)> = sqlx::query_as(
@@ -245,7 +274,7 @@ macro_rules! impl_sync_store {
                 .bind(before)
                 .fetch_optional(&mut *transaction)
                 .await?;
-                let Some((before, done)) = held else {
+                let Some((_, done)) = held else {
                     return Ok(None);
                 };
                 if done {
@@ -257,23 +286,32 @@ macro_rules! impl_sync_store {
                         .fetch_all(&mut *transaction)
                         .await?;
                 if windows.is_empty() {
-                    // The backfill starts: one window over the whole history.
-                    let created_lt = before.unwrap_or(i64::MAX);
-                    let id: i64 = sqlx::query_scalar(
-                        "INSERT INTO sync_windows (job_id, created_lt) VALUES ($1, $2) \
-                         RETURNING id",
-                    )
-                    .bind(job.0)
-                    .bind(created_lt)
-                    .fetch_one(&mut *transaction)
-                    .await?;
-                    windows.push($crate::db::sync::BackfillWindowRow {
-                        id,
-                        created_gte: None,
-                        created_lt,
-                        cursor: None,
-                        cursor_created: None,
-                    });
+                    // The backfill starts with the windows the reader chose.
+                    for (created_gte, created_lt) in first_windows {
+                        let id: i64 = sqlx::query_scalar(
+                            "INSERT INTO sync_windows (job_id, created_gte, created_lt) \
+                             VALUES ($1, $2, $3) RETURNING id",
+                        )
+                        .bind(job.0)
+                        .bind(created_gte)
+                        .bind(created_lt)
+                        .fetch_one(&mut *transaction)
+                        .await?;
+                        windows.push($crate::db::sync::BackfillWindowRow {
+                            id,
+                            created_gte: *created_gte,
+                            created_lt: *created_lt,
+                            cursor: None,
+                            cursor_created: None,
+                        });
+                    }
+                    if windows.is_empty() {
+                        sqlx::query("UPDATE sync_jobs SET backfill_done = $2 WHERE id = $1")
+                            .bind(job.0)
+                            .bind(true)
+                            .execute(&mut *transaction)
+                            .await?;
+                    }
                 }
                 transaction.commit().await?;
                 Ok(Some(windows.into_iter().map(Into::into).collect()))
@@ -495,21 +533,7 @@ macro_rules! impl_sync_store {
                 connection: $crate::domain::ConnectionId,
             ) -> $crate::db::DbResult<()> {
                 let mut transaction = self.pool.begin().await?;
-                sqlx::query(
-                    "DELETE FROM sync_windows WHERE job_id IN \
-                     (SELECT id FROM sync_jobs WHERE connection_id = $1)",
-                )
-                .bind(connection.0)
-                .execute(&mut *transaction)
-                .await?;
-                sqlx::query("DELETE FROM synced_objects WHERE connection_id = $1")
-                    .bind(connection.0)
-                    .execute(&mut *transaction)
-                    .await?;
-                sqlx::query("DELETE FROM sync_jobs WHERE connection_id = $1")
-                    .bind(connection.0)
-                    .execute(&mut *transaction)
-                    .await?;
+                $crate::db::sync::delete_synced(&mut transaction, connection).await?;
                 transaction.commit().await?;
                 Ok(())
             }

@@ -50,6 +50,26 @@ impl ConnectionStatus {
     }
 }
 
+/// An account a connection can read (a GA4 property, an ad account), as the account picker
+/// lists it and as the chosen one is kept on the connection.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ProviderAccount {
+    pub id: String,
+    pub name: String,
+    /// The account (or business) it belongs to, for display.
+    #[serde(default)]
+    pub parent: Option<String>,
+    /// IANA name: the days of its reports are cut in it.
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    /// ISO 4217, as the provider gives it.
+    #[serde(default)]
+    pub currency: Option<String>,
+    /// Unix seconds: its history starts there.
+    #[serde(default)]
+    pub created: Option<i64>,
+}
+
 /// A user's connection to a data source (the seed's UserAuthSources). Tokens stay encrypted here;
 /// only the code that calls the provider decrypts them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +78,8 @@ pub struct Connection {
     pub user_id: UserId,
     pub data_source_id: DataSourceId,
     pub slug: String,
+    /// The data source's provider kind (registry key).
+    pub provider: String,
     pub auth_kind: AuthKind,
     /// The provider's account id (the seed's `access_id`), e.g. Stripe's `acct_...`.
     pub account_id: Option<String>,
@@ -69,6 +91,8 @@ pub struct Connection {
     /// The provider's token response without its secret fields (the seed's `objects_json`).
     pub token_response: serde_json::Value,
     pub status: ConnectionStatus,
+    /// The account chosen to read, for providers that offer several (a reconnect keeps it).
+    pub account: Option<ProviderAccount>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -108,12 +132,21 @@ pub struct OAuthState {
 }
 
 impl Connection {
-    pub fn to_response(&self) -> allmetrics_common::ConnectionResponse {
+    /// As the API shows it; `chooses_account`: the provider reads one account chosen among
+    /// several, so the connection waits for the choice (`needs_account`).
+    pub fn to_response(&self, chooses_account: bool) -> allmetrics_common::ConnectionResponse {
+        let status = match self.status {
+            ConnectionStatus::Active if chooses_account && self.account.is_none() => {
+                "needs_account"
+            }
+            status => status.as_str(),
+        };
         allmetrics_common::ConnectionResponse {
             source: self.slug.clone(),
             auth_kind: self.auth_kind.as_str().into(),
             account_id: self.account_id.clone(),
-            status: self.status.as_str().into(),
+            status: status.into(),
+            account: self.account.as_ref().map(ProviderAccount::to_response),
             scopes: self.scopes.clone(),
             expires_at: self
                 .expires_at
@@ -121,6 +154,18 @@ impl Connection {
                 .map(|at| at.to_rfc3339()),
             connected_at: self.created_at.to_rfc3339(),
             updated_at: self.updated_at.to_rfc3339(),
+        }
+    }
+}
+
+impl ProviderAccount {
+    pub fn to_response(&self) -> allmetrics_common::AccountResponse {
+        allmetrics_common::AccountResponse {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            parent: self.parent.clone(),
+            time_zone: self.time_zone.clone(),
+            currency: self.currency.clone(),
         }
     }
 }

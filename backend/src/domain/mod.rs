@@ -9,7 +9,7 @@ pub mod user;
 
 pub use connection::{
     AuthKind, Connection, ConnectionId, ConnectionStatus, ConnectionTokens, NewConnection,
-    OAuthState,
+    OAuthState, ProviderAccount,
 };
 pub use metric::{Dashboard, DashboardId, DashboardPatch, Metric, MetricDefinition, MetricId};
 pub use session::{NewRefreshToken, RefreshTokenRecord};

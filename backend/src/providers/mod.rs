@@ -3,11 +3,14 @@
 //! lists them explicitly; adding a provider touches its folder and one line there.
 
 pub mod demo;
+pub mod demo_analytics;
 pub mod facebook;
 pub mod generic;
 pub mod google;
 pub mod http;
+pub mod money;
 pub mod oauth;
+pub mod reader;
 pub mod registry;
 pub mod stripe;
 
@@ -16,6 +19,7 @@ use secrecy::SecretString;
 
 use crate::configuration::Settings;
 use crate::domain::AuthKind;
+pub use crate::domain::ProviderAccount;
 
 /// How the client authenticates at the token endpoint (RFC 6749 2.3.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,6 +94,9 @@ pub struct ResolvedProvider {
     pub client_id: Option<String>,
     pub client_secret: Option<SecretString>,
     pub api_base: String,
+    /// Where the provider's account API lives, when it is apart from the data API (Google's
+    /// Admin API).
+    pub admin_api_base: String,
     pub redirect_uri: String,
 }
 
@@ -112,16 +119,62 @@ pub trait Provider: Send + Sync + 'static {
     /// under it).
     fn oauth_defaults(&self, base_url: &str) -> OAuthSpec;
     fn default_api_base(&self, base_url: &str) -> String;
+    fn default_admin_api_base(&self, base_url: &str) -> String {
+        self.default_api_base(base_url)
+    }
     fn catalogue(&self) -> &'static [CatalogueObject];
+
+    /// Whether the built-in sandbox plays this provider (its callback URLs are registered there).
+    fn is_sandbox(&self) -> bool {
+        false
+    }
 
     /// Client credentials to use when the configuration gives none (the sandbox's own client).
     fn builtin_credentials(&self, _settings: &Settings) -> Option<(String, SecretString)> {
         None
     }
 
-    /// Whether the sync engine can read this provider's objects through a Stripe-style list API.
-    fn has_list_api(&self) -> bool {
+    /// Whether the sync engine can read this provider's data (it has a [`reader::Reader`]).
+    fn reads_data(&self) -> bool {
         false
+    }
+
+    /// The reader of one object of one connection; `None` when this provider's data cannot be
+    /// read (yet): it then connects and charts nothing.
+    fn reader(&self, _context: reader::ReaderContext<'_>) -> Option<Box<dyn reader::Reader>> {
+        None
+    }
+
+    /// How an object's records are charted (records at an instant, or report rows of a day).
+    fn object_schema(&self, _object_name: &str) -> ObjectSchema {
+        ObjectSchema::Records
+    }
+
+    /// Whether a connection must choose one account of several (a GA4 property, an ad account)
+    /// before anything is read.
+    fn chooses_account(&self) -> bool {
+        false
+    }
+
+    /// The accounts the connection can read, for the account picker.
+    async fn list_accounts(
+        &self,
+        _http: &reqwest::Client,
+        _provider: &ResolvedProvider,
+        _token: &SecretString,
+    ) -> Result<Vec<ProviderAccount>, ProviderError> {
+        Err(ProviderError::Unsupported("choosing an account"))
+    }
+
+    /// One account with what reading it needs (its time zone, currency, creation time).
+    async fn account_details(
+        &self,
+        _http: &reqwest::Client,
+        _provider: &ResolvedProvider,
+        _token: &SecretString,
+        _account_id: &str,
+    ) -> Result<ProviderAccount, ProviderError> {
+        Err(ProviderError::Unsupported("choosing an account"))
     }
 
     /// Whether users may connect with an API key instead of OAuth (Stripe's restricted keys).
@@ -129,13 +182,14 @@ pub trait Provider: Send + Sync + 'static {
         false
     }
 
-    /// Checks an API key with one cheap read call.
+    /// Checks an API key with one cheap read call; returns the account it belongs to when the
+    /// key may tell it (so that a key of another account never mixes two accounts' data).
     async fn verify_api_key(
         &self,
         _http: &reqwest::Client,
         _provider: &ResolvedProvider,
         _api_key: &SecretString,
-    ) -> Result<(), ProviderError> {
+    ) -> Result<Option<String>, ProviderError> {
         Err(ProviderError::Unsupported("API keys"))
     }
 
@@ -158,6 +212,30 @@ pub trait Provider: Send + Sync + 'static {
             _ => Ok(()),
         }
     }
+}
+
+/// How an object's records are charted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectSchema {
+    /// Records created at an instant (`created`, unix seconds): days are cut in the chart's time
+    /// zone.
+    Records,
+    /// Report rows, one per day (stored at that day's 00:00 UTC) and dimension values: a row
+    /// belongs to its day whatever time zone the chart asks for.
+    Report(&'static ReportSpec),
+}
+
+/// A report object: its dimensions besides the date, and the rule for values that are not
+/// additive (unique users): a day's total comes from `totals_object`, a group only from a report
+/// whose dimensions are exactly that group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReportSpec {
+    pub dimensions: &'static [&'static str],
+    pub metrics: &'static [&'static str],
+    pub non_additive: &'static [&'static str],
+    pub totals_object: &'static str,
+    /// Fields holding money in the account currency's minor units.
+    pub money: &'static [&'static str],
 }
 
 /// What disconnecting knows about the connection being removed.

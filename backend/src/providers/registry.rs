@@ -4,6 +4,7 @@
 use secrecy::SecretString;
 
 use super::demo::Demo;
+use super::demo_analytics::DemoAnalytics;
 use super::facebook::Facebook;
 use super::generic::GenericOAuth2;
 use super::google::Google;
@@ -12,7 +13,14 @@ use super::{ClientAuth, Provider, ResolvedProvider};
 use crate::configuration::Settings;
 use crate::domain::DataSource;
 
-static PROVIDERS: &[&dyn Provider] = &[&Stripe, &Google, &Facebook, &Demo, &GenericOAuth2];
+static PROVIDERS: &[&dyn Provider] = &[
+    &Stripe,
+    &Google,
+    &Facebook,
+    &Demo,
+    &DemoAnalytics,
+    &GenericOAuth2,
+];
 
 pub fn provider(kind: &str) -> Option<&'static dyn Provider> {
     PROVIDERS
@@ -118,6 +126,11 @@ pub fn resolve(
         api_base: overrides
             .api_base
             .unwrap_or_else(|| provider.default_api_base(base_url))
+            .trim_end_matches('/')
+            .to_string(),
+        admin_api_base: overrides
+            .admin_api_base
+            .unwrap_or_else(|| provider.default_admin_api_base(base_url))
             .trim_end_matches('/')
             .to_string(),
         redirect_uri,

@@ -70,6 +70,9 @@ mod tests {
                 tz: "UTC".into(),
                 synced_at: None,
                 partial: false,
+                source_tz: None,
+                currency: None,
+                sampled: None,
             },
         }
     }

@@ -10,6 +10,7 @@ use super::window::Window;
 use crate::db::query::{AggregateRequest, AggregateRow, DateSource, ValueSource};
 use crate::domain::Connection;
 use crate::error::ApiError;
+use crate::providers::ObjectSchema;
 use crate::startup::AppState;
 
 /// The group of records whose group-by value is missing or null.
@@ -19,6 +20,7 @@ pub const NONE_GROUP: &str = "(none)";
 #[derive(Debug, Clone)]
 pub struct SeriesSpec {
     pub object_name: String,
+    pub schema: ObjectSchema,
     pub operator: Operator,
     pub group: Vec<String>,
     pub value: Option<Vec<String>>,
@@ -67,10 +69,34 @@ impl Cell {
     }
 }
 
+/// The window records are bucketed in. Report rows are stored at 00:00 UTC of their own day
+/// (in the source's time zone): bucketed by UTC days, a row stays on its date whatever time zone
+/// the chart asks for.
+fn bucket_window(spec: &SeriesSpec) -> Window {
+    match spec.schema {
+        ObjectSchema::Records => spec.window.clone(),
+        ObjectSchema::Report(_) => Window::new(
+            chrono_tz::Tz::UTC,
+            spec.window.last_day,
+            u32::try_from(spec.window.days()).unwrap_or(1),
+        ),
+    }
+}
+
 fn request(connection: &Connection, spec: &SeriesSpec, group: bool) -> AggregateRequest {
+    request_of(connection, spec, &spec.object_name, group)
+}
+
+fn request_of(
+    connection: &Connection,
+    spec: &SeriesSpec,
+    object_name: &str,
+    group: bool,
+) -> AggregateRequest {
+    let window = bucket_window(spec);
     AggregateRequest {
         connection: connection.id,
-        object_name: spec.object_name.clone(),
+        object_name: object_name.to_string(),
         date: spec
             .date
             .clone()
@@ -81,10 +107,10 @@ fn request(connection: &Connection, spec: &SeriesSpec, group: bool) -> Aggregate
             (Some(path), Operator::CountDistinct) => ValueSource::Distinct(path.clone()),
             (Some(path), _) => ValueSource::Number(path.clone()),
         },
-        start: spec.window.start,
-        end: spec.window.end,
-        first_epoch_day: spec.window.first_epoch_day(),
-        offsets: spec.window.offsets.clone(),
+        start: window.start,
+        end: window.end,
+        first_epoch_day: window.first_epoch_day(),
+        offsets: window.offsets,
     }
 }
 
@@ -200,6 +226,36 @@ async fn compute(
             }
         }
     }
+    let mut report_meta = ReportMeta::default();
+    if let ObjectSchema::Report(report) = spec.schema {
+        let non_additive = matches!(&spec.value, Some(path) if path.len() == 1
+            && report.non_additive.contains(&path[0].as_str()));
+        // A unique-users figure of a day is the source's own total, never the sum of groups.
+        if non_additive && spec.object_name != report.totals_object {
+            day_totals = vec![Cell::default(); days];
+            for row in repository
+                .aggregate(&request_of(connection, spec, report.totals_object, false))
+                .await?
+            {
+                if let Some(day) = usize::try_from(row.day).ok().filter(|day| *day < days) {
+                    day_totals[day].add(&row);
+                }
+            }
+        }
+        let account = connection.account.as_ref();
+        report_meta.source_tz = Some(
+            account
+                .and_then(|account| account.time_zone.clone())
+                .unwrap_or_else(|| "UTC".into()),
+        );
+        report_meta.currency = match &spec.value {
+            Some(path) if path.len() == 1 && report.money.contains(&path[0].as_str()) => {
+                account.and_then(|account| account.currency.as_ref().map(|c| c.to_lowercase()))
+            }
+            _ => None,
+        };
+        report_meta.sampled = Some(sampled(repository.as_ref(), connection, spec).await?);
+    }
     let samples = repository
         .sample_objects(connection.id, &spec.object_name, 20)
         .await?;
@@ -235,8 +291,36 @@ async fn compute(
                 .and_then(|at| chrono::DateTime::from_timestamp(at, 0))
                 .map(|at| at.to_rfc3339()),
             partial: !complete_from,
+            source_tz: report_meta.source_tz,
+            currency: report_meta.currency,
+            sampled: report_meta.sampled,
         },
     })
+}
+
+/// What the meta says of a report source.
+#[derive(Default)]
+struct ReportMeta {
+    source_tz: Option<String>,
+    currency: Option<String>,
+    sampled: Option<bool>,
+}
+
+/// Whether any row of the window was flagged as sampled or thresholded by the provider (report
+/// rows carry `sampled`).
+async fn sampled(
+    repository: &dyn crate::db::Repository,
+    connection: &Connection,
+    spec: &SeriesSpec,
+) -> Result<bool, ApiError> {
+    let mut request = request(connection, spec, true);
+    request.group = Some(vec!["sampled".to_string()]);
+    request.value = ValueSource::None;
+    Ok(repository
+        .aggregate(&request)
+        .await?
+        .iter()
+        .any(|row| row.grp.as_deref() == Some("true")))
 }
 
 #[cfg(test)]

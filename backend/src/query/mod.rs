@@ -5,6 +5,7 @@ pub mod window;
 
 use crate::auth::AuthUser;
 use crate::error::ApiError;
+use crate::providers::{ObjectSchema, ReportSpec};
 use crate::startup::AppState;
 
 /// What a series is of, before the window: the seed's query parameters.
@@ -26,6 +27,8 @@ fn present(value: Option<&str>) -> Option<&str> {
 pub struct ValidQuery {
     pub source: crate::domain::DataSource,
     pub object_name: String,
+    /// How the provider's records of this object are charted.
+    pub schema: ObjectSchema,
     pub operator: params::Operator,
     pub group: Vec<String>,
     pub value: Option<Vec<String>>,
@@ -56,7 +59,7 @@ pub async fn validate(
     slug: &str,
     query: SeriesQuery<'_>,
 ) -> Result<ValidQuery, ApiError> {
-    let (source, _) = crate::connect::enabled_source(state, slug).await?;
+    let (source, provider) = crate::connect::enabled_source(state, slug).await?;
     let object_name = present(query.object_name).ok_or_else(|| {
         ApiError::bad_request(
             "object_name_required",
@@ -91,14 +94,68 @@ pub async fn validate(
         None | Some("created") => None,
         Some(field) => Some(params::parse_path(field, "date_field")?),
     };
+    let schema = provider.provider.object_schema(object_name);
+    if let ObjectSchema::Report(report) = schema {
+        check_additive(report, operator, &group, value.as_deref(), date.is_some())?;
+    }
     Ok(ValidQuery {
         object_name: object_name.to_string(),
+        schema,
         source,
         operator,
         group,
         value,
         date,
     })
+}
+
+/// The additive rule of report sources: a value that counts unique users is not the sum of its
+/// groups. Its day total comes from the source's own totals report, and a group only from the
+/// report at exactly that grouping; any other way of adding it up is refused.
+fn check_additive(
+    report: &ReportSpec,
+    operator: params::Operator,
+    group: &[String],
+    value: Option<&[String]>,
+    dated_elsewhere: bool,
+) -> Result<(), ApiError> {
+    let Some([field]) = value else {
+        return Ok(());
+    };
+    if !report.non_additive.contains(&field.as_str())
+        || matches!(
+            operator,
+            params::Operator::Count | params::Operator::CountDistinct
+        )
+    {
+        return Ok(());
+    }
+    let exact_group = match group {
+        [only] if only == "object" => report.dimensions.is_empty(),
+        [only] => report.dimensions == [only.as_str()],
+        _ => false,
+    };
+    if exact_group && !dated_elsewhere {
+        return Ok(());
+    }
+    Err(ApiError::bad_request(
+        "non_additive",
+        format!(
+            "`{field}` counts unique users: it cannot be added up across {}. Group it by exactly \
+             the dimension of its report ({}), or chart it from the totals report `{}`.",
+            if dated_elsewhere {
+                "another date field".to_string()
+            } else {
+                format!("`{}`", group.join("."))
+            },
+            if report.dimensions.is_empty() {
+                "none: `field_name=object`".to_string()
+            } else {
+                report.dimensions.join(", ")
+            },
+            report.totals_object,
+        ),
+    ))
 }
 
 /// Computes the caller's series from the local store.
@@ -120,6 +177,7 @@ pub async fn run(
         })?;
     let spec = engine::SeriesSpec {
         object_name: query.object_name,
+        schema: query.schema,
         operator: query.operator,
         group: query.group,
         value: query.value,

@@ -1,37 +1,60 @@
-//! The backfill of one object, walked in windows of `created` time. Every window is listed newest
-//! first with its own cursor; after each page, a walk that still has pages ahead gives the older
-//! half of what is left to a new window while the connection has requests to spare (fewer walks
-//! than `rate x latency`). One large object is then read by as many requests at once as its
-//! rate allows, not one after the other. A split is stored in the transaction of the page it
-//! follows, so a restart resumes every window exactly where it stopped.
+//! The backfill of one object, walked in windows of time that the reader chose, each with its own
+//! cursor. Windows are walked at once while the connection has requests to spare (fewer walks
+//! than `rate x latency`). When the reader walks a window newest first by time, a walk that still
+//! has pages ahead gives the older half of what is left to a new window: one large object is then
+//! read by as many requests at once as its rate allows, not one after the other. A split is
+//! stored in the transaction of the page it follows, so a restart resumes every window exactly
+//! where it stopped.
+
+use std::collections::VecDeque;
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use tokio::sync::mpsc;
 
-use super::fetch::PageRequest;
 use super::limiter::WalkSlot;
 use super::pages::{Pages, Stop};
 use crate::domain::{BackfillWindow, PageCheckpoint, SyncJob};
+use crate::providers::reader::ReadWindow;
 
 /// A window split off by a walk, with the place it may run in.
 type SplitOff = (BackfillWindow, WalkSlot);
 
-/// Walks these windows, and those split off them, until every one is stored.
+/// Walks these windows, and those split off them, until every one is stored: as many at once as
+/// the connection's rate keeps busy (at least one), the others queued.
 pub(super) async fn walk_all(
     pages: &Pages<'_>,
     job: &SyncJob,
     windows: Vec<BackfillWindow>,
 ) -> Result<(), Stop> {
+    let max_walks = pages
+        .context
+        .services
+        .settings
+        .sync
+        .max_windows_per_connection;
     let (splits, mut split_off) = mpsc::unbounded_channel::<SplitOff>();
+    let mut queued: VecDeque<BackfillWindow> = windows.into();
     let mut walks = FuturesUnordered::new();
-    for window in windows {
-        walks.push(walk(pages, job, window, pages.budget.walk(), &splits));
-    }
     enum Event {
         Split(Option<SplitOff>),
         Finished(Option<Result<(), Stop>>),
     }
     loop {
+        // Queued windows start while the rate has room; one always runs while any is left.
+        while let Some(window) = queued.pop_front() {
+            let slot = if walks.is_empty() {
+                Some(pages.budget.walk())
+            } else {
+                pages.budget.extra_walk(max_walks)
+            };
+            match slot {
+                Some(slot) => walks.push(walk(pages, job, window, slot, &splits)),
+                None => {
+                    queued.push_front(window);
+                    break;
+                }
+            }
+        }
         // A walk sends its split before it finishes: when none is left, none can come.
         while let Ok((window, slot)) = split_off.try_recv() {
             walks.push(walk(pages, job, window, slot, &splits));
@@ -46,8 +69,17 @@ pub(super) async fn walk_all(
             }
             Event::Split(None) => {}
             Event::Finished(Some(result)) => result?,
-            Event::Finished(None) => return Ok(()),
+            Event::Finished(None) if queued.is_empty() => return Ok(()),
+            Event::Finished(None) => {}
         }
+    }
+}
+
+fn read_window(window: &BackfillWindow) -> ReadWindow {
+    ReadWindow {
+        from: window.created_gte,
+        until: window.created_lt,
+        cursor: window.cursor.clone(),
     }
 }
 
@@ -60,33 +92,35 @@ async fn walk(
     splits: &mpsc::UnboundedSender<SplitOff>,
 ) -> Result<(), Stop> {
     let _slot = slot;
-    let max_walks = pages.context.state.settings.sync.max_windows_per_connection;
-    let request = |window: &BackfillWindow| PageRequest {
-        starting_after: window.cursor.clone(),
-        created_gte: window.created_gte,
-        created_lt: Some(window.created_lt),
-    };
-    // The newest object this walk has read and how many: how dense the history is here.
+    let max_walks = pages
+        .context
+        .services
+        .settings
+        .sync
+        .max_windows_per_connection;
+    let page_size = pages.reader.limits().page_size;
+    // The newest record this walk has read and how many: how dense the history is here.
     let mut newest: Option<i64> = None;
     let mut walked = 0u64;
-    let mut page = pages.fetch(&request(&window)).await?;
+    let mut page = pages.fetch(&read_window(&window)).await?;
     loop {
-        // A page that says "more" but holds nothing cannot move the cursor: it is the end.
-        let more = page.has_more && !page.objects.is_empty();
-        if let Some(last) = page.objects.last() {
-            window.cursor = Some(last.object_id.clone());
-            window.cursor_created = Some(last.created);
+        let more = page.next.is_some();
+        window.cursor = page.next.clone();
+        if page.reached.is_some() {
+            window.cursor_created = page.reached;
         }
         newest = newest.or(page.objects.first().map(|object| object.created));
         walked += page.objects.len() as u64;
         let mut split = None;
-        if let (true, Some(cursor_created), Some(newest)) = (more, window.cursor_created, newest) {
+        // Only a reader that walks newest first by time says how far it reached: what is left
+        // can then be cut by time.
+        if let (true, Some(reached), Some(newest)) = (more, page.reached, newest) {
             let left = Left {
                 created_gte: window.created_gte,
-                cursor_created,
+                cursor_created: reached,
                 history_start: pages.budget.history_start(),
-                per_second: walked as f64 / (newest - cursor_created).max(1) as f64,
-                page_size: pages.page_size(),
+                per_second: walked as f64 / (newest - reached).max(1) as f64,
+                page_size,
             };
             if let Some(at) = split_point(&left) {
                 if let Some(slot) = pages.budget.extra_walk(max_walks) {
@@ -95,8 +129,12 @@ async fn walk(
                 }
             }
         }
-        if let (false, None, Some(oldest)) = (more, window.created_gte, window.cursor_created) {
-            // This walk read down to the first object of its kind.
+        if let (false, None, Some(oldest)) = (
+            more,
+            window.created_gte,
+            page.objects.iter().map(|object| object.created).min(),
+        ) {
+            // This walk read down to the first record of its kind.
             pages.budget.note_history_start(oldest);
         }
         let checkpoint = PageCheckpoint::Window {
@@ -106,10 +144,10 @@ async fn walk(
         };
         // The next page is fetched while this one is stored (and checkpointed): the provider's
         // latency and the database's overlap, with at most two pages of this window in memory.
-        let next_request = more.then(|| request(&window));
+        let next_window = more.then(|| read_window(&window));
         let (stored, next) = tokio::join!(pages.store(job, &page.objects, &checkpoint), async {
-            match &next_request {
-                Some(next_request) => Some(pages.fetch(next_request).await),
+            match &next_window {
+                Some(next_window) => Some(pages.fetch(next_window).await),
                 None => None,
             }
         });

@@ -3,31 +3,17 @@
 //! that follows it, so a crash or a restart resumes exactly where it stopped, with no duplicate
 //! and no loss.
 
-use super::fetch::{list_path, PageRequest};
 use super::pages::{Pages, Stop};
 use super::{backfill, now, SyncContext};
-use crate::connect::{self, RefreshError};
-use crate::domain::{Connection, ConnectionStatus, PageCheckpoint, RunOutcome, SyncJob};
-use crate::providers::registry;
-
-/// The provider's request rate for this connection: configured, or Stripe's (100/s live, 25/s
-/// in test mode).
-fn requests_per_sec(context: &SyncContext, connection: &Connection) -> u32 {
-    if let Some(rate) = context.state.settings.sync.requests_per_sec {
-        return rate;
-    }
-    if connection.token_response["livemode"].as_bool() == Some(true) {
-        100
-    } else {
-        25
-    }
-}
+use crate::domain::{ConnectionStatus, PageCheckpoint, RunOutcome, SyncJob};
+use crate::providers::reader::ReaderContext;
+use crate::tokens::{self, RefreshError};
 
 pub async fn run(context: &SyncContext, mut job: SyncJob) {
-    let repository = &context.state.repository;
+    let repository = &context.services.repository;
     let result = run_pages(context, &mut job).await;
     let now = now();
-    let interval = i64::try_from(context.state.settings.sync.interval_secs).unwrap_or(900);
+    let interval = i64::try_from(context.services.settings.sync.interval_secs).unwrap_or(900);
     let outcome = match result {
         Err(Stop::LeaseLost) => return,
         Ok(started_at) => RunOutcome {
@@ -58,11 +44,11 @@ pub async fn run(context: &SyncContext, mut job: SyncJob) {
 }
 
 /// Runs the backfill (if not done) and an incremental pass. Returns when the run started (the
-/// next incremental pass reads from there, less the recent window).
+/// next incremental pass reads from there, as the reader decides).
 async fn run_pages(context: &SyncContext, job: &mut SyncJob) -> Result<i64, Stop> {
-    let state = &context.state;
+    let services = &context.services;
     let started_at = now();
-    let connection = state
+    let connection = services
         .repository
         .connection_by_id(job.connection_id)
         .await?
@@ -73,25 +59,27 @@ async fn run_pages(context: &SyncContext, job: &mut SyncJob) -> Result<i64, Stop
             retry_in: 86_400,
         });
     }
-    let source = state
+    let source = services
         .repository
         .data_source_by_slug(&connection.slug)
         .await?
         .ok_or(Stop::LeaseLost)?;
-    let provider =
-        registry::resolve(&state.settings, &state.base_url, &source).ok_or_else(|| {
-            Stop::Failed {
-                message: "this data source's provider is not available".into(),
-                retry_in: 86_400,
-            }
-        })?;
-    let token = match connect::access_token(state, &connection).await {
+    let unavailable = |message: &str| Stop::Failed {
+        message: message.into(),
+        retry_in: 86_400,
+    };
+    let provider = services
+        .resolve(&source)
+        .ok_or_else(|| unavailable("this data source's provider is not available"))?;
+    if provider.provider.chooses_account() && connection.account.is_none() {
+        return Err(unavailable("choose which account to read first"));
+    }
+    let token = match tokens::access_token(services, &connection).await {
         Ok(token) => token,
         Err(RefreshError::NeedsReconnect) => {
-            return Err(Stop::Failed {
-                message: "the provider refused the connection's token: reconnect it".into(),
-                retry_in: 86_400,
-            })
+            return Err(unavailable(
+                "the provider refused the connection's token: reconnect it",
+            ))
         }
         Err(error) => {
             return Err(Stop::Failed {
@@ -100,51 +88,75 @@ async fn run_pages(context: &SyncContext, job: &mut SyncJob) -> Result<i64, Stop
             })
         }
     };
+    let reader = provider
+        .provider
+        .reader(ReaderContext {
+            http: &services.http,
+            provider: &provider,
+            connection: &connection,
+            token,
+            object_name: &job.object_name,
+            settings: &services.settings.sync,
+        })
+        .ok_or_else(|| unavailable("this data source's data cannot be read"))?;
+    let limits = reader.limits();
     let pages = Pages {
         context,
         connection: &connection,
         provider_name: provider.provider.default_name(),
-        api_base: &provider.api_base,
-        path: list_path(provider.provider.catalogue(), &job.object_name),
-        token,
-        budget: context
-            .limiters
-            .budget(connection.id, requests_per_sec(context, &connection)),
+        budget: context.limiters.budget(
+            connection.id,
+            services
+                .settings
+                .sync
+                .requests_per_sec
+                .unwrap_or(limits.requests_per_sec),
+            limits.concurrent_requests,
+        ),
+        reader,
     };
 
     if !job.backfill_done {
-        job.backfill_before.get_or_insert(started_at);
-        let windows = state
+        let before = *job.backfill_before.get_or_insert(started_at);
+        let first_windows = pages
+            .reader
+            .backfill_windows(before)
+            .await
+            .map_err(|error| Stop::Failed {
+                message: error.to_string(),
+                retry_in: 60,
+            })?;
+        let windows = services
             .repository
-            .start_backfill(job.id, &context.owner, started_at)
+            .start_backfill(
+                job.id,
+                &context.owner,
+                before,
+                &first_windows
+                    .iter()
+                    .map(|window| (window.from, window.until))
+                    .collect::<Vec<_>>(),
+            )
             .await?
             .ok_or(Stop::LeaseLost)?;
         backfill::walk_all(&pages, job, windows).await?;
         job.backfill_done = true;
     }
 
-    // Objects created since the backfill began, and changes to recent ones.
-    let window = i64::try_from(state.settings.sync.recent_window_secs).unwrap_or(0);
-    let from = job
+    // What is new since the previous run, and changes to recent records.
+    let previous_run = job
         .incremental_from
         .or(job.backfill_before)
-        .unwrap_or(started_at)
-        .saturating_sub(window);
-    let mut cursor: Option<String> = None;
+        .unwrap_or(started_at);
+    let mut window = pages.reader.incremental_window(previous_run, started_at);
     loop {
-        let page = pages
-            .fetch(&PageRequest {
-                starting_after: cursor.clone(),
-                created_gte: Some(from),
-                created_lt: None,
-            })
-            .await?;
+        let page = pages.fetch(&window).await?;
         pages
             .store(job, &page.objects, &PageCheckpoint::Incremental)
             .await?;
-        cursor = page.objects.last().map(|object| object.object_id.clone());
-        if !page.has_more || cursor.is_none() {
-            break;
+        match page.next {
+            Some(next) => window.cursor = Some(next),
+            None => break,
         }
     }
     Ok(started_at)

@@ -1,33 +1,40 @@
 //! What one connection may ask of its provider, shared by every object syncing for it in this
-//! process: a token bucket at the provider's rate (Stripe: 25 requests/s in test mode, 100 in
-//! live mode), and how many backfill windows walk at once. One walk sends one request at a time,
+//! process: a token bucket at the provider's rate, a bound on requests in flight, a pause the
+//! provider asked for, and how many backfill windows walk at once. One walk sends one request at a time,
 //! so `rate x latency` walks keep the rate busy; a walk splits its window only while fewer run.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::domain::ConnectionId;
 
 #[derive(Default)]
 pub struct ConnectionLimiters {
-    budgets: Mutex<HashMap<(ConnectionId, u32), Arc<ConnectionBudget>>>,
+    budgets: Mutex<HashMap<(ConnectionId, u32, usize), Arc<ConnectionBudget>>>,
 }
 
 impl ConnectionLimiters {
-    pub fn budget(&self, connection: ConnectionId, per_second: u32) -> Arc<ConnectionBudget> {
+    pub fn budget(
+        &self,
+        connection: ConnectionId,
+        per_second: u32,
+        concurrent: usize,
+    ) -> Arc<ConnectionBudget> {
+        let concurrent = concurrent.clamp(1, Semaphore::MAX_PERMITS);
         let per_second = NonZeroU32::new(per_second.max(1)).unwrap_or(NonZeroU32::MIN);
         let mut budgets = match self.budgets.lock() {
             Ok(budgets) => budgets,
             Err(poisoned) => poisoned.into_inner(),
         };
         budgets
-            .entry((connection, per_second.get()))
-            .or_insert_with(|| Arc::new(ConnectionBudget::new(per_second)))
+            .entry((connection, per_second.get(), concurrent))
+            .or_insert_with(|| Arc::new(ConnectionBudget::new(per_second, concurrent)))
             .clone()
     }
 }
@@ -41,17 +48,50 @@ pub struct ConnectionBudget {
     latency_micros: AtomicU64,
     /// The oldest `created` of any kind whose history was read to its start (`i64::MAX`: none).
     history_start: AtomicI64,
+    /// Requests in flight for this connection.
+    in_flight: Semaphore,
+    /// No request before this (the provider asked to slow down).
+    paused_until: Mutex<Option<Instant>>,
 }
 
 impl ConnectionBudget {
-    fn new(per_second: NonZeroU32) -> Self {
+    fn new(per_second: NonZeroU32, concurrent: usize) -> Self {
         Self {
+            in_flight: Semaphore::new(concurrent),
+            paused_until: Mutex::new(None),
             bucket: RateLimiter::direct(Quota::per_second(per_second)),
             per_second: per_second.get(),
             walks: AtomicUsize::new(0),
             latency_micros: AtomicU64::new(0),
             history_start: AtomicI64::new(i64::MAX),
         }
+    }
+
+    /// A place for one request in flight (held while it is answered).
+    pub async fn request_slot(&self) -> Option<SemaphorePermit<'_>> {
+        // The semaphore is never closed: `None` cannot happen, and would only lift the bound.
+        self.in_flight.acquire().await.ok()
+    }
+
+    /// No request of this connection for `wait` from now.
+    pub fn pause(&self, wait: Duration) {
+        let until = Instant::now() + wait;
+        let mut paused = match self.paused_until.lock() {
+            Ok(paused) => paused,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        *paused = Some(paused.map_or(until, |current| current.max(until)));
+    }
+
+    /// How long requests must still wait, if the provider asked for a pause.
+    pub fn paused_for(&self) -> Option<Duration> {
+        let paused = match self.paused_until.lock() {
+            Ok(paused) => *paused,
+            Err(poisoned) => *poisoned.into_inner(),
+        };
+        paused
+            .map(|until| until.saturating_duration_since(Instant::now()))
+            .filter(|wait| !wait.is_zero())
     }
 
     /// Records how long the provider took to answer one request.
@@ -139,7 +179,7 @@ mod tests {
     #[test]
     fn extra_walks_stop_at_the_wanted_number_and_come_back() {
         let limiters = ConnectionLimiters::default();
-        let budget = limiters.budget(ConnectionId(1), 25);
+        let budget = limiters.budget(ConnectionId(1), 25, 25);
         budget.record_latency(Duration::from_millis(100));
         let first = budget.walk();
         let extra: Vec<WalkSlot> = std::iter::from_fn(|| budget.extra_walk(16)).collect();
@@ -150,6 +190,9 @@ mod tests {
             budget.extra_walk(16).is_some(),
             "a finished walk frees its place"
         );
-        assert!(Arc::ptr_eq(&budget, &limiters.budget(ConnectionId(1), 25)));
+        assert!(Arc::ptr_eq(
+            &budget,
+            &limiters.budget(ConnectionId(1), 25, 25)
+        ));
     }
 }

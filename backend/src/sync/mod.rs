@@ -6,7 +6,6 @@
 //! taken over when its lease expires.
 
 mod backfill;
-pub mod fetch;
 mod job;
 pub mod limiter;
 mod pages;
@@ -15,16 +14,13 @@ pub mod retry;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::web;
-
-use crate::db::DbError;
+use crate::db::{DbError, Repository};
 use crate::domain::Connection;
-use crate::providers::registry;
-use crate::startup::AppState;
+use crate::services::Services;
 
 /// What every job run of this process shares.
 pub struct SyncContext {
-    pub state: web::Data<AppState>,
+    pub services: Services,
     /// This process's name on the leases it takes.
     pub owner: String,
     pub limiters: limiter::ConnectionLimiters,
@@ -32,8 +28,8 @@ pub struct SyncContext {
 }
 
 impl SyncContext {
-    pub fn new(state: web::Data<AppState>) -> Arc<Self> {
-        let settings = &state.settings.sync;
+    pub fn new(services: Services) -> Arc<Self> {
+        let settings = &services.settings.sync;
         let retry = retry::RetryPolicy {
             max_attempts: settings.max_attempts.max(1),
             base: Duration::from_millis(settings.retry_base_ms),
@@ -41,7 +37,7 @@ impl SyncContext {
         };
         Arc::new(Self {
             owner: format!("allmetrics-{}", uuid::Uuid::new_v4().simple()),
-            state,
+            services,
             limiters: limiter::ConnectionLimiters::default(),
             retry,
         })
@@ -52,33 +48,36 @@ fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
-/// Creates the jobs of the connection's enabled objects (for providers with a list API) and makes
-/// them all due now: after a connect, and for a manual sync.
-pub async fn schedule(state: &AppState, connection: &Connection) -> Result<u64, DbError> {
-    let Some(source) = state
+/// Creates the jobs of the connection's enabled objects (for providers whose data can be read)
+/// and makes them all due now: after a connect, after an account is chosen, and for a manual
+/// sync. A connection that must choose an account first gets none yet.
+pub async fn schedule(services: &Services, connection: &Connection) -> Result<u64, DbError> {
+    let Some(source) = services
         .repository
         .data_source_by_slug(&connection.slug)
         .await?
     else {
         return Ok(0);
     };
-    let syncs = registry::resolve(&state.settings, &state.base_url, &source)
-        .is_some_and(|provider| provider.provider.has_list_api());
+    let syncs = services.resolve(&source).is_some_and(|provider| {
+        provider.provider.reads_data()
+            && !(provider.provider.chooses_account() && connection.account.is_none())
+    });
     if !syncs {
         return Ok(0);
     }
-    let objects: Vec<String> = state
+    let objects: Vec<String> = services
         .repository
         .list_routing_sources(source.id, false)
         .await?
         .into_iter()
         .map(|object| object.object_name)
         .collect();
-    state
+    services
         .repository
         .ensure_sync_jobs(connection.id, &objects, now())
         .await?;
-    state
+    services
         .repository
         .schedule_sync_now(connection.id, now())
         .await
@@ -93,10 +92,10 @@ async fn run_due(
     if room == 0 {
         return 0;
     }
-    let lease = i64::try_from(context.state.settings.sync.lease_secs).unwrap_or(60);
+    let lease = i64::try_from(context.services.settings.sync.lease_secs).unwrap_or(60);
     let now = now();
     let jobs = match context
-        .state
+        .services
         .repository
         .claim_due_jobs(
             &context.owner,
@@ -122,7 +121,7 @@ async fn run_due(
 
 /// The scheduler of this process: runs due jobs, at most `max_concurrent_jobs` at a time.
 pub async fn run_forever(context: Arc<SyncContext>) {
-    let settings = &context.state.settings.sync;
+    let settings = &context.services.settings.sync;
     let poll = Duration::from_secs(settings.poll_interval_secs.max(1));
     let limit = settings.max_concurrent_jobs.max(1);
     let mut tasks = tokio::task::JoinSet::new();
@@ -140,7 +139,7 @@ pub async fn run_forever(context: Arc<SyncContext>) {
 
 /// Runs jobs until none is due (tests and tools drive syncs with it).
 pub async fn run_until_idle(context: &Arc<SyncContext>) {
-    let limit = context.state.settings.sync.max_concurrent_jobs.max(1);
+    let limit = context.services.settings.sync.max_concurrent_jobs.max(1);
     let mut tasks = tokio::task::JoinSet::new();
     loop {
         let started = run_due(context, limit.saturating_sub(tasks.len()), &mut tasks).await;
@@ -152,11 +151,11 @@ pub async fn run_until_idle(context: &Arc<SyncContext>) {
 
 /// The sync progress of a connection, for `GET /api/v1/connections/{slug}/sync`.
 pub async fn status(
-    state: &AppState,
+    repository: &dyn Repository,
     connection: &Connection,
 ) -> Result<allmetrics_common::SyncStatus, DbError> {
     use allmetrics_common::{ObjectSyncStatus, SyncStatus};
-    let jobs = state.repository.sync_jobs(connection.id).await?;
+    let jobs = repository.sync_jobs(connection.id).await?;
     let to_rfc3339 =
         |at: i64| chrono::DateTime::<chrono::Utc>::from_timestamp(at, 0).map(|at| at.to_rfc3339());
     let running = jobs.iter().any(|job| !job.backfill_done);

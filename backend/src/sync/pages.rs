@@ -1,17 +1,19 @@
-//! Pages of one object: fetched within the connection's rate and retried, stored with their
-//! checkpoint under the job's lease.
+//! Pages of one object: read through the provider's reader within the connection's rate, retried,
+//! and stored with their checkpoint under the job's lease.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use secrecy::SecretString;
-
-use super::fetch::{fetch_page, FetchError, Page, PageRequest};
 use super::limiter::ConnectionBudget;
 use super::SyncContext;
 use crate::domain::{
     Connection, ConnectionStatus, PageCheckpoint, StoredObject, StoredPage, SyncJob,
 };
+use crate::providers::reader::{FetchError, Page, ReadWindow, Reader};
+
+/// Waits longer than this end the run instead: it resumes from its checkpoint when they are over,
+/// without holding a lease meanwhile.
+const LONGEST_WAIT_IN_RUN: Duration = Duration::from_secs(30);
 
 /// Why a run stopped before completing.
 pub(super) enum Stop {
@@ -30,44 +32,57 @@ impl From<crate::db::DbError> for Stop {
     }
 }
 
+/// Ends the run until `wait` is over (seconds, rounded up).
+fn pause(provider: &str, wait: Duration) -> Stop {
+    let seconds = i64::try_from(wait.as_secs()).unwrap_or(i64::MAX / 2) + 1;
+    Stop::Failed {
+        message: format!("{provider} asked to wait: the sync resumes in {seconds} s"),
+        retry_in: seconds,
+    }
+}
+
 /// How to read and store the pages of one object of one connection.
 pub(super) struct Pages<'a> {
     pub context: &'a SyncContext,
     pub connection: &'a Connection,
     pub provider_name: &'static str,
-    pub api_base: &'a str,
-    pub path: String,
-    pub token: SecretString,
+    pub reader: Box<dyn Reader>,
     pub budget: Arc<ConnectionBudget>,
 }
 
 impl Pages<'_> {
-    /// One page, within the connection's rate, retried with backoff on 429, 5xx, timeouts and
-    /// malformed pages.
-    pub async fn fetch(&self, request: &PageRequest) -> Result<Page, Stop> {
-        let settings = &self.context.state.settings.sync;
+    /// One page, within the connection's rate and concurrency, retried with backoff on 429, 5xx,
+    /// timeouts and malformed pages.
+    pub async fn fetch(&self, window: &ReadWindow) -> Result<Page, Stop> {
+        let settings = &self.context.services.settings.sync;
         let policy = self.context.retry;
         let mut attempt = 0;
         loop {
             attempt += 1;
+            if let Some(wait) = self.budget.paused_for() {
+                if wait > LONGEST_WAIT_IN_RUN {
+                    return Err(pause(self.provider_name, wait));
+                }
+                tokio::time::sleep(wait).await;
+            }
             self.budget.bucket.until_ready().await;
-            let sent = Instant::now();
-            let result = fetch_page(
-                &self.context.state.http,
-                self.provider_name,
-                self.api_base,
-                &self.path,
-                &self.token,
-                request,
-                self.page_size(),
-            )
-            .await;
-            self.budget.record_latency(sent.elapsed());
+            let result = {
+                let _in_flight = self.budget.request_slot().await;
+                let sent = Instant::now();
+                let result = self.reader.page(window).await;
+                self.budget.record_latency(sent.elapsed());
+                result
+            };
             let wait = match result {
-                Ok(page) => return Ok(page),
+                Ok(page) => {
+                    if let Some(wait) = page.slow_down {
+                        self.budget.pause(wait);
+                    }
+                    return Ok(page);
+                }
                 Err(FetchError::Unauthorized) => {
                     self.context
-                        .state
+                        .services
                         .repository
                         .set_connection_status(self.connection.id, ConnectionStatus::NeedsReconnect)
                         .await?;
@@ -87,7 +102,12 @@ impl Pages<'_> {
                     })
                 }
                 Err(FetchError::RateLimited { retry_after }) => {
-                    policy.wait_after_rate_limit(attempt, retry_after)
+                    let wait = policy.wait_after_rate_limit(attempt, retry_after);
+                    if wait > LONGEST_WAIT_IN_RUN {
+                        self.budget.pause(wait);
+                        return Err(pause(self.provider_name, wait));
+                    }
+                    wait
                 }
                 Err(FetchError::Transient(message)) => {
                     if attempt >= policy.max_attempts {
@@ -109,11 +129,6 @@ impl Pages<'_> {
         }
     }
 
-    /// Objects per request (Stripe allows 1 to 100).
-    pub fn page_size(&self) -> u32 {
-        self.context.state.settings.sync.page_size.clamp(1, 100)
-    }
-
     /// Stores a page with its checkpoint; `LeaseLost` when another process holds the job now.
     pub async fn store(
         &self,
@@ -122,9 +137,9 @@ impl Pages<'_> {
         checkpoint: &PageCheckpoint,
     ) -> Result<StoredPage, Stop> {
         let now = super::now();
-        let lease = i64::try_from(self.context.state.settings.sync.lease_secs).unwrap_or(60);
+        let lease = i64::try_from(self.context.services.settings.sync.lease_secs).unwrap_or(60);
         self.context
-            .state
+            .services
             .repository
             .store_page(
                 job,

@@ -192,7 +192,7 @@ async fn the_callback_stores_an_encrypted_connection_with_the_providers_fields(k
         "{raw}"
     );
     assert!(stored.access_token_enc.starts_with("v1:test1:"));
-    let token = allmetrics::connect::access_token(&app.state, stored)
+    let token = allmetrics::tokens::access_token(&app.state.services(), stored)
         .await
         .unwrap();
     assert_eq!(
@@ -522,7 +522,7 @@ async fn expiring_tokens_are_refreshed_and_invalid_grant_needs_reconnect(kind: D
     fake.set(TokenBehaviour::Grant(serde_json::json!({
         "access_token": "second-access", "expires_in": 3599, "token_type": "Bearer"})));
     let connection = app.repository.all_connections().await.unwrap().remove(0);
-    let token = allmetrics::connect::access_token(&app.state, &connection)
+    let token = allmetrics::tokens::access_token(&app.state.services(), &connection)
         .await
         .unwrap();
     assert_eq!(
@@ -544,18 +544,20 @@ async fn expiring_tokens_are_refreshed_and_invalid_grant_needs_reconnect(kind: D
 
     // In the background, ahead of expiry; a refused refresh token needs a reconnect.
     fake.set(TokenBehaviour::Refuse("invalid_grant"));
-    let refreshed = allmetrics::connect::refresh_expiring(&app.state, Duration::from_secs(7200))
-        .await
-        .unwrap();
+    let refreshed =
+        allmetrics::tokens::refresh_expiring(&app.state.services(), Duration::from_secs(7200))
+            .await
+            .unwrap();
     assert_eq!(refreshed, 0);
     let connections = app.get_connections(&user).await;
     assert_eq!(connections[0].status, "needs_reconnect");
     let connection = app.repository.all_connections().await.unwrap().remove(0);
     assert!(matches!(
-        allmetrics::connect::access_token(&app.state, &connection).await,
-        Err(allmetrics::connect::RefreshError::NeedsReconnect)
+        allmetrics::tokens::access_token(&app.state.services(), &connection).await,
+        Err(allmetrics::tokens::RefreshError::NeedsReconnect)
     ));
-    // Reconnecting makes it active again.
+    // Reconnecting makes it usable again: it waits for its property to be chosen (this fake
+    // lists none).
     fake.set(TokenBehaviour::Grant(
         serde_json::json!({"access_token": "third", "refresh_token": "r3",
         "expires_in": 3599, "token_type": "Bearer"}),
@@ -563,7 +565,7 @@ async fn expiring_tokens_are_refreshed_and_invalid_grant_needs_reconnect(kind: D
     let state = query_of(&app.authorize_url(&user, "google").await)["state"].clone();
     app.get_callback(&user, "google", &[("code", "g"), ("state", &state)])
         .await;
-    assert_eq!(app.get_connections(&user).await[0].status, "active");
+    assert_eq!(app.get_connections(&user).await[0].status, "needs_account");
 }
 
 async fn keys_rotate_without_losing_a_token(kind: DbKind) {
@@ -579,11 +581,11 @@ async fn keys_rotate_without_losing_a_token(kind: DbKind) {
         crate::helpers::TEST_TOKEN_KEYS
     ))
     .unwrap();
-    let (rotated, current) = allmetrics::connect::rotate_keys(app.repository.as_ref(), &both)
+    let (rotated, current) = allmetrics::tokens::rotate_keys(app.repository.as_ref(), &both)
         .await
         .unwrap();
     assert_eq!((rotated, current), (1, 0));
-    let (rotated, current) = allmetrics::connect::rotate_keys(app.repository.as_ref(), &both)
+    let (rotated, current) = allmetrics::tokens::rotate_keys(app.repository.as_ref(), &both)
         .await
         .unwrap();
     assert_eq!((rotated, current), (0, 1), "a second run has nothing to do");
@@ -591,7 +593,7 @@ async fn keys_rotate_without_losing_a_token(kind: DbKind) {
     let only_new = allmetrics::crypto::TokenCipher::from_spec(&new_key).unwrap();
     let stored = app.repository.all_connections().await.unwrap().remove(0);
     assert!(stored.access_token_enc.starts_with("v1:test2:"));
-    let context = allmetrics::connect::token_context(stored.user_id, "stripe", "access");
+    let context = allmetrics::tokens::token_context(stored.user_id, "stripe", "access");
     let token = only_new
         .decrypt(&stored.access_token_enc, &context)
         .unwrap();

@@ -104,7 +104,7 @@ async fn connecting_the_demo_goes_through_a_real_authorization_server(kind: DbKi
     assert_eq!(stored.token_response["livemode"], false);
 
     // The stored token works on the provider's API, and is stored only encrypted.
-    let token = allmetrics::connect::access_token(&app.state, &stored)
+    let token = allmetrics::tokens::access_token(&app.state.services(), &stored)
         .await
         .unwrap();
     assert!(!app

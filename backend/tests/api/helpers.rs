@@ -579,7 +579,7 @@ impl TestApp {
                     .cipher
                     .encrypt(
                         api_key,
-                        &allmetrics::connect::token_context(user, "demo", "access"),
+                        &allmetrics::tokens::token_context(user, "demo", "access"),
                     )
                     .unwrap(),
                 refresh_token_enc: None,

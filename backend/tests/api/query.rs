@@ -67,7 +67,7 @@ pub async fn store(
     // Once the backfill is done, pages are stored as incremental syncs store them.
     let mut window = app
         .repository
-        .start_backfill(job.id, &owner, now)
+        .start_backfill(job.id, &owner, now, &[(None, now)])
         .await
         .unwrap()
         .unwrap()

@@ -74,13 +74,17 @@ async fn connected_app(
     .await;
     // Stored directly: checking the key would be one more request to a sandbox with faults.
     let (token, connection) = app.sign_up_connected("ann@example.com", API_KEY).await;
-    sync::schedule(&app.state, &connection).await.unwrap();
+    sync::schedule(&app.state.services(), &connection)
+        .await
+        .unwrap();
     (app, token, connection)
 }
 
 fn kind_of(object_name: &str) -> ObjectKind {
-    let path =
-        allmetrics::sync::fetch::list_path(allmetrics::providers::stripe::CATALOGUE, object_name);
+    let path = allmetrics::providers::stripe::reader::list_path(
+        allmetrics::providers::stripe::CATALOGUE,
+        object_name,
+    );
     ObjectKind::from_list_path(path.trim_start_matches("/v1/")).unwrap()
 }
 
@@ -152,7 +156,7 @@ async fn the_store_ends_with_exactly_the_providers_objects(kind: DbKind) {
             .values()
             .all(|object| object.synced == 0 && !object.done));
 
-        let context = SyncContext::new(app.state.clone());
+        let context = SyncContext::new(app.state.services());
         sync::run_until_idle(&context).await;
         assert_store_is_exact(&app, &sandbox, &connection).await;
 
@@ -196,7 +200,7 @@ async fn a_killed_backfill_resumes_with_no_duplicate_and_no_loss(kind: DbKind) {
     let charges_job = job_of(&app, &connection, "Charge").await.id;
 
     // Kill the engine while several windows of the charges are half walked.
-    let first = SyncContext::new(app.state.clone());
+    let first = SyncContext::new(app.state.services());
     let engine = tokio::spawn({
         let first = first.clone();
         async move { sync::run_until_idle(&first).await }
@@ -238,7 +242,7 @@ async fn a_killed_backfill_resumes_with_no_duplicate_and_no_loss(kind: DbKind) {
     assert_eq!(charges.objects_synced, stored_at_kill);
 
     // A restarted process (another lease owner) takes the jobs over once the dead lease expires.
-    let restarted: Arc<SyncContext> = SyncContext::new(app.state.clone());
+    let restarted: Arc<SyncContext> = SyncContext::new(app.state.services());
     tokio::time::sleep(Duration::from_millis(1100)).await;
     sync::run_until_idle(&restarted).await;
     assert_store_is_exact(&app, &sandbox, &connection).await;
@@ -284,13 +288,15 @@ async fn one_large_object_is_read_in_parallel_time_windows(kind: DbKind) {
         }
     }
     app.repository.reset_sync(connection.id).await.unwrap();
-    sync::schedule(&app.state, &connection).await.unwrap();
+    sync::schedule(&app.state.services(), &connection)
+        .await
+        .unwrap();
     assert_eq!(
         app.repository.sync_jobs(connection.id).await.unwrap().len(),
         1
     );
 
-    sync::run_until_idle(&SyncContext::new(app.state.clone())).await;
+    sync::run_until_idle(&SyncContext::new(app.state.services())).await;
     assert_object_is_exact(&app, &sandbox, &connection, "Charge").await;
     let charges = job_of(&app, &connection, "Charge").await;
     assert!(charges.backfill_done);
@@ -334,7 +340,7 @@ async fn faults_are_survived_and_the_store_is_still_exact(kind: DbKind) {
         settings.sync.requests_per_sec = Some(1_000);
     })
     .await;
-    sync::run_until_idle(&SyncContext::new(app.state.clone())).await;
+    sync::run_until_idle(&SyncContext::new(app.state.services())).await;
     assert_store_is_exact(&app, &sandbox, &connection).await;
     let status = sync_status(&app, &token).await;
     assert_eq!(status.state, "idle");
@@ -354,7 +360,7 @@ async fn a_revoked_token_needs_a_reconnect(kind: DbKind) {
     );
     app.state.sandbox.as_ref().unwrap().revoke_all();
 
-    sync::run_until_idle(&SyncContext::new(app.state.clone())).await;
+    sync::run_until_idle(&SyncContext::new(app.state.services())).await;
     let status = sync_status(&app, &token).await;
     assert_eq!(status.state, "needs_reconnect");
     assert!(status.last_error.unwrap().contains("reconnect"));
@@ -384,7 +390,7 @@ async fn an_object_the_provider_refuses_is_reported_while_the_others_complete(ki
         "new objects join the sync"
     );
 
-    sync::run_until_idle(&SyncContext::new(app.state.clone())).await;
+    sync::run_until_idle(&SyncContext::new(app.state.services())).await;
     let status = sync_status(&app, &token).await;
     let refused = &status.objects["Nonexistent"];
     assert!(!refused.done);
@@ -438,7 +444,7 @@ async fn incremental_syncs_read_new_objects_and_re_read_recent_changes(kind: DbK
     api.put("charges", charge("ch_older", now - 20 * DAY, false));
     api.put("charges", charge("ch_recent", now - 2 * DAY, false));
     let (app, token, connection) = connected_app(kind, api.base_url.clone(), |_| {}).await;
-    let context = SyncContext::new(app.state.clone());
+    let context = SyncContext::new(app.state.services());
     sync::run_until_idle(&context).await;
     assert_eq!(
         charges_by_refunded(&app, &token).await,

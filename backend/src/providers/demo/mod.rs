@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 use secrecy::SecretString;
 
+use super::reader::{Reader, ReaderContext};
 use super::{
     stripe, CatalogueObject, ClientAuth, Disconnecting, OAuthSpec, Provider, ProviderError,
     ResolvedProvider,
@@ -46,21 +47,24 @@ impl Provider for Demo {
         stripe::CATALOGUE
     }
 
+    fn is_sandbox(&self) -> bool {
+        true
+    }
+
     fn builtin_credentials(&self, settings: &Settings) -> Option<(String, SecretString)> {
-        settings.sandbox.enabled_in(settings.environment).then(|| {
-            (
-                settings.sandbox.client_id.clone(),
-                settings.sandbox.client_secret.clone(),
-            )
-        })
+        sandbox_credentials(settings)
     }
 
     fn supports_api_key(&self) -> bool {
         true
     }
 
-    fn has_list_api(&self) -> bool {
+    fn reads_data(&self) -> bool {
         true
+    }
+
+    fn reader(&self, context: ReaderContext<'_>) -> Option<Box<dyn Reader>> {
+        Some(Box::new(stripe::reader::ListReader::new(context)))
     }
 
     async fn verify_api_key(
@@ -68,7 +72,7 @@ impl Provider for Demo {
         http: &reqwest::Client,
         provider: &ResolvedProvider,
         api_key: &SecretString,
-    ) -> Result<(), ProviderError> {
+    ) -> Result<Option<String>, ProviderError> {
         stripe::verify_key(http, &provider.api_base, api_key).await
     }
 
@@ -80,4 +84,14 @@ impl Provider for Demo {
     ) -> Result<(), ProviderError> {
         stripe::deauthorize(http, provider, connection).await
     }
+}
+
+/// The built-in sandbox's OAuth client, where the sandbox runs (`local`).
+pub fn sandbox_credentials(settings: &Settings) -> Option<(String, SecretString)> {
+    settings.sandbox.enabled_in(settings.environment).then(|| {
+        (
+            settings.sandbox.client_id.clone(),
+            settings.sandbox.client_secret.clone(),
+        )
+    })
 }

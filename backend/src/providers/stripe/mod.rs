@@ -1,8 +1,11 @@
 //! Stripe: Connect OAuth (Standard accounts) or a restricted API key, and the list API.
 
+pub mod reader;
+
 use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretString};
 
+use super::reader::{Reader, ReaderContext};
 use super::{
     CatalogueObject, ClientAuth, Disconnecting, OAuthSpec, Provider, ProviderError,
     ResolvedProvider,
@@ -109,8 +112,12 @@ impl Provider for Stripe {
         true
     }
 
-    fn has_list_api(&self) -> bool {
+    fn reads_data(&self) -> bool {
         true
+    }
+
+    fn reader(&self, context: ReaderContext<'_>) -> Option<Box<dyn Reader>> {
+        Some(Box::new(reader::ListReader::new(context)))
     }
 
     async fn verify_api_key(
@@ -118,7 +125,7 @@ impl Provider for Stripe {
         http: &reqwest::Client,
         provider: &ResolvedProvider,
         api_key: &SecretString,
-    ) -> Result<(), ProviderError> {
+    ) -> Result<Option<String>, ProviderError> {
         verify_key(http, &provider.api_base, api_key).await
     }
 
@@ -132,22 +139,39 @@ impl Provider for Stripe {
     }
 }
 
-/// One cheap read: a valid key lists one customer (or is refused the permission, which still
-/// proves the key exists: restricted keys may lack it).
+/// Checks a key and finds its account: `GET /v1/account` names it. A restricted key may lack
+/// that permission: then one customer is listed (or refused, which still proves the key exists),
+/// and the account stays unknown.
 pub async fn verify_key(
     http: &reqwest::Client,
     api_base: &str,
     api_key: &SecretString,
-) -> Result<(), ProviderError> {
-    let response = http
-        .get(format!("{}/v1/customers", api_base.trim_end_matches('/')))
-        .query(&[("limit", "1")])
-        .bearer_auth(api_key.expose_secret())
-        .send()
+) -> Result<Option<String>, ProviderError> {
+    let api_base = api_base.trim_end_matches('/');
+    let get = |path: &str| {
+        http.get(format!("{api_base}{path}"))
+            .bearer_auth(api_key.expose_secret())
+            .send()
+    };
+    let response = get("/v1/account")
         .await
         .map_err(|error| ProviderError::from_reqwest(error, "Stripe"))?;
     match response.status().as_u16() {
-        200..=299 | 403 => Ok(()),
+        200..=299 => {
+            let account: serde_json::Value = response
+                .json()
+                .await
+                .map_err(|error| ProviderError::BadResponse(error.without_url().to_string()))?;
+            return Ok(account["id"].as_str().map(String::from));
+        }
+        401 => return Err(ProviderError::Unauthorized),
+        _ => {}
+    }
+    let response = get("/v1/customers?limit=1")
+        .await
+        .map_err(|error| ProviderError::from_reqwest(error, "Stripe"))?;
+    match response.status().as_u16() {
+        200..=299 | 403 => Ok(None),
         401 => Err(ProviderError::Unauthorized),
         status => Err(ProviderError::Status {
             status,

@@ -31,5 +31,5 @@ pub async fn connect_api_key(
 ) -> Result<HttpResponse, ApiError> {
     let api_key = SecretString::from(body.into_inner().api_key);
     let connection = connect::connect_with_api_key(&state, &user, &slug, api_key).await?;
-    Ok(HttpResponse::Created().json(connection.to_response()))
+    Ok(HttpResponse::Created().json(super::connection_response(&connection)))
 }

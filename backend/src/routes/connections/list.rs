@@ -21,6 +21,7 @@ pub async fn list_connections(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let connections = state.repository.list_connections(user.id).await?;
-    let body: Vec<ConnectionResponse> = connections.iter().map(|c| c.to_response()).collect();
+    let body: Vec<ConnectionResponse> =
+        connections.iter().map(super::connection_response).collect();
     Ok(HttpResponse::Ok().json(body))
 }

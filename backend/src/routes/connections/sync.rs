@@ -24,7 +24,7 @@ pub async fn get_sync(
     slug: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let (_, connection) = crate::connect::user_connection(&state, &user, &slug).await?;
-    Ok(HttpResponse::Ok().json(crate::sync::status(&state, &connection).await?))
+    Ok(HttpResponse::Ok().json(crate::sync::status(state.repository.as_ref(), &connection).await?))
 }
 
 /// Sync now: every object of the connection (including objects an admin enabled since) is read
@@ -46,6 +46,7 @@ pub async fn post_sync(
     slug: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let (_, connection) = crate::connect::user_connection(&state, &user, &slug).await?;
-    crate::sync::schedule(&state, &connection).await?;
-    Ok(HttpResponse::Accepted().json(crate::sync::status(&state, &connection).await?))
+    crate::sync::schedule(&state.services(), &connection).await?;
+    Ok(HttpResponse::Accepted()
+        .json(crate::sync::status(state.repository.as_ref(), &connection).await?))
 }

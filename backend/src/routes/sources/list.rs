@@ -36,7 +36,7 @@ pub async fn list_sources(
                 connection: connections
                     .iter()
                     .find(|connection| connection.data_source_id == source.id)
-                    .map(|connection| connection.to_response()),
+                    .map(crate::routes::connections::connection_response),
             })
         })
         .collect();

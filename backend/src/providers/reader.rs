@@ -1,0 +1,122 @@
+//! How the sync engine reads a provider's data without knowing its API. A provider hands the
+//! engine a [`Reader`] per (connection, object): the windows a backfill starts with, the window an
+//! incremental pass re-reads, one page of a window from an opaque cursor, and the rate it may go
+//! at. The engine stores every page with the cursor that follows it, so any reader resumes exactly
+//! where it stopped.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use secrecy::SecretString;
+
+use super::ResolvedProvider;
+use crate::configuration::SyncSettings;
+use crate::domain::{Connection, StoredObject};
+
+/// A slice of an object's records, `[from, until)` in the provider's time (unix seconds: when a
+/// record was created, or the start of the day it reports on), and where reading it stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadWindow {
+    /// `None`: unbounded below.
+    pub from: Option<i64>,
+    pub until: i64,
+    /// Where the next page starts (the reader's own cursor); `None`: at the beginning.
+    pub cursor: Option<String>,
+}
+
+/// One page of a window.
+#[derive(Debug, Default)]
+pub struct Page {
+    pub objects: Vec<StoredObject>,
+    /// Where the next page of the window starts; `None` when the window is read to its end.
+    pub next: Option<String>,
+    /// For readers that walk a window newest first by time: every record of the window not read
+    /// yet has a time at or before this. The engine then cuts what is left in two to read both
+    /// parts at once.
+    pub reached: Option<i64>,
+    /// The provider asks to slow down: wait this long before the next request (a quota running
+    /// low). A long wait ends the run; it resumes from its checkpoint after it.
+    pub slow_down: Option<Duration>,
+}
+
+/// What a connection may ask of its provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadLimits {
+    pub requests_per_sec: u32,
+    /// Requests in flight at once for the whole connection, whatever the object.
+    pub concurrent_requests: usize,
+    /// Records a full page holds.
+    pub page_size: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    /// Too many requests: wait (the provider may say how long) and try again.
+    #[error("rate limited")]
+    RateLimited { retry_after: Option<Duration> },
+    /// The token is revoked or expired: the user must reconnect.
+    #[error("the provider refused the token")]
+    Unauthorized,
+    /// This object cannot be read with this connection; retrying will not help.
+    #[error("{provider} answered {status}: {message}")]
+    Refused {
+        provider: String,
+        status: u16,
+        message: String,
+    },
+    /// 5xx, timeouts, broken connections, malformed pages: worth retrying.
+    #[error("{0}")]
+    Transient(String),
+}
+
+impl FetchError {
+    /// A failed request, as the engine retries it.
+    pub fn from_reqwest(provider: &str, error: &reqwest::Error) -> Self {
+        FetchError::Transient(if error.is_timeout() {
+            format!("{provider} did not answer in time")
+        } else {
+            format!("{provider} could not be reached")
+        })
+    }
+
+    /// A page that is not what the provider documents.
+    pub fn malformed(why: impl std::fmt::Display) -> Self {
+        FetchError::Transient(format!("malformed page: {why}"))
+    }
+}
+
+/// `Retry-After` in seconds (fractions allowed), bounded; anything else is ignored.
+pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    headers
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<f64>().ok())
+        .filter(|seconds| seconds.is_finite())
+        .map(|seconds| Duration::from_secs_f64(seconds.clamp(0.0, 3_600.0)))
+}
+
+/// Reads one object of one connection.
+#[async_trait]
+pub trait Reader: Send + Sync {
+    fn limits(&self) -> ReadLimits;
+
+    /// The windows a backfill of the records before `before` (unix seconds) starts with, newest
+    /// first. Called once, when the backfill starts; its windows are stored and resumed.
+    async fn backfill_windows(&self, before: i64) -> Result<Vec<ReadWindow>, FetchError>;
+
+    /// The window an incremental pass re-reads, given when the previous complete run started.
+    fn incremental_window(&self, previous_run: i64, now: i64) -> ReadWindow;
+
+    /// One page of `window`, from its cursor.
+    async fn page(&self, window: &ReadWindow) -> Result<Page, FetchError>;
+}
+
+/// What a provider builds a reader from.
+pub struct ReaderContext<'a> {
+    pub http: &'a reqwest::Client,
+    pub provider: &'a ResolvedProvider,
+    pub connection: &'a Connection,
+    pub token: SecretString,
+    pub object_name: &'a str,
+    pub settings: &'a SyncSettings,
+}

@@ -1,0 +1,39 @@
+//! What every handler reaches through `web::Data<AppState>`: the services, the session
+//! machinery, the series cache and the mounted sandbox.
+
+use std::sync::Arc;
+
+use crate::auth::AuthState;
+use crate::configuration::Settings;
+use crate::crypto::TokenCipher;
+use crate::db::SharedRepository;
+use crate::services::Services;
+
+pub struct AppState {
+    pub repository: SharedRepository,
+    pub auth: AuthState,
+    /// Encrypts provider tokens at rest.
+    pub cipher: Arc<TokenCipher>,
+    /// Calls providers: no redirects, bounded time.
+    pub http: reqwest::Client,
+    /// Computed series, until their data changes.
+    pub series_cache: crate::query::cache::SeriesCache,
+    /// The built-in demo provider, when enabled (mounted at `/sandbox`).
+    pub sandbox: Option<allmetrics_sandbox::Sandbox>,
+    pub settings: Arc<Settings>,
+    /// The public URL of this server (redirect URIs are built from it).
+    pub base_url: Arc<str>,
+}
+
+impl AppState {
+    /// The parts the services behind the edge use.
+    pub fn services(&self) -> Services {
+        Services {
+            repository: self.repository.clone(),
+            http: self.http.clone(),
+            cipher: self.cipher.clone(),
+            settings: self.settings.clone(),
+            base_url: self.base_url.clone(),
+        }
+    }
+}
