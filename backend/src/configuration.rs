@@ -224,6 +224,8 @@ pub struct SandboxSettings {
     pub api_key: Option<String>,
     /// Seconds access tokens live; unset = they never expire (as Stripe Connect's).
     pub access_token_ttl_secs: Option<u64>,
+    /// Google Analytics tokens per property and hour; unset = Google's standard 40,000.
+    pub analytics_tokens_per_hour: Option<u32>,
 }
 
 impl Default for SandboxSettings {
@@ -238,6 +240,7 @@ impl Default for SandboxSettings {
             rate_limit_per_sec: None,
             api_key: Some("sk_test_allmetrics_demo".into()),
             access_token_ttl_secs: None,
+            analytics_tokens_per_hour: None,
         }
     }
 }

@@ -175,6 +175,7 @@ fn sandbox(
             latency: Duration::from_millis(sandbox.latency_ms),
             rate_limit_per_sec: sandbox.rate_limit_per_sec,
             access_token_ttl: sandbox.access_token_ttl_secs.map(Duration::from_secs),
+            analytics_tokens_per_hour: sandbox.analytics_tokens_per_hour,
             ..Default::default()
         },
     ))

@@ -66,7 +66,18 @@ pub async fn refresh_connection(
         }
         return Err(RefreshError::Temporary("another refresh is running".into()));
     }
-    let result = refresh_leased(services, connection).await;
+    // What is stored now: another process may have refreshed since `connection` was read (its
+    // refresh token may even have been rotated).
+    let result = match repository.connection_by_id(connection.id).await? {
+        Some(current)
+            if current.access_token_enc != connection.access_token_enc
+                || current.status == ConnectionStatus::NeedsReconnect =>
+        {
+            Ok(current)
+        }
+        Some(current) => refresh_leased(services, &current).await,
+        None => Err(RefreshError::Temporary("the connection is gone".into())),
+    };
     repository.release_connection_refresh(connection.id).await?;
     result
 }

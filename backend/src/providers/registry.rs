@@ -1,6 +1,8 @@
 //! The providers allmetrics knows, listed explicitly, and how a data source's provider is
 //! resolved with this server's configuration.
 
+use std::sync::Mutex;
+
 use secrecy::SecretString;
 
 use super::demo::Demo;
@@ -22,15 +24,41 @@ static PROVIDERS: &[&dyn Provider] = &[
     &GenericOAuth2,
 ];
 
+/// Providers an embedding program adds at start-up (tests add ones with other API shapes).
+static ADDED: Mutex<Vec<&'static dyn Provider>> = Mutex::new(Vec::new());
+
+fn added() -> Vec<&'static dyn Provider> {
+    match ADDED.lock() {
+        Ok(added) => added.clone(),
+        Err(poisoned) => poisoned.into_inner().clone(),
+    }
+}
+
+/// Adds a provider after the built-in ones; a kind already known is left as it is.
+pub fn register(provider: &'static dyn Provider) {
+    if self::provider(provider.kind()).is_some() {
+        return;
+    }
+    match ADDED.lock() {
+        Ok(mut added) => added.push(provider),
+        Err(poisoned) => poisoned.into_inner().push(provider),
+    }
+}
+
 pub fn provider(kind: &str) -> Option<&'static dyn Provider> {
     PROVIDERS
         .iter()
         .copied()
+        .chain(added())
         .find(|provider| provider.kind() == kind)
 }
 
 pub fn kinds() -> impl Iterator<Item = &'static str> {
-    PROVIDERS.iter().map(|provider| provider.kind())
+    PROVIDERS
+        .iter()
+        .copied()
+        .chain(added())
+        .map(|provider| provider.kind())
 }
 
 fn split_list(value: &str) -> Vec<String> {

@@ -11,11 +11,36 @@ use crate::tokens::{self, RefreshError};
 
 pub async fn run(context: &SyncContext, mut job: SyncJob) {
     let repository = &context.services.repository;
-    let result = run_pages(context, &mut job).await;
+    let mut result = run_pages(context, &mut job).await;
+    if matches!(result, Err(Stop::Unauthorized)) {
+        // The token expired or was revoked earlier than its stated lifetime: a refreshed one
+        // resumes from the checkpoints; without one, the user must reconnect.
+        result = match refreshed(context, &job).await {
+            true => run_pages(context, &mut job).await,
+            false => Err(Stop::Unauthorized),
+        };
+    }
+    if matches!(result, Err(Stop::Unauthorized)) {
+        if let Err(error) = repository
+            .set_connection_status(job.connection_id, ConnectionStatus::NeedsReconnect)
+            .await
+        {
+            tracing::warn!(job = job.id.0, error = %error, "could not mark the connection for reconnection");
+        }
+        tracing::warn!(
+            job = job.id.0,
+            "the provider refused the token: needs reconnect"
+        );
+        result = Err(Stop::Failed {
+            message: "the provider refused the connection's token: reconnect it".into(),
+            retry_in: 86_400,
+        });
+    }
     let now = now();
     let interval = i64::try_from(context.services.settings.sync.interval_secs).unwrap_or(900);
     let outcome = match result {
         Err(Stop::LeaseLost) => return,
+        Err(Stop::Unauthorized) => return,
         Ok(started_at) => RunOutcome {
             next_run_at: now + interval,
             last_error: None,
@@ -41,6 +66,25 @@ pub async fn run(context: &SyncContext, mut job: SyncJob) {
     {
         tracing::warn!(job = job.id.0, error = %error, "could not record the end of a sync run");
     }
+}
+
+/// Refreshes the job's connection token; whether a new one is there to use.
+async fn refreshed(context: &SyncContext, job: &SyncJob) -> bool {
+    let services = &context.services;
+    let Ok(Some(connection)) = services
+        .repository
+        .connection_by_id(job.connection_id)
+        .await
+    else {
+        return false;
+    };
+    if connection.refresh_token_enc.is_none() {
+        return false;
+    }
+    matches!(
+        tokens::refresh_connection(services, &connection).await,
+        Ok(refreshed) if refreshed.status != ConnectionStatus::NeedsReconnect
+    )
 }
 
 /// Runs the backfill (if not done) and an incremental pass. Returns when the run started (the
@@ -102,7 +146,6 @@ async fn run_pages(context: &SyncContext, job: &mut SyncJob) -> Result<i64, Stop
     let limits = reader.limits();
     let pages = Pages {
         context,
-        connection: &connection,
         provider_name: provider.provider.default_name(),
         budget: context.limiters.budget(
             connection.id,

@@ -6,9 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::limiter::ConnectionBudget;
 use super::SyncContext;
-use crate::domain::{
-    Connection, ConnectionStatus, PageCheckpoint, StoredObject, StoredPage, SyncJob,
-};
+use crate::domain::{PageCheckpoint, StoredObject, StoredPage, SyncJob};
 use crate::providers::reader::{FetchError, Page, ReadWindow, Reader};
 
 /// Waits longer than this end the run instead: it resumes from its checkpoint when they are over,
@@ -21,6 +19,8 @@ pub(super) enum Stop {
     LeaseLost,
     /// Record this error; try again on the schedule (after a backoff).
     Failed { message: String, retry_in: i64 },
+    /// The provider refused the token: refresh it, or the user must reconnect.
+    Unauthorized,
 }
 
 impl From<crate::db::DbError> for Stop {
@@ -44,7 +44,6 @@ fn pause(provider: &str, wait: Duration) -> Stop {
 /// How to read and store the pages of one object of one connection.
 pub(super) struct Pages<'a> {
     pub context: &'a SyncContext,
-    pub connection: &'a Connection,
     pub provider_name: &'static str,
     pub reader: Box<dyn Reader>,
     pub budget: Arc<ConnectionBudget>,
@@ -80,21 +79,7 @@ impl Pages<'_> {
                     }
                     return Ok(page);
                 }
-                Err(FetchError::Unauthorized) => {
-                    self.context
-                        .services
-                        .repository
-                        .set_connection_status(self.connection.id, ConnectionStatus::NeedsReconnect)
-                        .await?;
-                    tracing::warn!(slug = %self.connection.slug, "the provider refused the token: needs reconnect");
-                    return Err(Stop::Failed {
-                        message: format!(
-                            "{} refused the connection's token: reconnect it",
-                            self.provider_name
-                        ),
-                        retry_in: 86_400,
-                    });
-                }
+                Err(FetchError::Unauthorized) => return Err(Stop::Unauthorized),
                 Err(refused @ FetchError::Refused { .. }) => {
                     return Err(Stop::Failed {
                         message: refused.to_string(),

@@ -12,6 +12,29 @@ use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use serde_json::{json, Value};
 
 pub const VALID_API_KEY: &str = "sk_test_valid_key";
+/// A key of another Stripe account: it lists that account's objects.
+pub const OTHER_ACCOUNT_API_KEY: &str = "sk_test_other_account_key";
+
+/// The account a presented key reads (`None`: refused).
+fn account_of(request: &HttpRequest) -> Option<&'static str> {
+    let presented = request
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())?;
+    [
+        (VALID_API_KEY, "acct_valid"),
+        (OTHER_ACCOUNT_API_KEY, "acct_other"),
+    ]
+    .into_iter()
+    .find(|(key, _)| presented == format!("Bearer {key}"))
+    .map(|(_, account)| account)
+}
+
+fn invalid_key() -> HttpResponse {
+    HttpResponse::Unauthorized().json(json!({
+        "error": {"type": "invalid_request_error", "message": "Invalid API Key provided"}
+    }))
+}
 
 #[derive(Clone)]
 pub enum TokenBehaviour {
@@ -38,8 +61,12 @@ pub struct Recorded {
 struct FakeState {
     behaviour: Mutex<TokenBehaviour>,
     recorded: Mutex<Recorded>,
-    /// Listed objects by list name (`charges`), then by id.
+    /// Listed objects by account and list name (`acct_valid/charges`), then by id.
     objects: Mutex<HashMap<String, BTreeMap<String, Value>>>,
+    /// The offset-paged API: its items, the offsets asked for, and from which offset it fails.
+    items: Mutex<Vec<Value>>,
+    item_offsets: Mutex<Vec<usize>>,
+    items_fail_from: Mutex<Option<usize>>,
 }
 
 pub struct FakeProvider {
@@ -96,16 +123,9 @@ async fn list(
     query: web::Query<HashMap<String, String>>,
     state: web::Data<FakeState>,
 ) -> HttpResponse {
-    let authorized = request
-        .headers()
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        == Some(&format!("Bearer {VALID_API_KEY}"));
-    if !authorized {
-        return HttpResponse::Unauthorized().json(json!({
-            "error": {"type": "invalid_request_error", "message": "Invalid API Key provided"}
-        }));
-    }
+    let Some(account) = account_of(&request) else {
+        return invalid_key();
+    };
     let limit: usize = query
         .get("limit")
         .map_or(10, |limit| limit.parse().unwrap());
@@ -113,7 +133,7 @@ async fn list(
     let lt = bound(&query, "created[lt]").unwrap_or(i64::MAX);
     let objects = state.objects.lock().unwrap();
     let mut listed: Vec<&Value> = objects
-        .get(kind.as_str())
+        .get(&format!("{account}/{kind}"))
         .into_iter()
         .flat_map(|by_id| by_id.values())
         .filter(|object| (gte..lt).contains(&object["created"].as_i64().unwrap()))
@@ -145,6 +165,40 @@ async fn list(
     }))
 }
 
+/// `GET /v1/account`: the account of the key.
+async fn account(request: HttpRequest) -> HttpResponse {
+    match account_of(&request) {
+        Some(account) => HttpResponse::Ok().json(json!({"id": account, "object": "account"})),
+        None => invalid_key(),
+    }
+}
+
+/// An API of another shape: `GET /items?offset=&limit=` -> `{"items": [...], "total": n}`, in a
+/// fixed order, with no cursors and no time filter.
+async fn items(
+    request: HttpRequest,
+    query: web::Query<HashMap<String, String>>,
+    state: web::Data<FakeState>,
+) -> HttpResponse {
+    if account_of(&request).is_none() {
+        return invalid_key();
+    }
+    let number = |name: &str| query.get(name).map_or(0, |v| v.parse::<usize>().unwrap());
+    let (offset, limit) = (number("offset"), number("limit"));
+    state.item_offsets.lock().unwrap().push(offset);
+    if state
+        .items_fail_from
+        .lock()
+        .unwrap()
+        .is_some_and(|from| offset >= from)
+    {
+        return HttpResponse::InternalServerError().finish();
+    }
+    let items = state.items.lock().unwrap();
+    let page: Vec<&Value> = items.iter().skip(offset).take(limit).collect();
+    HttpResponse::Ok().json(json!({"items": page, "total": items.len()}))
+}
+
 async fn deauthorize(body: web::Bytes, state: web::Data<FakeState>) -> HttpResponse {
     let form = form(&body);
     let account = form
@@ -166,6 +220,9 @@ impl FakeProvider {
             behaviour: Mutex::new(behaviour),
             recorded: Mutex::new(Recorded::default()),
             objects: Mutex::default(),
+            items: Mutex::default(),
+            item_offsets: Mutex::default(),
+            items_fail_from: Mutex::default(),
         });
         let data = web::Data::from(state.clone());
         let server = HttpServer::new(move || {
@@ -174,7 +231,9 @@ impl FakeProvider {
                 .route("/oauth/token", web::post().to(token))
                 .route("/oauth/deauthorize", web::post().to(deauthorize))
                 .route("/oauth/revoke", web::post().to(revoke))
+                .route("/v1/account", web::get().to(account))
                 .route("/v1/{kind}", web::get().to(list))
+                .route("/items", web::get().to(items))
         })
         .workers(1)
         .disable_signals()
@@ -195,16 +254,37 @@ impl FakeProvider {
         *self.state.behaviour.lock().unwrap() = behaviour;
     }
 
-    /// Adds the object to the list `kind` (`charges`), or replaces the one with its id.
+    /// Adds the object to the list `kind` (`charges`) of the valid key's account, or replaces
+    /// the one with its id.
     pub fn put(&self, kind: &str, object: Value) {
+        self.put_for("acct_valid", kind, object);
+    }
+
+    /// The same, for the account `acct_valid` or `acct_other`.
+    pub fn put_for(&self, account: &str, kind: &str, object: Value) {
         let id = object["id"].as_str().unwrap().to_string();
         self.state
             .objects
             .lock()
             .unwrap()
-            .entry(kind.to_string())
+            .entry(format!("{account}/{kind}"))
             .or_default()
             .insert(id, object);
+    }
+
+    /// The items of the offset-paged API.
+    pub fn set_items(&self, items: Vec<Value>) {
+        *self.state.items.lock().unwrap() = items;
+    }
+
+    /// From this offset on, `/items` answers 500 (`None`: never).
+    pub fn fail_items_from(&self, offset: Option<usize>) {
+        *self.state.items_fail_from.lock().unwrap() = offset;
+    }
+
+    /// The offsets `/items` was asked for, in order, since the last call.
+    pub fn take_item_offsets(&self) -> Vec<usize> {
+        std::mem::take(&mut *self.state.item_offsets.lock().unwrap())
     }
 
     pub fn recorded<T>(&self, read: impl FnOnce(&Recorded) -> T) -> T {

@@ -5,6 +5,7 @@
 
 mod helpers;
 
+mod analytics;
 mod auth;
 mod cli;
 mod connect;
@@ -14,8 +15,10 @@ mod errors;
 mod fake_provider;
 mod health;
 mod metrics;
+mod offset_provider;
 mod openapi;
 mod query;
+mod readers;
 mod repository;
 mod shutdown;
 mod sources;
