@@ -68,6 +68,18 @@ fn provider_error(provider: &ResolvedProvider, error: ProviderError) -> ApiError
     }
 }
 
+async fn accounts(
+    http: &reqwest::Client,
+    provider: &ResolvedProvider,
+    token: &SecretString,
+) -> Result<Vec<ProviderAccount>, ApiError> {
+    provider
+        .provider
+        .list_accounts(http, provider, token)
+        .await
+        .map_err(|error| provider_error(provider, error))
+}
+
 /// `GET /api/v1/connections/{slug}/accounts`. A connection that can read one account only gets
 /// it chosen at once.
 pub async fn list(
@@ -76,11 +88,7 @@ pub async fn list(
     slug: &str,
 ) -> Result<Vec<AccountResponse>, ApiError> {
     let (connection, provider, token) = connection_with_token(state, user, slug).await?;
-    let accounts = provider
-        .provider
-        .list_accounts(&state.http, &provider, &token)
-        .await
-        .map_err(|error| provider_error(&provider, error))?;
+    let accounts = accounts(&state.http, &provider, &token).await?;
     if let ([only], None) = (accounts.as_slice(), &connection.account) {
         store_choice(&state.services(), &connection, &provider, &token, only).await?;
     }
@@ -102,11 +110,7 @@ pub async fn choose(
         ));
     }
     let (connection, provider, token) = connection_with_token(state, user, slug).await?;
-    let accounts = provider
-        .provider
-        .list_accounts(&state.http, &provider, &token)
-        .await
-        .map_err(|error| provider_error(&provider, error))?;
+    let accounts = accounts(&state.http, &provider, &token).await?;
     let listed = accounts
         .iter()
         .find(|account| account.id == account_id)

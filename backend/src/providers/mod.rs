@@ -3,7 +3,6 @@
 //! lists them explicitly; adding a provider touches its folder and one line there.
 
 pub mod demo;
-pub mod demo_analytics;
 pub mod facebook;
 pub mod generic;
 pub mod google;
@@ -236,6 +235,17 @@ pub struct ReportSpec {
     pub totals_object: &'static str,
     /// Fields holding money in the account currency's minor units.
     pub money: &'static [&'static str],
+    /// Ratios, charted as the sum of their numerator over the sum of their denominator (never
+    /// as an average of per-row ratios).
+    pub ratios: &'static [Ratio],
+}
+
+/// A value computed from two additive fields of the same records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ratio {
+    pub name: &'static str,
+    pub numerator: &'static str,
+    pub denominator: &'static str,
 }
 
 /// What disconnecting knows about the connection being removed.

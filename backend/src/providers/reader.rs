@@ -85,6 +85,67 @@ impl FetchError {
     }
 }
 
+/// A provider's answer, read whole.
+pub struct Answer {
+    pub status: u16,
+    /// `Retry-After`, when given.
+    pub retry_after: Option<Duration>,
+    pub body: Vec<u8>,
+}
+
+/// Sends a request and reads its answer; a failure to reach the provider is worth retrying.
+pub async fn send(provider: &str, request: reqwest::RequestBuilder) -> Result<Answer, FetchError> {
+    let response = request
+        .send()
+        .await
+        .map_err(|error| FetchError::from_reqwest(provider, &error))?;
+    let status = response.status().as_u16();
+    let retry_after = retry_after(response.headers());
+    let body = response
+        .bytes()
+        .await
+        .map_err(|_| FetchError::Transient(format!("{provider}'s answer was cut short")))?;
+    Ok(Answer {
+        status,
+        retry_after,
+        body: body.to_vec(),
+    })
+}
+
+impl Answer {
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// What a failed answer means for the engine: 401 a refused token, 429 a wait, 400/403/404
+    /// an object this connection cannot read, anything else worth retrying.
+    pub fn failure(&self, provider: &str) -> FetchError {
+        match self.status {
+            401 => FetchError::Unauthorized,
+            429 => FetchError::RateLimited {
+                retry_after: self.retry_after,
+            },
+            400 | 403 | 404 => FetchError::Refused {
+                provider: provider.to_string(),
+                status: self.status,
+                message: error_message(&self.body),
+            },
+            status => FetchError::Transient(format!("{provider} answered {status}")),
+        }
+    }
+}
+
+/// The `error.message` of a JSON error body (Stripe's and Google's shape), shortened.
+pub fn error_message(body: &[u8]) -> String {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|json| json["error"]["message"].as_str().map(String::from))
+        .unwrap_or_else(|| "no explanation given".into())
+        .chars()
+        .take(300)
+        .collect()
+}
+
 /// `Retry-After` in seconds (fractions allowed), bounded; anything else is ignored.
 pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     headers

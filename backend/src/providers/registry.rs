@@ -6,10 +6,9 @@ use std::sync::Mutex;
 use secrecy::SecretString;
 
 use super::demo::Demo;
-use super::demo_analytics::DemoAnalytics;
 use super::facebook::Facebook;
 use super::generic::GenericOAuth2;
-use super::google::Google;
+use super::google::{DEMO_ANALYTICS, GOOGLE};
 use super::stripe::Stripe;
 use super::{ClientAuth, Provider, ResolvedProvider};
 use crate::configuration::Settings;
@@ -17,10 +16,10 @@ use crate::domain::DataSource;
 
 static PROVIDERS: &[&dyn Provider] = &[
     &Stripe,
-    &Google,
+    &GOOGLE,
     &Facebook,
     &Demo,
-    &DemoAnalytics,
+    &DEMO_ANALYTICS,
     &GenericOAuth2,
 ];
 

@@ -21,6 +21,8 @@ pub const NONE_GROUP: &str = "(none)";
 pub struct SeriesSpec {
     pub object_name: String,
     pub schema: ObjectSchema,
+    /// `(numerator, denominator)`: the value is the ratio of their sums.
+    pub ratio: Option<(Vec<String>, Vec<String>)>,
     pub operator: Operator,
     pub group: Vec<String>,
     pub value: Option<Vec<String>>,
@@ -181,9 +183,11 @@ async fn compute(
     job: Option<&crate::domain::SyncJob>,
 ) -> Result<Series, ApiError> {
     let repository = &state.repository;
-    let rows = repository
-        .aggregate(&request(connection, spec, true))
-        .await?;
+    let mut grouped = request(connection, spec, true);
+    if let Some((numerator, _)) = &spec.ratio {
+        grouped.value = ValueSource::Number(numerator.clone());
+    }
+    let rows = repository.aggregate(&grouped).await?;
     let non_numeric: i64 = rows.iter().map(|row| row.non_numeric).sum();
     if non_numeric > 0
         && spec.operator != Operator::CountDistinct
@@ -199,21 +203,11 @@ async fn compute(
         ));
     }
     let days = spec.window.days();
-    let mut day_totals = vec![Cell::default(); days];
-    let mut groups: BTreeMap<String, Vec<Cell>> = BTreeMap::new();
-    let mut records = 0i64;
-    for row in &rows {
-        let Some(day) = usize::try_from(row.day).ok().filter(|day| *day < days) else {
-            continue;
-        };
-        records += row.records;
-        day_totals[day].add(row);
-        let name = row.grp.clone().unwrap_or_else(|| NONE_GROUP.to_string());
-        groups
-            .entry(name)
-            .or_insert_with(|| vec![Cell::default(); days])[day]
-            .add(row);
-    }
+    let Tally {
+        mut day_totals,
+        groups,
+        records,
+    } = tally(&rows, days);
     // Distinct values repeat across groups: the day's count is its own query.
     if spec.operator == Operator::CountDistinct {
         day_totals = vec![Cell::default(); days];
@@ -256,6 +250,19 @@ async fn compute(
         };
         report_meta.sampled = Some(sampled(repository.as_ref(), connection, spec).await?);
     }
+    // A ratio's cells divide the numerator's sums (above) by the denominator's.
+    let denominators = match &spec.ratio {
+        Some((_, denominator)) => {
+            grouped.value = ValueSource::Number(denominator.clone());
+            Some(tally(&repository.aggregate(&grouped).await?, days))
+        }
+        None => None,
+    };
+    let value_of = |cell: &Cell, denominator: Option<&Cell>| match denominator {
+        Some(denominator) if denominator.total != 0.0 => cell.total / denominator.total,
+        Some(_) => 0.0,
+        None => cell.value(spec.operator),
+    };
     let samples = repository
         .sample_objects(connection.id, &spec.object_name, 20)
         .await?;
@@ -270,15 +277,31 @@ async fn compute(
         label_x: spec.window.labels(),
         label_y: day_totals
             .iter()
-            .map(|cell| cell.value(spec.operator))
+            .enumerate()
+            .map(|(day, cell)| {
+                value_of(
+                    cell,
+                    denominators.as_ref().map(|parts| &parts.day_totals[day]),
+                )
+            })
             .collect(),
         label_z: groups
             .into_iter()
             .map(|(name, cells)| {
-                (
-                    name,
-                    cells.iter().map(|cell| cell.value(spec.operator)).collect(),
-                )
+                let parts = denominators
+                    .as_ref()
+                    .and_then(|parts| parts.groups.get(&name));
+                let values = cells
+                    .iter()
+                    .enumerate()
+                    .map(|(day, cell)| {
+                        let denominator = denominators
+                            .as_ref()
+                            .map(|_| parts.map_or(&EMPTY_CELL, |cells| &cells[day]));
+                        value_of(cell, denominator)
+                    })
+                    .collect();
+                (name, values)
             })
             .collect(),
         meta: SeriesMeta {
@@ -296,6 +319,44 @@ async fn compute(
             sampled: report_meta.sampled,
         },
     })
+}
+
+const EMPTY_CELL: Cell = Cell {
+    records: 0,
+    total: 0.0,
+    numeric: 0,
+    smallest: None,
+    largest: None,
+    distinct: 0,
+};
+
+/// The cells of a window: per day, and per group and day.
+struct Tally {
+    day_totals: Vec<Cell>,
+    groups: BTreeMap<String, Vec<Cell>>,
+    records: i64,
+}
+
+fn tally(rows: &[AggregateRow], days: usize) -> Tally {
+    let mut tally = Tally {
+        day_totals: vec![Cell::default(); days],
+        groups: BTreeMap::new(),
+        records: 0,
+    };
+    for row in rows {
+        let Some(day) = usize::try_from(row.day).ok().filter(|day| *day < days) else {
+            continue;
+        };
+        tally.records += row.records;
+        tally.day_totals[day].add(row);
+        let name = row.grp.clone().unwrap_or_else(|| NONE_GROUP.to_string());
+        tally
+            .groups
+            .entry(name)
+            .or_insert_with(|| vec![Cell::default(); days])[day]
+            .add(row);
+    }
+    tally
 }
 
 /// What the meta says of a report source.

@@ -33,6 +33,9 @@ pub struct ValidQuery {
     pub group: Vec<String>,
     pub value: Option<Vec<String>>,
     pub date: Option<Vec<String>>,
+    /// A ratio of two additive fields (`value` names it): each cell is the sum of the first over
+    /// the sum of the second.
+    pub ratio: Option<(Vec<String>, Vec<String>)>,
 }
 
 impl ValidQuery {
@@ -95,11 +98,14 @@ pub async fn validate(
         Some(field) => Some(params::parse_path(field, "date_field")?),
     };
     let schema = provider.provider.object_schema(object_name);
+    let mut ratio = None;
     if let ObjectSchema::Report(report) = schema {
         check_additive(report, operator, &group, value.as_deref(), date.is_some())?;
+        ratio = ratio_of(report, operator, value.as_deref())?;
     }
     Ok(ValidQuery {
         object_name: object_name.to_string(),
+        ratio,
         schema,
         source,
         operator,
@@ -158,6 +164,38 @@ fn check_additive(
     ))
 }
 
+/// A ratio field (a rate, an average per session) is charted as the ratio of its parts' sums,
+/// with `operator=average`; summing or bounding it would mislead, so those are refused.
+fn ratio_of(
+    report: &ReportSpec,
+    operator: params::Operator,
+    value: Option<&[String]>,
+) -> Result<Option<(Vec<String>, Vec<String>)>, ApiError> {
+    let Some([field]) = value else {
+        return Ok(None);
+    };
+    let Some(ratio) = report.ratios.iter().find(|ratio| ratio.name == field) else {
+        return Ok(None);
+    };
+    match operator {
+        params::Operator::Average => Ok(Some((
+            vec![ratio.numerator.to_string()],
+            vec![ratio.denominator.to_string()],
+        ))),
+        params::Operator::Count | params::Operator::CountDistinct => Ok(None),
+        other => Err(ApiError::bad_request(
+            "ratio_needs_average",
+            format!(
+                "`{field}` is a ratio ({} over {}): chart it with `operator=average`, which \
+                 divides their sums; {} of a ratio means nothing.",
+                ratio.numerator,
+                ratio.denominator,
+                other.as_str()
+            ),
+        )),
+    }
+}
+
 /// Computes the caller's series from the local store.
 pub async fn run(
     state: &AppState,
@@ -178,6 +216,7 @@ pub async fn run(
     let spec = engine::SeriesSpec {
         object_name: query.object_name,
         schema: query.schema,
+        ratio: query.ratio,
         operator: query.operator,
         group: query.group,
         value: query.value,

@@ -26,12 +26,7 @@ pub(super) async fn walk_all(
     job: &SyncJob,
     windows: Vec<BackfillWindow>,
 ) -> Result<(), Stop> {
-    let max_walks = pages
-        .context
-        .services
-        .settings
-        .sync
-        .max_windows_per_connection;
+    let max_walks = pages.max_walks();
     let (splits, mut split_off) = mpsc::unbounded_channel::<SplitOff>();
     let mut queued: VecDeque<BackfillWindow> = windows.into();
     let mut walks = FuturesUnordered::new();
@@ -92,12 +87,7 @@ async fn walk(
     splits: &mpsc::UnboundedSender<SplitOff>,
 ) -> Result<(), Stop> {
     let _slot = slot;
-    let max_walks = pages
-        .context
-        .services
-        .settings
-        .sync
-        .max_windows_per_connection;
+    let max_walks = pages.max_walks();
     let page_size = pages.reader.limits().page_size;
     // The newest record this walk has read and how many: how dense the history is here.
     let mut newest: Option<i64> = None;

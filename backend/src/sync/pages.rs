@@ -114,6 +114,15 @@ impl Pages<'_> {
         }
     }
 
+    /// Backfill windows walked at once for the connection, at most.
+    pub fn max_walks(&self) -> usize {
+        self.context
+            .services
+            .settings
+            .sync
+            .max_windows_per_connection
+    }
+
     /// Stores a page with its checkpoint; `LeaseLost` when another process holds the job now.
     pub async fn store(
         &self,

@@ -297,6 +297,54 @@ async fn demo_analytics_charts_exactly_what_the_reports_say(kind: DbKind) {
         assert_eq!(revenue.label_y[index], expected, "revenue on {date}");
     }
 
+    // A rate is the ratio of its parts' sums, per device and per day; never summed.
+    let bounce: Series = series(
+        &app,
+        &user,
+        &format!("object_name=device&operator=average&value_field=bounceRate&field_name=deviceCategory&{window}"),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let engagement = sandbox_report(
+        &app,
+        PARIS,
+        Some("deviceCategory"),
+        &["sessions", "engagedSessions"],
+    )
+    .await;
+    for (index, date) in bounce.label_x.iter().enumerate() {
+        let Some(devices) = engagement.get(date) else {
+            continue;
+        };
+        let (mut bounces, mut sessions) = (0.0, 0.0);
+        for (device, values) in devices {
+            let rate = (values[0] - values[1]) / values[0];
+            assert!(
+                (bounce.label_z[device][index] - rate).abs() < 1e-12,
+                "{device} {date}"
+            );
+            bounces += values[0] - values[1];
+            sessions += values[0];
+        }
+        assert!(
+            (bounce.label_y[index] - bounces / sessions).abs() < 1e-12,
+            "{date}"
+        );
+    }
+    assert_error(
+        series(
+            &app,
+            &user,
+            "object_name=daily&operator=sum&value_field=bounceRate",
+        )
+        .await,
+        400,
+        "ratio_needs_average",
+    )
+    .await;
+
     // Users by country are thresholded by Google: the chart says so.
     let countries: Series = series(
         &app,

@@ -3,7 +3,7 @@
 //! grouping gives every grouping of a users metric its exact figures (users are not additive);
 //! `platform` is finer, for additive metrics only.
 
-use crate::providers::{CatalogueObject, ReportSpec};
+use crate::providers::{CatalogueObject, Ratio, ReportSpec};
 
 /// At most 10 metrics fit in one request.
 const ALL_METRICS: &[&str] = &[
@@ -35,6 +35,30 @@ const USERS: &[&str] = &["activeUsers", "totalUsers"];
 
 const MONEY: &[&str] = &["totalRevenue"];
 
+/// GA's ratios, from the additive parts every record carries (see reader.rs).
+const RATIOS: &[Ratio] = &[
+    Ratio {
+        name: "bounceRate",
+        numerator: "bounces",
+        denominator: "sessions",
+    },
+    Ratio {
+        name: "engagementRate",
+        numerator: "engagedSessions",
+        denominator: "sessions",
+    },
+    Ratio {
+        name: "averageSessionDuration",
+        numerator: "sessionDuration",
+        denominator: "sessions",
+    },
+    Ratio {
+        name: "screenPageViewsPerSession",
+        numerator: "screenPageViews",
+        denominator: "sessions",
+    },
+];
+
 pub const TOTALS: &str = "daily";
 
 const fn report(
@@ -47,6 +71,7 @@ const fn report(
         non_additive: USERS,
         totals_object: TOTALS,
         money: MONEY,
+        ratios: RATIOS,
     }
 }
 

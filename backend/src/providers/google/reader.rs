@@ -18,7 +18,7 @@ use super::catalogue::Report;
 use crate::domain::StoredObject;
 use crate::providers::money::to_minor_units;
 use crate::providers::reader::{
-    retry_after, FetchError, Page, ReadLimits, ReadWindow, Reader, ReaderContext,
+    error_message, send, FetchError, Page, ReadLimits, ReadWindow, Reader, ReaderContext,
 };
 
 const PROVIDER: &str = "Google Analytics";
@@ -166,34 +166,19 @@ impl Reader for ReportReader {
                 .map_err(|_| FetchError::malformed("a stored offset is not a number"))?,
             None => 0,
         };
-        let response = self
+        let request = self
             .http
             .post(&self.url)
             .bearer_auth(self.token.expose_secret())
-            .json(&self.request_body(start, end, offset))
-            .send()
-            .await
-            .map_err(|error| FetchError::from_reqwest(PROVIDER, &error))?;
-        let status = response.status().as_u16();
-        let wait = retry_after(response.headers());
-        let body = response
-            .bytes()
-            .await
-            .map_err(|_| FetchError::Transient(format!("{PROVIDER}'s answer was cut short")))?;
-        match status {
-            200..=299 => parse_report(&body, self.report, &self.currency, offset),
-            401 => Err(FetchError::Unauthorized),
-            429 => Err(FetchError::RateLimited {
-                retry_after: wait.or_else(|| quota_wait(&error_message(&body))),
+            .json(&self.request_body(start, end, offset));
+        let answer = send(PROVIDER, request).await?;
+        match answer.status {
+            200..=299 => parse_report(&answer.body, self.report, &self.currency, offset),
+            // Google says which quota ran out, not when it comes back.
+            429 if answer.retry_after.is_none() => Err(FetchError::RateLimited {
+                retry_after: quota_wait(&error_message(&answer.body)),
             }),
-            400 | 403 | 404 => Err(FetchError::Refused {
-                provider: PROVIDER.into(),
-                status,
-                message: error_message(&body),
-            }),
-            status => Err(FetchError::Transient(format!(
-                "{PROVIDER} answered {status}"
-            ))),
+            _ => Err(answer.failure(PROVIDER)),
         }
     }
 }
@@ -218,16 +203,6 @@ fn month_windows(first: NaiveDate, last: NaiveDate) -> Vec<ReadWindow> {
             .checked_sub_months(chrono::Months::new(1))
             .unwrap_or(first);
     }
-}
-
-fn error_message(body: &[u8]) -> String {
-    serde_json::from_slice::<Value>(body)
-        .ok()
-        .and_then(|json| json["error"]["message"].as_str().map(String::from))
-        .unwrap_or_else(|| "no explanation given".into())
-        .chars()
-        .take(300)
-        .collect()
 }
 
 /// Until the next hour or day (UTC, plus a margin) for an exhausted hourly or daily quota;

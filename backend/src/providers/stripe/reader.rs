@@ -9,7 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::domain::StoredObject;
 use crate::providers::reader::{
-    retry_after, FetchError, Page, ReadLimits, ReadWindow, Reader, ReaderContext,
+    send, FetchError, Page, ReadLimits, ReadWindow, Reader, ReaderContext,
 };
 use crate::providers::CatalogueObject;
 
@@ -91,33 +91,16 @@ impl Reader for ListReader {
         if self.url.ends_with("/subscriptions") {
             query.push(("status", "all".into()));
         }
-        let provider = self.provider_name;
-        let response = self
+        let request = self
             .http
             .get(&self.url)
             .query(&query)
-            .bearer_auth(self.token.expose_secret())
-            .send()
-            .await
-            .map_err(|error| FetchError::from_reqwest(provider, &error))?;
-        let status = response.status().as_u16();
-        let wait = retry_after(response.headers());
-        let body = response
-            .bytes()
-            .await
-            .map_err(|_| FetchError::Transient(format!("{provider}'s answer was cut short")))?;
-        match status {
-            200..=299 => parse_page(&body),
-            429 => Err(FetchError::RateLimited { retry_after: wait }),
-            401 => Err(FetchError::Unauthorized),
-            400 | 403 | 404 => Err(FetchError::Refused {
-                provider: provider.to_string(),
-                status,
-                message: error_message(&body),
-            }),
-            status => Err(FetchError::Transient(format!(
-                "{provider} answered {status}"
-            ))),
+            .bearer_auth(self.token.expose_secret());
+        let answer = send(self.provider_name, request).await?;
+        if answer.is_success() {
+            parse_page(&answer.body)
+        } else {
+            Err(answer.failure(self.provider_name))
         }
     }
 }
@@ -136,16 +119,6 @@ pub fn list_path(catalogue: &[CatalogueObject], object_name: &str) -> String {
         snake.push(c.to_ascii_lowercase());
     }
     format!("/v1/{snake}s")
-}
-
-fn error_message(body: &[u8]) -> String {
-    serde_json::from_slice::<serde_json::Value>(body)
-        .ok()
-        .and_then(|json| json["error"]["message"].as_str().map(String::from))
-        .unwrap_or_else(|| "no explanation given".into())
-        .chars()
-        .take(300)
-        .collect()
 }
 
 fn parse_page(body: &[u8]) -> Result<Page, FetchError> {
