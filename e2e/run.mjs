@@ -9,7 +9,10 @@
 // /sources, build "Charges: sum of amount by currency" in the metric builder, save it to the home
 // dashboard, step back 30 days and forward again, and check every bar and a few tooltips against
 // GET /api/v1/metrics/{id}/series for the same window (fetched from inside the page, with the
-// page's cookies). Exits non-zero on the first failure, with a screenshot of the page.
+// page's cookies). Then a report source: connect Demo Analytics, pick the property "Demo Web
+// Store", wait for its sync, build "sum of sessions by deviceCategory" and check its chart against
+// GET /connect/query/demo-analytics with the same choices. Exits non-zero on the first failure,
+// with a screenshot of the page.
 //
 // playwright-core comes from e2e/node_modules (`npm ci` here) or from the working directory.
 
@@ -155,8 +158,12 @@ async function checkBars(card, series) {
   return drawn;
 }
 
+/** How a chart's values read: money in cents with a currency's symbol, or plain numbers. */
+const CENTS = { unit: 100, symbolOf: (group) => CURRENCY_SYMBOLS[group] };
+const NUMBERS = { unit: 1, symbolOf: () => undefined };
+
 /** Hovers a bar and reads its tooltip: every group row and the total, as numbers and as text. */
-async function checkTooltip(card, series, day) {
+async function checkTooltip(card, series, day, money = CENTS) {
   const hit = page.locator(`${card} [data-testid=bar][data-day="${day}"] rect.hit`);
   await hit.hover();
   const tooltip = page.locator(`${card} [data-testid=chart-tooltip]`);
@@ -174,8 +181,8 @@ async function checkTooltip(card, series, day) {
   const date = series.labelX[day];
   check(close(total, series.labelY[day]), `tooltip ${date}: total ${total} != ${series.labelY[day]}`);
   check(
-    close(displayedNumber(totalText), series.labelY[day] / 100, 0.005),
-    `tooltip ${date}: total text "${totalText}" is not ${series.labelY[day]} cents`,
+    close(displayedNumber(totalText), series.labelY[day] / money.unit, 0.005),
+    `tooltip ${date}: total text "${totalText}" is not ${series.labelY[day]} (/${money.unit})`,
   );
   const expectedGroups = Object.entries(series.labelZ).filter(([, values]) => (values[day] || 0) !== 0);
   check(rows.length === expectedGroups.length, `tooltip ${date}: ${rows.length} rows, ${expectedGroups.length} groups`);
@@ -184,10 +191,10 @@ async function checkTooltip(card, series, day) {
     check(row, `tooltip ${date}: no row for ${group}`);
     check(close(row.value, values[day]), `tooltip ${date}: ${group} ${row.value} != ${values[day]}`);
     check(
-      close(displayedNumber(row.text), values[day] / 100, 0.005),
-      `tooltip ${date}: ${group} text "${row.text}" is not ${values[day]} cents`,
+      close(displayedNumber(row.text), values[day] / money.unit, 0.005),
+      `tooltip ${date}: ${group} text "${row.text}" is not ${values[day]} (/${money.unit})`,
     );
-    const symbol = CURRENCY_SYMBOLS[group];
+    const symbol = money.symbolOf(group);
     if (symbol) check(row.text.includes(symbol), `tooltip ${date}: ${group} "${row.text}" lacks ${symbol}`);
   }
   return { date, rows: rows.length, total: totalText };
@@ -246,6 +253,223 @@ async function verifyWindow(card, metricId, label) {
   );
   await page.mouse.move(0, 0);
   return { window, series };
+}
+
+/** `GET /connect/query/{slug}` from inside the page (with its cookies). */
+async function apiQuery(slug, params) {
+  const query = new URLSearchParams(params);
+  return page.evaluate(async (url) => {
+    const response = await fetch(url, { headers: { accept: 'application/json' } });
+    if (!response.ok) throw new Error(`${url}: ${response.status} ${await response.text()}`);
+    return response.json();
+  }, `/connect/query/${encodeURIComponent(slug)}?${query}`);
+}
+
+/** Waits until the metric builder's preview shows `description` (its SVG's <desc>), loaded. */
+async function waitForPreview(description) {
+  await page.waitForFunction(
+    (wanted) => {
+      const preview = document.querySelector('[data-testid=preview]');
+      if (!preview || preview.querySelector('.reloading')) return false;
+      const desc = preview.querySelector('svg desc');
+      return desc && desc.textContent.startsWith(wanted) && preview.querySelector('[data-testid=bar]');
+    },
+    description,
+    { timeout: 30_000 },
+  );
+}
+
+/** Waits until a source card's sync is idle with every object complete (the sync panel's data). */
+async function waitForSync(slug) {
+  await page.waitForFunction(
+    (slug) => {
+      const panel = document.querySelector(`[data-testid="sync-${slug}"]`);
+      const state = panel && panel.querySelector('[data-testid=sync-state]');
+      const objects = panel ? panel.querySelectorAll('[data-testid=sync-object]') : [];
+      return (
+        state &&
+        state.dataset.state === 'idle' &&
+        objects.length > 0 &&
+        [...objects].every((o) => o.dataset.done === 'true')
+      );
+    },
+    slug,
+    { timeout: SYNC_TIMEOUT_MS, polling: 500 },
+  );
+}
+
+/**
+ * The second story: a report source. Connect Demo Analytics (the sandbox's GA4) through the same
+ * consent page, pick the property "Demo Web Store" in the card's picker, wait for its sync, build
+ * "sessions by device category" (checking on the way that revenue reads as dollars and that a
+ * unique-users sum across groups is refused with the API's message), save it to the home
+ * dashboard and check its chart against `GET /connect/query/demo-analytics` with the same choices.
+ */
+async function analyticsScenario() {
+  const slug = 'demo-analytics';
+  const sourceCard = `[data-testid=source-card][data-slug="${slug}"]`;
+  await page.click('a[href="/sources"]');
+  await page.waitForSelector(`#connect-${slug}`);
+  await page.click(`#connect-${slug}`);
+  await page.waitForSelector('#approve');
+  await page.click('#approve');
+  await page.waitForURL(/\/sources\?connected=demo-analytics/);
+  await page.waitForSelector('[data-testid=banner-ok]');
+  log('connected demo-analytics');
+
+  // The property picker: shown at once, nothing syncs before a choice.
+  await page.waitForSelector(`${sourceCard} [data-testid=account-select] option`, { state: 'attached' });
+  const chip = await page.textContent(`${sourceCard} [data-testid=connection-state]`);
+  check(/choose a property/i.test(chip), `the card says "${chip}" before a property is chosen`);
+  check(!(await page.$(`[data-testid="sync-${slug}"]`)), 'a sync panel shows before a property is chosen');
+  const listed = await page.$$eval(`${sourceCard} [data-testid=account-select] option`, (nodes) =>
+    nodes.map((o) => ({ id: o.value, label: o.textContent.trim() })),
+  );
+  const wanted = ['Demo Web Store (Demo Company)', 'Demo Mobile App (Demo Company)', 'Demo Tokyo Shop (Demo Japan)'];
+  for (const label of wanted) {
+    check(listed.some((o) => o.label === label), `the picker lacks "${label}": ${JSON.stringify(listed)}`);
+  }
+  await page.selectOption(`${sourceCard} [data-testid=account-select]`, { label: 'Demo Web Store (Demo Company)' });
+  await screenshot('analytics-picker');
+  await page.click(`${sourceCard} [data-testid=choose-account]`);
+  await page.waitForSelector(`${sourceCard} [data-testid=account-name]`);
+  const chosen = {
+    name: (await page.textContent(`${sourceCard} [data-testid=account-name]`)).trim(),
+    id: await page.getAttribute(`${sourceCard} [data-testid=account-name]`, 'data-account-id'),
+    tz: (await page.textContent(`${sourceCard} [data-testid=account-time-zone]`)).trim(),
+    currency: (await page.textContent(`${sourceCard} [data-testid=account-currency]`)).trim(),
+  };
+  check(
+    chosen.name === 'Demo Web Store (Demo Company)' &&
+      chosen.id === '250001' &&
+      chosen.tz === 'America/Los_Angeles' &&
+      chosen.currency === 'USD',
+    `the card shows the chosen property as ${JSON.stringify(chosen)}`,
+  );
+  log(`chose property ${chosen.id} ${chosen.name} (${chosen.tz}, ${chosen.currency})`);
+
+  // Its sync, as the first story's: the panel until every report is complete, then the API agrees.
+  await page.waitForSelector(`[data-testid="sync-${slug}"] [data-testid=sync-state]`);
+  await waitForSync(slug);
+  const sync = await page.evaluate(async (url) => (await fetch(url)).json(), `/api/v1/connections/${slug}/sync`);
+  check(sync.state === 'idle', `the sync API says ${sync.state} while the page says idle`);
+  const reports = Object.keys(sync.objects || {});
+  check(reports.includes('device'), `the sync read ${reports.join(', ')}, not device`);
+  log(`sync finished: ${reports.length} reports complete (${reports.join(', ')})`);
+
+  // "Change property" opens the same picker, with the warning; cancelled here.
+  await page.click(`${sourceCard} [data-testid=change-account]`);
+  await page.waitForSelector(`${sourceCard} [data-testid=account-change-warning]`);
+  const warning = await page.textContent(`${sourceCard} [data-testid=account-change-warning]`);
+  check(/deletes/i.test(warning) && warning.includes('Demo Web Store'), `change warning: "${warning}"`);
+  const preselected = await page.$eval(`${sourceCard} [data-testid=account-select]`, (el) => el.value);
+  check(preselected === '250001', `the change picker starts on ${preselected}, not the current property`);
+  await screenshot('analytics-synced-change');
+  await page.click(`${sourceCard} [data-testid=cancel-account]`);
+  await page.waitForSelector(`${sourceCard} [data-testid=account-picker]`, { state: 'detached' });
+
+  // The builder: Demo Analytics -> device -> sum.
+  await page.click('a[href="/metrics/new"]');
+  await page.waitForSelector(`#builder-source option[value="${slug}"]`, { state: 'attached' });
+  await page.selectOption('#builder-source', slug);
+  await page.waitForSelector('#builder-object option[value=device]', { state: 'attached' });
+  await page.selectOption('#builder-object', 'device');
+  await page.selectOption('#builder-operator', 'sum');
+  await page.waitForSelector('#builder-value-field option[value=totalRevenue]', { state: 'attached' });
+  await page.waitForSelector('#builder-group-by option[value=deviceCategory]', { state: 'attached' });
+
+  // Revenue is money of the property's currency (meta.currency): the tooltip reads in dollars.
+  await page.selectOption('#builder-value-field', 'totalRevenue');
+  await page.selectOption('#builder-group-by', 'deviceCategory');
+  await waitForPreview('Sum of totalRevenue by deviceCategory');
+  const revenue = await page.$$eval('[data-testid=preview] [data-testid=bar]', (bars) =>
+    bars.map((b) => ({ day: Number(b.dataset.day), total: Number(b.dataset.total) })),
+  );
+  const richest = revenue.reduce((best, bar) => (bar.total > best.total ? bar : best), revenue[0]);
+  check(richest && richest.total > 0, 'the preview shows no revenue in 30 days');
+  await page.locator(`[data-testid=preview] [data-testid=bar][data-day="${richest.day}"] rect.hit`).hover();
+  const revenueText = await page.textContent('[data-testid=preview] [data-testid=tooltip-total] td');
+  check(
+    revenueText.includes('$') && close(displayedNumber(revenueText), richest.total / 100, 0.005),
+    `revenue of ${richest.total} cents reads "${revenueText}"`,
+  );
+  const days = await page.$eval('[data-testid=preview] [data-testid=series-source-tz]', (el) => el.textContent);
+  check(days === 'days in America/Los_Angeles', `the preview notes "${days}"`);
+  await page.mouse.move(0, 0);
+  log(`preview: revenue reads as money (${revenueText}); ${days}`);
+
+  // Unique users do not add up across groups: the API's message shows as the preview's error.
+  await page.selectOption('#builder-value-field', 'activeUsers');
+  await page.selectOption('#builder-group-by', { index: 0 });
+  const refusal = await page.waitForSelector('[data-testid=preview] [data-testid=error]');
+  const refusalText = await refusal.textContent();
+  check(/unique users/.test(refusalText), `the non-additive refusal reads "${refusalText}"`);
+  await screenshot('analytics-non-additive');
+  log(`non-additive sum refused: ${refusalText.trim().slice(0, 80)}…`);
+
+  // The metric: sum of sessions by deviceCategory.
+  await page.selectOption('#builder-value-field', 'sessions');
+  await page.selectOption('#builder-group-by', 'deviceCategory');
+  await waitForPreview('Sum of sessions by deviceCategory');
+  const name = 'Sessions by device category';
+  await page.fill('#builder-name', name);
+  await screenshot('analytics-builder');
+  await page.click('#builder-save');
+  await page.waitForURL(`${BASE}/`);
+  const metrics = await page.evaluate(async () => (await fetch('/api/v1/metrics')).json());
+  const metric = metrics.find((m) => m.name === name);
+  check(metric, `the metric "${name}" was not saved`);
+  check(
+    metric.source === slug &&
+      metric.object_name === 'device' &&
+      metric.operator === 'sum' &&
+      metric.value_field === 'sessions' &&
+      metric.field_name === 'deviceCategory',
+    `saved as ${JSON.stringify(metric)}`,
+  );
+  const card = `[data-testid=metric-card][data-metric-id="${metric.id}"]`;
+  await page.waitForSelector(`${card} [data-testid=bar]`);
+
+  // Its chart against /connect/query with the same choices and the dashboard's window.
+  const window = await currentWindow();
+  await waitForChart(card, window);
+  const series = await apiQuery(slug, {
+    object_name: 'device',
+    operator: 'sum',
+    value_field: 'sessions',
+    field_name: 'deviceCategory',
+    total_days: String(window.totalDays),
+    end: window.end,
+    tz: window.tz,
+  });
+  check(series.meta.to === window.end, `API window ends ${series.meta.to}, page shows ${window.end}`);
+  check(series.meta.source_tz === 'America/Los_Angeles', `meta.source_tz is ${series.meta.source_tz}`);
+  const groups = Object.keys(series.labelZ);
+  check(groups.length > 1, `sessions by deviceCategory has groups ${groups.join(', ')}`);
+  const drawn = await checkBars(card, series);
+  check(drawn > 0, 'the analytics chart draws no segment');
+  const busy = series.labelY
+    .map((value, day) => ({ value, day }))
+    .filter((d) => d.value !== 0)
+    .sort((a, b) => b.value - a.value);
+  const tips = [];
+  for (const { day } of [busy[0], busy[busy.length - 1]].filter(Boolean)) {
+    tips.push(await checkTooltip(card, series, day, NUMBERS));
+  }
+  const note = await page.$eval(`${card} [data-testid=series-source-tz]`, (el) => el.dataset.tz);
+  check(note === 'America/Los_Angeles', `the card notes days in ${note}`);
+  const total = Number(await page.getAttribute(`${card} [data-testid=metric-total]`, 'data-value'));
+  const sum = series.labelY.reduce((a, b) => a + b, 0);
+  check(close(total, sum, 1e-6), `the card's total ${total} != ${sum}`);
+  log(
+    `analytics: ${window.totalDays} days to ${window.end} (${window.tz}): ${series.labelX.length} bars, ` +
+      `${drawn} segments over ${groups.join('/')} match /connect/query; tooltips ` +
+      tips.map((t) => `${t.date} ${t.total}`).join(', '),
+  );
+  await page.locator(`${card} [data-testid=bar][data-day="${busy[0].day}"] rect.hit`).hover();
+  await page.locator(card).scrollIntoViewIfNeeded();
+  await screenshot('analytics-metric');
+  await page.mouse.move(0, 0);
 }
 
 async function main() {
@@ -377,6 +601,8 @@ async function main() {
     const focused = await page.evaluate(() => document.activeElement.closest('[data-testid=bar]').dataset.day);
     check(Number(focused) === again.series.labelX.length - 2, `ArrowLeft focused day ${focused}`);
     await screenshot('keyboard-focus');
+
+    await analyticsScenario();
 
     check(pageErrors.length === 0, `errors in the page: ${pageErrors.join('; ')}`);
     log(`passed; screenshots in ${ARTIFACTS}`);

@@ -37,7 +37,7 @@ env -u APP_DATABASE__URL \
   APP_SANDBOX__SIZE="${E2E_SANDBOX_SIZE:-400}" \
   APP_CONFIG_DIR="$REPO_ROOT/backend/configuration" \
   RUST_LOG=warn \
-  "$REPO_ROOT/target/debug/allmetrics" serve > "$work/server.log" 2>&1 &
+  "${CARGO_TARGET_DIR:-$REPO_ROOT/target}/debug/allmetrics" serve > "$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 100); do
   curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break

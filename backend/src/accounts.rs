@@ -80,18 +80,14 @@ async fn accounts(
         .map_err(|error| provider_error(provider, error))
 }
 
-/// `GET /api/v1/connections/{slug}/accounts`. A connection that can read one account only gets
-/// it chosen at once.
+/// `GET /api/v1/connections/{slug}/accounts`.
 pub async fn list(
     state: &AppState,
     user: &AuthUser,
     slug: &str,
 ) -> Result<Vec<AccountResponse>, ApiError> {
-    let (connection, provider, token) = connection_with_token(state, user, slug).await?;
+    let (_, provider, token) = connection_with_token(state, user, slug).await?;
     let accounts = accounts(&state.http, &provider, &token).await?;
-    if let ([only], None) = (accounts.as_slice(), &connection.account) {
-        store_choice(&state.services(), &connection, &provider, &token, only).await?;
-    }
     Ok(accounts.iter().map(ProviderAccount::to_response).collect())
 }
 
@@ -158,7 +154,15 @@ async fn store_choice(
 /// Right after connecting: when the grant can read exactly one account, it is chosen. Anything
 /// else waits for the picker (a failure here is not the connect's failure).
 pub async fn choose_the_only_one(state: &AppState, user: &AuthUser, slug: &str) {
-    if let Err(error) = list(state, user, slug).await {
+    let chosen = async {
+        let (connection, provider, token) = connection_with_token(state, user, slug).await?;
+        let accounts = accounts(&state.http, &provider, &token).await?;
+        if let ([only], None) = (accounts.as_slice(), &connection.account) {
+            store_choice(&state.services(), &connection, &provider, &token, only).await?;
+        }
+        Ok::<(), ApiError>(())
+    };
+    if let Err(error) = chosen.await {
         tracing::info!(slug, error = %error, "the accounts could not be listed after connecting");
     }
 }

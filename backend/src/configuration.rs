@@ -226,6 +226,10 @@ pub struct SandboxSettings {
     pub access_token_ttl_secs: Option<u64>,
     /// Google Analytics tokens per property and hour; unset = Google's standard 40,000.
     pub analytics_tokens_per_hour: Option<u32>,
+    /// Facebook insights calls per ad account and hour before throttling; unset = unlimited.
+    pub ads_calls_per_hour: Option<u32>,
+    /// The longest insights range (days) at the ad level with a breakdown; unset = 31.
+    pub ads_max_range_days: Option<u32>,
 }
 
 impl Default for SandboxSettings {
@@ -241,6 +245,8 @@ impl Default for SandboxSettings {
             api_key: Some("sk_test_allmetrics_demo".into()),
             access_token_ttl_secs: None,
             analytics_tokens_per_hour: None,
+            ads_calls_per_hour: None,
+            ads_max_range_days: None,
         }
     }
 }

@@ -238,6 +238,14 @@ pub async fn complete(
             tracing::warn!(slug, error = %error, "the code exchange failed");
             token_exchange_error(&provider, &error)
         })?;
+    let grant = provider
+        .provider
+        .complete_grant(&state.http, &provider, grant)
+        .await
+        .map_err(|error| {
+            tracing::warn!(slug, error = %error, "completing the grant failed");
+            token_exchange_error(&provider, &TokenError::Provider(error))
+        })?;
     store_grant(state, user.id, &source, grant).await?;
     tracing::info!(user_id = %user.id, slug, "connected");
     if provider.provider.chooses_account() {

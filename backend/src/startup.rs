@@ -161,6 +161,7 @@ fn sandbox(
     if !sandbox.enabled_in(settings.environment) {
         return None;
     }
+    let defaults = allmetrics_sandbox::SandboxConfig::default();
     Some(allmetrics_sandbox::Sandbox::new(
         allmetrics_sandbox::SandboxConfig {
             seed: sandbox.seed,
@@ -176,7 +177,11 @@ fn sandbox(
             rate_limit_per_sec: sandbox.rate_limit_per_sec,
             access_token_ttl: sandbox.access_token_ttl_secs.map(Duration::from_secs),
             analytics_tokens_per_hour: sandbox.analytics_tokens_per_hour,
-            ..Default::default()
+            ads_calls_per_hour: sandbox.ads_calls_per_hour,
+            ads_max_range_days: sandbox
+                .ads_max_range_days
+                .unwrap_or(defaults.ads_max_range_days),
+            ..defaults
         },
     ))
 }

@@ -161,6 +161,14 @@ pub async fn access_token(
     if connection.status == ConnectionStatus::NeedsReconnect {
         return Err(RefreshError::NeedsReconnect);
     }
+    // A token that cannot be refreshed and has expired: only a reconnect brings a new one.
+    if connection.token_expired(now()) {
+        services
+            .repository
+            .set_connection_status(connection.id, ConnectionStatus::NeedsReconnect)
+            .await?;
+        return Err(RefreshError::NeedsReconnect);
+    }
     services
         .cipher
         .decrypt(

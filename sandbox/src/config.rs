@@ -4,7 +4,8 @@ use std::time::Duration;
 
 /// Everything a [`crate::Sandbox`] is built from. `Default` gives the demo setup: seed 42, 2,000 customers,
 /// the OAuth client `sandbox_client` / `sandbox_secret`, no registered redirect URI, no latency, no rate limit,
-/// no faults, tokens that never expire, Google Analytics' standard quotas.
+/// no faults, tokens that never expire, Google Analytics' standard quotas, 10,000 Facebook calls per ad account
+/// per hour and insights ranges of 31 days at level ad with a breakdown (93 otherwise).
 #[derive(Clone, Debug)]
 pub struct SandboxConfig {
     /// Seeds the generated data, the account id and the fault draws.
@@ -19,13 +20,13 @@ pub struct SandboxConfig {
     pub api_key: Option<String>,
     /// Registered redirect URIs; `/oauth/authorize` requires an exact match. Empty accepts none.
     pub redirect_uris: Vec<String>,
-    /// Added to every `/v1` and `/v1beta` request.
+    /// Added to every `/v1`, `/v1beta` and `/v25.0` Graph request.
     pub latency: Duration,
     /// Token bucket per credential (access token or API key); above it `/v1` and `/v1beta` answer 429 with
-    /// `Retry-After`.
+    /// `Retry-After`, `/v25.0` Facebook's code 17 (HTTP 400, with `Retry-After`).
     /// Stripe allows 25 reads/s in test mode and 100/s in live mode.
     pub rate_limit_per_sec: Option<u32>,
-    /// Fault injection on `/v1` and `/v1beta`, all off by default.
+    /// Fault injection on `/v1`, `/v1beta` and `/v25.0`, all off by default.
     pub faults: Faults,
     /// `None`: access tokens never expire (like Stripe Connect). `Some`: `expires_in` is reported and enforced.
     pub access_token_ttl: Option<Duration>,
@@ -34,6 +35,14 @@ pub struct SandboxConfig {
     /// Google Analytics tokens per property per hour (`/v1beta/...:runReport`); the daily budget is five times
     /// as many. `None`: GA's standard property, 40,000 per hour and 200,000 per day.
     pub analytics_tokens_per_hour: Option<u32>,
+    /// Facebook calls per ad account per hour (`/v25.0/act_{id}/...`; the application may make four times as
+    /// many in all). At 100% the account's calls answer error 80000 until the next hour of the sandbox's clock.
+    /// `None`: 10,000, effectively unlimited.
+    pub ads_calls_per_hour: Option<u32>,
+    /// The longest `time_range` (in days, both ends included) an insights request at level `ad` with a
+    /// breakdown may ask for; other insights requests may ask for three times as many. Longer ranges answer
+    /// Facebook's "Please reduce the amount of data" (code 1, subcode 1504044). Default 31.
+    pub ads_max_range_days: u32,
 }
 
 impl Default for SandboxConfig {
@@ -51,11 +60,13 @@ impl Default for SandboxConfig {
             access_token_ttl: None,
             now: None,
             analytics_tokens_per_hour: None,
+            ads_calls_per_hour: None,
+            ads_max_range_days: 31,
         }
     }
 }
 
-/// Fault injection on `/v1` and `/v1beta`. Every draw is a function of the seed and a counter of the API's
+/// Fault injection on `/v1`, `/v1beta` and `/v25.0`. Every draw is a function of the seed and a counter of the API's
 /// requests (each API counts its own), so a test that sends its requests one after another sees the same faults
 /// on every run.
 #[derive(Clone, Debug, Default)]

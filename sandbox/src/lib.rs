@@ -1,5 +1,5 @@
-//! The demo provider of allmetrics: it plays Stripe and Google Analytics 4 for people who have no such account
-//! (and for tests).
+//! The demo provider of allmetrics: it plays Stripe, Google Analytics 4 and Facebook Ads for people who have no
+//! such account (and for tests).
 //!
 //! - An OAuth 2.0 authorization server shaped like Stripe Connect (`/oauth/authorize`, `/oauth/token`,
 //!   `/oauth/deauthorize`, `/oauth/revoke`), with PKCE S256.
@@ -9,13 +9,18 @@
 //!   `/v1beta/properties/{id}:runReport`) over three fixed properties with deterministic daily data, GA's
 //!   error shapes and its property quotas (tokens per hour and day, 10 concurrent requests). The OAuth server
 //!   also grants Google's `https://www.googleapis.com/auth/analytics.readonly` scope, which `/v1beta` requires.
-//! - Knobs to make it misbehave: latency, a rate limit, and deterministic fault injection (on `/v1` and
-//!   `/v1beta` alike).
+//! - Facebook's Graph API login and Marketing API v25.0 (`/v25.0/oauth/access_token`, `/v25.0/me/adaccounts`,
+//!   `/v25.0/act_{id}/insights`, ...) over four fixed ad accounts with deterministic, exactly additive delivery,
+//!   Facebook's error shapes, cursor paging, usage headers and throttling. The consent page is the same
+//!   `/oauth/authorize`, which also grants Facebook's `ads_read` (comma- or space-separated scopes).
+//! - Knobs to make it misbehave: latency, a rate limit, and deterministic fault injection (on `/v1`, `/v1beta`
+//!   and `/v25.0` alike).
 //!
 //! The app mounts it with `web::scope("/sandbox").configure(|c| sandbox.configure(c))`; tests and benchmarks
 //! run it alone with [`bind`] or the `allmetrics-sandbox` binary.
 #![recursion_limit = "256"]
 
+mod ads;
 mod analytics;
 mod api;
 mod clock;
@@ -30,6 +35,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use actix_web::web;
 
+pub use ads::AdAccount;
 pub use analytics::AnalyticsProperty;
 pub use config::{Faults, SandboxConfig};
 pub use generator::{Generator, ObjectKind, MAX_SIZE};
@@ -54,6 +60,7 @@ pub(crate) struct State {
     /// `/v1` request counters (`/v1beta` keeps its own in `analytics`).
     pub stripe_traffic: api::Traffic,
     pub analytics: analytics::Analytics,
+    pub ads: ads::Ads,
 }
 
 /// A running sandbox's state: configuration, data generator, issued codes and tokens, rate limiter.
@@ -87,17 +94,25 @@ impl Sandbox {
                 limiter: api::knobs::RateLimiter::new(config.rate_limit_per_sec),
                 stripe_traffic: api::Traffic::default(),
                 analytics: analytics::Analytics::new(now, config.analytics_tokens_per_hour),
+                ads: ads::Ads::new(
+                    config.seed,
+                    now,
+                    config.ads_calls_per_hour,
+                    config.ads_max_range_days,
+                ),
                 config,
             }),
         }
     }
 
-    /// Registers every route relative to where it is mounted: `/oauth/...`, `/v1/...` and `/v1beta/...`.
+    /// Registers every route relative to where it is mounted: `/oauth/...`, `/v1/...`, `/v1beta/...` and
+    /// `/v25.0/...`.
     pub fn configure(&self, cfg: &mut web::ServiceConfig) {
         cfg.app_data(web::Data::from(Arc::clone(&self.state)))
             .service(oauth::scope())
             .service(api::scope())
-            .service(analytics::scope());
+            .service(analytics::scope())
+            .service(ads::scope());
     }
 
     pub fn generator(&self) -> &Generator {
@@ -151,14 +166,37 @@ impl Sandbox {
         self.state.analytics.requests_answered()
     }
 
-    /// Revokes every access and refresh token (for tests of "revoked token -> 401").
+    /// The Facebook ad accounts `/v25.0` serves, in id order: `act_1001` "Demo Shoes US" (USD,
+    /// America/New_York), `act_1002` "Demo Lunettes FR" (EUR, Europe/Paris), `act_1003` "Demo Tokyo Ads" (JPY,
+    /// Asia/Tokyo), `act_1004` "Demo Kuwait" (KWD, Asia/Kuwait), created 1100, 400, 120 and 90 days before now.
+    pub fn ad_accounts(&self) -> Vec<AdAccount> {
+        self.state.ads.accounts()
+    }
+
+    /// How many `/v25.0/act_{id}/insights` requests were answered 200 (damaged bodies included).
+    pub fn ads_requests(&self) -> u64 {
+        self.state.ads.requests_answered()
+    }
+
+    /// Makes the next `count` insights requests (after authentication and the usage count) fail with the
+    /// Graph API error `code`, in Facebook's words and status: 1 and 2 (500), 4, 17, 32, 613, 80000
+    /// (throttling, 400), 100 (invalid parameter, 400), 190 (expired token, subcode 463, 400), 200 (permission,
+    /// 403); any other code answers 400 with that code. Calls add to the queue: `force_ads_errors(17, 2)` then
+    /// `force_ads_errors(190, 1)` fails the next three.
+    pub fn force_ads_errors(&self, code: u32, count: u32) {
+        self.state.ads.force_errors(code, count);
+    }
+
+    /// Revokes every access and refresh token, Facebook's included (for tests of "revoked token -> 401";
+    /// `/v25.0` then answers code 190, subcode 460).
     pub fn revoke_all(&self) {
         self.state.tokens.revoke_all();
     }
 
-    /// Moves the clock that authorization codes (5 minutes) and access tokens (`access_token_ttl`) expire by,
-    /// and that Google Analytics quota hours and days are counted on, so tests need not sleep. Generated data
-    /// (and so every property's "today") and the rate limiter are unaffected.
+    /// Moves the clock that authorization codes (5 minutes) and access tokens (`access_token_ttl`; Facebook's
+    /// 5,400 s and 60 days) expire by, and that Google Analytics quota hours and days and Facebook usage hours
+    /// are counted on, so tests need not sleep. Generated data (and so every property's and ad account's
+    /// "today") and the rate limiter are unaffected.
     pub fn advance_clock(&self, by: Duration) {
         self.state.clock.advance(by);
     }

@@ -1,13 +1,14 @@
-//! `allmetrics-sandbox`: the demo Stripe (OAuth server + `/v1` API) and Google Analytics 4 (`/v1beta`) on its
-//! own port.
+//! `allmetrics-sandbox`: the demo Stripe (OAuth server + `/v1` API), Google Analytics 4 (`/v1beta`) and
+//! Facebook Ads (`/v25.0`) on its own port.
 
 use std::time::Duration;
 
 use allmetrics_sandbox::{Faults, SandboxConfig};
 use clap::Parser;
 
-/// Plays Stripe and Google Analytics 4 for allmetrics: an OAuth2 authorization server, a Stripe-compatible API
-/// (/v1) and a GA4 Data and Admin API (/v1beta) over generated data.
+/// Plays Stripe, Google Analytics 4 and Facebook Ads for allmetrics: an OAuth2 authorization server, a
+/// Stripe-compatible API (/v1), a GA4 Data and Admin API (/v1beta) and Facebook's Graph login and Marketing API
+/// (/v25.0) over generated data.
 #[derive(Parser, Debug)]
 #[command(name = "allmetrics-sandbox", version)]
 struct Args {
@@ -21,22 +22,22 @@ struct Args {
     /// Number of customers; the other objects scale from it.
     #[arg(long, default_value_t = 2000)]
     size: u64,
-    /// Added to every /v1 and /v1beta request.
+    /// Added to every /v1, /v1beta and /v25.0 request.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
     /// Requests per second per credential before 429 (Stripe: 25 in test mode, 100 live).
     #[arg(long)]
     rate_limit: Option<u32>,
-    /// Share of /v1 and /v1beta requests answered 500.
+    /// Share of /v1, /v1beta and /v25.0 requests answered 500.
     #[arg(long, default_value_t = 0.0, value_parser = share)]
     error_rate: f64,
-    /// Every Nth /v1 (and /v1beta) request starts a burst of 429s.
+    /// Every Nth /v1 (and /v1beta, /v25.0) request starts a burst of 429s (Facebook: code 17).
     #[arg(long)]
     burst_every: Option<u32>,
     /// Length of each 429 burst.
     #[arg(long, default_value_t = 3)]
     burst_len: u32,
-    /// Share of /v1 and /v1beta requests that hang for --timeout-ms before answering.
+    /// Share of /v1, /v1beta and /v25.0 requests that hang for --timeout-ms before answering.
     #[arg(long, default_value_t = 0.0, value_parser = share)]
     timeout_rate: f64,
     #[arg(long, default_value_t = 30_000)]
@@ -51,7 +52,8 @@ struct Args {
     client_id: String,
     #[arg(long, default_value = "sandbox_secret")]
     client_secret: String,
-    /// Accepted as a secret key on /v1 (like Stripe's sk_test_...) and /v1beta.
+    /// Accepted as a secret key on /v1 (like Stripe's sk_test_...), and as an access token on /v1beta and
+    /// /v25.0.
     #[arg(long)]
     api_key: Option<String>,
     /// A registered OAuth redirect URI (repeatable; exact match required).
@@ -66,6 +68,12 @@ struct Args {
     /// Google Analytics tokens per property per hour (5x per day; default: GA's 40,000 and 200,000).
     #[arg(long)]
     analytics_tokens_per_hour: Option<u32>,
+    /// Facebook calls per ad account per hour before error 80000 (default 10,000; the app: 4x).
+    #[arg(long)]
+    ads_calls_per_hour: Option<u32>,
+    /// Longest insights time_range in days at level ad with a breakdown (3x otherwise).
+    #[arg(long, default_value_t = 31, value_parser = clap::value_parser!(u32).range(1..))]
+    ads_max_range_days: u32,
 }
 
 /// A share of requests: a number from 0 to 1.
@@ -99,6 +107,8 @@ impl Args {
             access_token_ttl: self.token_ttl_secs.map(Duration::from_secs),
             now: self.now,
             analytics_tokens_per_hour: self.analytics_tokens_per_hour,
+            ads_calls_per_hour: self.ads_calls_per_hour,
+            ads_max_range_days: self.ads_max_range_days,
         }
     }
 }

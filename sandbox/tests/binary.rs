@@ -1,4 +1,4 @@
-//! The `allmetrics-sandbox` binary starts on a free port, prints where, and serves (Stripe and GA4).
+//! The `allmetrics-sandbox` binary starts on a free port, prints where, and serves (Stripe, GA4, Facebook Ads).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader};
@@ -28,6 +28,10 @@ async fn binary_prints_its_address_and_serves() {
             "sk_test_cli",
             "--analytics-tokens-per-hour",
             "1",
+            "--ads-calls-per-hour",
+            "1",
+            "--ads-max-range-days",
+            "5",
         ])
         .args([
             "--redirect-uri",
@@ -76,10 +80,36 @@ async fn binary_prints_its_address_and_serves() {
         reports.push(report.status().as_u16());
     }
 
+    let mut insights = Vec::new();
+    for (account, until) in [("1001", "05"), ("1001", "05"), ("1002", "06")] {
+        let response = http
+            .get(format!("{address}/v25.0/act_{account}/insights"))
+            .query(&[
+                ("level", "ad"),
+                ("breakdowns", "country"),
+                (
+                    "time_range",
+                    &format!(r#"{{"since":"2025-12-01","until":"2025-12-{until}"}}"#),
+                ),
+            ])
+            .bearer_auth("sk_test_cli")
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let body: serde_json::Value = response.json().await.unwrap();
+        insights.push((status, body["error"]["code"].as_u64()));
+    }
+
     assert_eq!(status, 200);
     assert_eq!(body["data"].as_array().unwrap().len(), 25);
     assert_eq!(page, 200, "the second --redirect-uri is registered too");
     assert_eq!(reports, [200, 429], "one analytics token per hour");
+    assert_eq!(
+        insights,
+        [(200, None), (400, Some(80_000)), (400, Some(1))],
+        "one call per ad account per hour; five days at level ad with a breakdown"
+    );
 }
 
 #[test]

@@ -57,6 +57,29 @@ impl_repository!(PostgresRepository, Backend::Postgres);
 
 #[async_trait::async_trait]
 impl super::query::QueryStore for PostgresRepository {
+    async fn latest_labels(
+        &self,
+        connection: crate::domain::ConnectionId,
+        object_name: &str,
+        id: &str,
+        label: &str,
+    ) -> DbResult<Vec<(String, String)>> {
+        let rows: Vec<(Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT DISTINCT ON (data ->> $3) data ->> $3, data ->> $4 FROM synced_objects \
+             WHERE connection_id = $1 AND object_name = $2 ORDER BY data ->> $3, created DESC",
+        )
+        .bind(connection.0)
+        .bind(object_name)
+        .bind(id)
+        .bind(label)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, label)| Some((id?, label?)))
+            .collect())
+    }
+
     async fn aggregate(
         &self,
         request: &super::query::AggregateRequest,

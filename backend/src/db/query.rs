@@ -64,6 +64,15 @@ pub struct AggregateRow {
 #[async_trait]
 pub trait QueryStore {
     async fn aggregate(&self, request: &AggregateRequest) -> DbResult<Vec<AggregateRow>>;
+    /// For every value of the field `id` among the object's records, the field `label` of the
+    /// newest record having it (the current name of a campaign id).
+    async fn latest_labels(
+        &self,
+        connection: ConnectionId,
+        object_name: &str,
+        id: &str,
+        label: &str,
+    ) -> DbResult<Vec<(String, String)>>;
 }
 
 /// `CASE WHEN t < u1 THEN (t + o1) WHEN ... END / 86400 - first_day`: the day index of `t`.

@@ -73,6 +73,32 @@ impl_repository!(SqliteRepository, Backend::Sqlite);
 
 #[async_trait::async_trait]
 impl super::query::QueryStore for SqliteRepository {
+    async fn latest_labels(
+        &self,
+        connection: crate::domain::ConnectionId,
+        object_name: &str,
+        id: &str,
+        label: &str,
+    ) -> DbResult<Vec<(String, String)>> {
+        use super::query::sqlite_path;
+        // SQLite gives the other columns of the row that holds MAX(created).
+        let rows: Vec<(Option<String>, Option<String>, i64)> = sqlx::query_as(
+            "SELECT CAST(json_extract(data, $3) AS TEXT), CAST(json_extract(data, $4) AS TEXT), \
+             MAX(created) FROM synced_objects WHERE connection_id = $1 AND object_name = $2 \
+             GROUP BY json_extract(data, $3)",
+        )
+        .bind(connection.0)
+        .bind(object_name)
+        .bind(sqlite_path(&[id.to_string()]))
+        .bind(sqlite_path(&[label.to_string()]))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, label, _)| Some((id?, label?)))
+            .collect())
+    }
+
     async fn aggregate(
         &self,
         request: &super::query::AggregateRequest,

@@ -131,13 +131,38 @@ pub struct OAuthState {
     pub expires_at: i64,
 }
 
+/// A token that cannot be refreshed is `expiring` this long before it expires: the user should
+/// reconnect soon (syncs go on until it really expires).
+pub const EXPIRING_SECS: i64 = 7 * 86_400;
+
+fn now() -> i64 {
+    Utc::now().timestamp()
+}
+
 impl Connection {
+    /// Whether its token has expired and cannot be refreshed (Facebook's long-lived tokens).
+    pub fn token_expired(&self, now: i64) -> bool {
+        self.refresh_token_enc.is_none() && self.expires_at.is_some_and(|at| at <= now)
+    }
+
+    /// Whether its token, which cannot be refreshed, expires within `seconds`.
+    pub fn token_expires_within(&self, now: i64, seconds: i64) -> bool {
+        self.refresh_token_enc.is_none()
+            && self
+                .expires_at
+                .is_some_and(|at| at.saturating_sub(now) < seconds)
+    }
+
     /// As the API shows it; `chooses_account`: the provider reads one account chosen among
     /// several, so the connection waits for the choice (`needs_account`).
     pub fn to_response(&self, chooses_account: bool) -> allmetrics_common::ConnectionResponse {
         let status = match self.status {
+            ConnectionStatus::Active if self.token_expired(now()) => "needs_reconnect",
             ConnectionStatus::Active if chooses_account && self.account.is_none() => {
                 "needs_account"
+            }
+            ConnectionStatus::Active if self.token_expires_within(now(), EXPIRING_SECS) => {
+                "expiring"
             }
             status => status.as_str(),
         };

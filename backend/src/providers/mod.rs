@@ -11,6 +11,7 @@ pub mod money;
 pub mod oauth;
 pub mod reader;
 pub mod registry;
+pub mod report_days;
 pub mod stripe;
 
 use async_trait::async_trait;
@@ -192,6 +193,16 @@ pub trait Provider: Send + Sync + 'static {
         Err(ProviderError::Unsupported("API keys"))
     }
 
+    /// Turns the code exchange's grant into the one to keep (Facebook: a long-lived token).
+    async fn complete_grant(
+        &self,
+        _http: &reqwest::Client,
+        _provider: &ResolvedProvider,
+        grant: oauth::Grant,
+    ) -> Result<oauth::Grant, ProviderError> {
+        Ok(grant)
+    }
+
     /// Tells the provider the connection is gone (deauthorize, revoke) where it can. By default
     /// the refresh token (or else the access token) is revoked at the revocation endpoint.
     async fn disconnect(
@@ -238,6 +249,9 @@ pub struct ReportSpec {
     /// Ratios, charted as the sum of their numerator over the sum of their denominator (never
     /// as an average of per-row ratios).
     pub ratios: &'static [Ratio],
+    /// `(id field, name field)`: groups by the id are labelled with the newest name of that id
+    /// (a campaign renamed last week shows under its current name, and stays one group).
+    pub labels: &'static [(&'static str, &'static str)],
 }
 
 /// A value computed from two additive fields of the same records.
@@ -246,6 +260,8 @@ pub struct Ratio {
     pub name: &'static str,
     pub numerator: &'static str,
     pub denominator: &'static str,
+    /// The ratio is multiplied by this (100 for a percentage, 1,000 for a cost per mille).
+    pub scale: u32,
 }
 
 /// What disconnecting knows about the connection being removed.

@@ -67,6 +67,9 @@ pub enum FetchError {
     /// 5xx, timeouts, broken connections, malformed pages: worth retrying.
     #[error("{0}")]
     Transient(String),
+    /// The provider refuses to answer for so long a time range: ask for less.
+    #[error("{0} asks for a shorter time range")]
+    RangeTooLarge(String),
 }
 
 impl FetchError {
@@ -88,6 +91,7 @@ impl FetchError {
 /// A provider's answer, read whole.
 pub struct Answer {
     pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
     /// `Retry-After`, when given.
     pub retry_after: Option<Duration>,
     pub body: Vec<u8>,
@@ -100,13 +104,15 @@ pub async fn send(provider: &str, request: reqwest::RequestBuilder) -> Result<An
         .await
         .map_err(|error| FetchError::from_reqwest(provider, &error))?;
     let status = response.status().as_u16();
-    let retry_after = retry_after(response.headers());
+    let headers = response.headers().clone();
+    let retry_after = retry_after(&headers);
     let body = response
         .bytes()
         .await
         .map_err(|_| FetchError::Transient(format!("{provider}'s answer was cut short")))?;
     Ok(Answer {
         status,
+        headers,
         retry_after,
         body: body.to_vec(),
     })

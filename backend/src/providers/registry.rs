@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use secrecy::SecretString;
 
 use super::demo::Demo;
-use super::facebook::Facebook;
+use super::facebook::{DEMO_ADS, FACEBOOK};
 use super::generic::GenericOAuth2;
 use super::google::{DEMO_ANALYTICS, GOOGLE};
 use super::stripe::Stripe;
@@ -17,9 +17,10 @@ use crate::domain::DataSource;
 static PROVIDERS: &[&dyn Provider] = &[
     &Stripe,
     &GOOGLE,
-    &Facebook,
+    &FACEBOOK,
     &Demo,
     &DEMO_ANALYTICS,
+    &DEMO_ADS,
     &GenericOAuth2,
 ];
 

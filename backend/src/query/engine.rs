@@ -10,7 +10,7 @@ use super::window::Window;
 use crate::db::query::{AggregateRequest, AggregateRow, DateSource, ValueSource};
 use crate::domain::Connection;
 use crate::error::ApiError;
-use crate::providers::ObjectSchema;
+use crate::providers::{ObjectSchema, Ratio};
 use crate::startup::AppState;
 
 /// The group of records whose group-by value is missing or null.
@@ -21,8 +21,8 @@ pub const NONE_GROUP: &str = "(none)";
 pub struct SeriesSpec {
     pub object_name: String,
     pub schema: ObjectSchema,
-    /// `(numerator, denominator)`: the value is the ratio of their sums.
-    pub ratio: Option<(Vec<String>, Vec<String>)>,
+    /// The value is the ratio of two fields' sums.
+    pub ratio: Option<Ratio>,
     pub operator: Operator,
     pub group: Vec<String>,
     pub value: Option<Vec<String>>,
@@ -184,8 +184,8 @@ async fn compute(
 ) -> Result<Series, ApiError> {
     let repository = &state.repository;
     let mut grouped = request(connection, spec, true);
-    if let Some((numerator, _)) = &spec.ratio {
-        grouped.value = ValueSource::Number(numerator.clone());
+    if let Some(ratio) = &spec.ratio {
+        grouped.value = ValueSource::Number(vec![ratio.numerator.to_string()]);
     }
     let rows = repository.aggregate(&grouped).await?;
     let non_numeric: i64 = rows.iter().map(|row| row.non_numeric).sum();
@@ -205,7 +205,7 @@ async fn compute(
     let days = spec.window.days();
     let Tally {
         mut day_totals,
-        groups,
+        mut groups,
         records,
     } = tally(&rows, days);
     // Distinct values repeat across groups: the day's count is its own query.
@@ -221,18 +221,37 @@ async fn compute(
         }
     }
     let mut report_meta = ReportMeta::default();
+    let mut denominators = match &spec.ratio {
+        Some(ratio) => {
+            grouped.value = ValueSource::Number(vec![ratio.denominator.to_string()]);
+            Some(tally(&repository.aggregate(&grouped).await?, days))
+        }
+        None => None,
+    };
     if let ObjectSchema::Report(report) = spec.schema {
         let non_additive = matches!(&spec.value, Some(path) if path.len() == 1
             && report.non_additive.contains(&path[0].as_str()));
-        // A unique-users figure of a day is the source's own total, never the sum of groups.
+        // A unique-users figure of a day is the source's own total, never the sum of groups
+        // (a ratio over unique users: both of its parts).
         if non_additive && spec.object_name != report.totals_object {
-            day_totals = vec![Cell::default(); days];
-            for row in repository
-                .aggregate(&request_of(connection, spec, report.totals_object, false))
-                .await?
-            {
-                if let Some(day) = usize::try_from(row.day).ok().filter(|day| *day < days) {
-                    day_totals[day].add(&row);
+            let mut totals = request_of(connection, spec, report.totals_object, false);
+            if let Some(ratio) = &spec.ratio {
+                totals.value = ValueSource::Number(vec![ratio.numerator.to_string()]);
+            }
+            day_totals = tally(&repository.aggregate(&totals).await?, days).day_totals;
+            if let (Some(ratio), Some(parts)) = (&spec.ratio, denominators.as_mut()) {
+                totals.value = ValueSource::Number(vec![ratio.denominator.to_string()]);
+                parts.day_totals = tally(&repository.aggregate(&totals).await?, days).day_totals;
+            }
+        }
+        if let [group] = spec.group.as_slice() {
+            if let Some((id, name)) = report.labels.iter().find(|(id, _)| id == group) {
+                let labels = repository
+                    .latest_labels(connection.id, &spec.object_name, id, name)
+                    .await?;
+                groups = relabel(groups, &labels);
+                if let Some(parts) = denominators.as_mut() {
+                    parts.groups = relabel(std::mem::take(&mut parts.groups), &labels);
                 }
             }
         }
@@ -242,24 +261,23 @@ async fn compute(
                 .and_then(|account| account.time_zone.clone())
                 .unwrap_or_else(|| "UTC".into()),
         );
-        report_meta.currency = match &spec.value {
-            Some(path) if path.len() == 1 && report.money.contains(&path[0].as_str()) => {
-                account.and_then(|account| account.currency.as_ref().map(|c| c.to_lowercase()))
-            }
-            _ => None,
+        let money = |name: &str| report.money.contains(&name);
+        let is_money = match (&spec.ratio, spec.value.as_deref()) {
+            (Some(ratio), _) => money(ratio.numerator) && !money(ratio.denominator),
+            (None, Some([field])) => money(field),
+            _ => false,
+        } && !matches!(spec.operator, Operator::Count | Operator::CountDistinct);
+        report_meta.currency = if is_money {
+            account.and_then(|account| account.currency.as_ref().map(|c| c.to_lowercase()))
+        } else {
+            None
         };
         report_meta.sampled = Some(sampled(repository.as_ref(), connection, spec).await?);
     }
     // A ratio's cells divide the numerator's sums (above) by the denominator's.
-    let denominators = match &spec.ratio {
-        Some((_, denominator)) => {
-            grouped.value = ValueSource::Number(denominator.clone());
-            Some(tally(&repository.aggregate(&grouped).await?, days))
-        }
-        None => None,
-    };
+    let scale = spec.ratio.map_or(1.0, |ratio| f64::from(ratio.scale));
     let value_of = |cell: &Cell, denominator: Option<&Cell>| match denominator {
-        Some(denominator) if denominator.total != 0.0 => cell.total / denominator.total,
+        Some(denominator) if denominator.total != 0.0 => scale * cell.total / denominator.total,
         Some(_) => 0.0,
         None => cell.value(spec.operator),
     };
@@ -329,6 +347,29 @@ const EMPTY_CELL: Cell = Cell {
     largest: None,
     distinct: 0,
 };
+
+/// Groups named by an id, renamed with the id's current label; two ids of one label keep the id
+/// beside it, so that they stay two groups.
+fn relabel(
+    groups: BTreeMap<String, Vec<Cell>>,
+    labels: &[(String, String)],
+) -> BTreeMap<String, Vec<Cell>> {
+    let label_of = |id: &str| {
+        labels
+            .iter()
+            .find(|(known, _)| known == id)
+            .map(|(_, label)| label)
+    };
+    let shared = |label: &str| labels.iter().filter(|(_, other)| other == label).count() > 1;
+    groups
+        .into_iter()
+        .map(|(id, cells)| match label_of(&id) {
+            Some(label) if shared(label) => (format!("{label} ({id})"), cells),
+            Some(label) => (label.clone(), cells),
+            None => (id, cells),
+        })
+        .collect()
+}
 
 /// The cells of a window: per day, and per group and day.
 struct Tally {

@@ -5,7 +5,7 @@ pub mod window;
 
 use crate::auth::AuthUser;
 use crate::error::ApiError;
-use crate::providers::{ObjectSchema, ReportSpec};
+use crate::providers::{ObjectSchema, Ratio, ReportSpec};
 use crate::startup::AppState;
 
 /// What a series is of, before the window: the seed's query parameters.
@@ -35,7 +35,7 @@ pub struct ValidQuery {
     pub date: Option<Vec<String>>,
     /// A ratio of two additive fields (`value` names it): each cell is the sum of the first over
     /// the sum of the second.
-    pub ratio: Option<(Vec<String>, Vec<String>)>,
+    pub ratio: Option<Ratio>,
 }
 
 impl ValidQuery {
@@ -98,6 +98,11 @@ pub async fn validate(
         Some(field) => Some(params::parse_path(field, "date_field")?),
     };
     let schema = provider.provider.object_schema(object_name);
+    // A report row's own date is its `created`: naming it is the default, not another field.
+    let date = match (schema, date) {
+        (ObjectSchema::Report(_), Some(path)) if path == ["date"] => None,
+        (_, date) => date,
+    };
     let mut ratio = None;
     if let ObjectSchema::Report(report) = schema {
         check_additive(report, operator, &group, value.as_deref(), date.is_some())?;
@@ -170,7 +175,7 @@ fn ratio_of(
     report: &ReportSpec,
     operator: params::Operator,
     value: Option<&[String]>,
-) -> Result<Option<(Vec<String>, Vec<String>)>, ApiError> {
+) -> Result<Option<Ratio>, ApiError> {
     let Some([field]) = value else {
         return Ok(None);
     };
@@ -178,10 +183,7 @@ fn ratio_of(
         return Ok(None);
     };
     match operator {
-        params::Operator::Average => Ok(Some((
-            vec![ratio.numerator.to_string()],
-            vec![ratio.denominator.to_string()],
-        ))),
+        params::Operator::Average => Ok(Some(*ratio)),
         params::Operator::Count | params::Operator::CountDistinct => Ok(None),
         other => Err(ApiError::bad_request(
             "ratio_needs_average",

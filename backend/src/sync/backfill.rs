@@ -92,7 +92,40 @@ async fn walk(
     // The newest record this walk has read and how many: how dense the history is here.
     let mut newest: Option<i64> = None;
     let mut walked = 0u64;
-    let mut page = pages.fetch(&read_window(&window)).await?;
+    let mut page = loop {
+        match pages.fetch(&read_window(&window)).await {
+            // Refused as too long a range: the older half goes to a window of its own.
+            Err(Stop::RangeTooLarge(message)) if window.cursor.is_none() => {
+                let Some(at) = window
+                    .created_gte
+                    .and_then(|from| halve(from, window.created_lt))
+                else {
+                    return Err(Stop::Failed {
+                        message,
+                        retry_in: 3_600,
+                    });
+                };
+                let older = (window.created_gte, at);
+                window.created_gte = Some(at);
+                let checkpoint = PageCheckpoint::Window {
+                    window: window.clone(),
+                    done: false,
+                    split_off: Some(older),
+                };
+                if let Some(id) = pages.store(job, &[], &checkpoint).await?.split_off {
+                    let split = BackfillWindow {
+                        id,
+                        created_gte: older.0,
+                        created_lt: older.1,
+                        cursor: None,
+                        cursor_created: None,
+                    };
+                    let _ = splits.send((split, pages.budget.walk()));
+                }
+            }
+            other => break other?,
+        }
+    };
     loop {
         let more = page.next.is_some();
         window.cursor = page.next.clone();
@@ -161,6 +194,14 @@ async fn walk(
     }
 }
 
+/// Where to cut a window of whole days `[from, until)` in two: on a day boundary, so that report
+/// readers keep asking for whole days; `None` for a window of one day.
+pub(super) fn halve(from: i64, until: i64) -> Option<i64> {
+    const DAY: i64 = 86_400;
+    let days = until.checked_sub(from)? / DAY;
+    (days >= 2).then(|| from + days / 2 * DAY)
+}
+
 /// What is left of a window after a page: objects created in `[created_gte, cursor_created]`.
 struct Left {
     /// `None`: unbounded below.
@@ -196,7 +237,7 @@ fn split_point(left: &Left) -> Option<i64> {
 
 #[cfg(test)]
 mod tests {
-    use super::{split_point, Left};
+    use super::{halve, split_point, Left};
 
     /// Dense enough that any span is worth cutting.
     fn left(created_gte: Option<i64>, cursor_created: i64) -> Left {
@@ -218,6 +259,16 @@ mod tests {
             let cut = split_point(&left(Some(low), high)).unwrap();
             assert!(low < cut && cut < high, "{low} < {cut} < {high}");
         }
+    }
+
+    #[test]
+    fn windows_refused_as_too_long_are_halved_on_days() {
+        const DAY: i64 = 86_400;
+        assert_eq!(halve(0, 31 * DAY), Some(15 * DAY));
+        assert_eq!(halve(10 * DAY, 12 * DAY), Some(11 * DAY));
+        assert_eq!(halve(0, DAY), None);
+        assert_eq!(halve(0, i64::MAX), Some(i64::MAX / DAY / 2 * DAY));
+        assert_eq!(halve(5, 0), None);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use super::pages::{Pages, Stop};
 use super::{backfill, now, SyncContext};
 use crate::domain::{ConnectionStatus, PageCheckpoint, RunOutcome, SyncJob};
-use crate::providers::reader::ReaderContext;
+use crate::providers::reader::{ReadWindow, ReaderContext};
 use crate::tokens::{self, RefreshError};
 
 pub async fn run(context: &SyncContext, mut job: SyncJob) {
@@ -41,6 +41,13 @@ pub async fn run(context: &SyncContext, mut job: SyncJob) {
     let outcome = match result {
         Err(Stop::LeaseLost) => return,
         Err(Stop::Unauthorized) => return,
+        Err(Stop::RangeTooLarge(message)) => RunOutcome {
+            next_run_at: now + interval,
+            last_error: Some(message),
+            failures: job.failures.saturating_add(1),
+            incremental_from: None,
+            last_synced_at: None,
+        },
         Ok(started_at) => RunOutcome {
             next_run_at: now + interval,
             last_error: None,
@@ -191,15 +198,38 @@ async fn run_pages(context: &SyncContext, job: &mut SyncJob) -> Result<i64, Stop
         .incremental_from
         .or(job.backfill_before)
         .unwrap_or(started_at);
-    let mut window = pages.reader.incremental_window(previous_run, started_at);
-    loop {
-        let page = pages.fetch(&window).await?;
-        pages
-            .store(job, &page.objects, &PageCheckpoint::Incremental)
-            .await?;
-        match page.next {
-            Some(next) => window.cursor = Some(next),
-            None => break,
+    let mut windows = vec![pages.reader.incremental_window(previous_run, started_at)];
+    while let Some(mut window) = windows.pop() {
+        loop {
+            let page = match pages.fetch(&window).await {
+                // Refused as too long a range: read it in two halves (a window open above ends
+                // now).
+                Err(Stop::RangeTooLarge(message)) if window.cursor.is_none() => {
+                    let until = window.until.min(started_at.saturating_add(86_400));
+                    let at = window
+                        .from
+                        .and_then(|from| backfill::halve(from, until))
+                        .ok_or(Stop::Failed {
+                            message,
+                            retry_in: 3_600,
+                        })?;
+                    windows.push(ReadWindow {
+                        from: window.from,
+                        until: at,
+                        cursor: None,
+                    });
+                    window.from = Some(at);
+                    continue;
+                }
+                other => other?,
+            };
+            pages
+                .store(job, &page.objects, &PageCheckpoint::Incremental)
+                .await?;
+            match page.next {
+                Some(next) => window.cursor = Some(next),
+                None => break,
+            }
         }
     }
     Ok(started_at)

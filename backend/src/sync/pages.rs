@@ -21,6 +21,8 @@ pub(super) enum Stop {
     Failed { message: String, retry_in: i64 },
     /// The provider refused the token: refresh it, or the user must reconnect.
     Unauthorized,
+    /// The provider refuses so long a time range: cut the window.
+    RangeTooLarge(String),
 }
 
 impl From<crate::db::DbError> for Stop {
@@ -80,6 +82,9 @@ impl Pages<'_> {
                     return Ok(page);
                 }
                 Err(FetchError::Unauthorized) => return Err(Stop::Unauthorized),
+                Err(FetchError::RangeTooLarge(message)) => {
+                    return Err(Stop::RangeTooLarge(message))
+                }
                 Err(refused @ FetchError::Refused { .. }) => {
                     return Err(Stop::Failed {
                         message: refused.to_string(),

@@ -267,6 +267,17 @@ async fn demo_analytics_charts_exactly_what_the_reports_say(kind: DbKind) {
     ] {
         assert_error(series(&app, &user, query).await, 400, "non_additive").await;
     }
+    // Naming the report's own date is the default, not another date field.
+    let dated = series(
+        &app,
+        &user,
+        &format!("object_name=device&operator=sum&value_field=activeUsers&field_name=deviceCategory&date_field=date&{window}"),
+    )
+    .await;
+    assert_eq!(dated.status().as_u16(), 200);
+    let dated: Series = dated.json().await.unwrap();
+    assert_eq!(dated.label_y, users.label_y);
+
     // From the totals report, grouped by nothing, users are exact.
     let totals: Series = series(
         &app,

@@ -5,6 +5,7 @@
 
 mod helpers;
 
+mod ads;
 mod analytics;
 mod auth;
 mod cli;

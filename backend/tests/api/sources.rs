@@ -36,7 +36,14 @@ async fn users_see_the_enabled_sources_and_their_objects(kind: DbKind) {
     let slugs: Vec<&str> = sources.iter().map(|s| s.slug.as_str()).collect();
     assert_eq!(
         slugs,
-        vec!["demo", "demo-analytics", "facebook", "google", "stripe"],
+        vec![
+            "demo",
+            "demo-ads",
+            "demo-analytics",
+            "facebook",
+            "google",
+            "stripe"
+        ],
         "ordered by name"
     );
     let stripe = sources.iter().find(|s| s.slug == "stripe").unwrap();
@@ -81,7 +88,7 @@ async fn admins_manage_sources(kind: DbKind) {
         .json()
         .await
         .unwrap();
-    assert_eq!(all.len(), 5);
+    assert_eq!(all.len(), 6);
 
     // Create: validated, unique, with the provider's default objects.
     for (body, code) in [
@@ -329,7 +336,7 @@ async fn admin_source_endpoints_refuse_non_admins(kind: DbKind) {
         assert_error(app.call(method, path, &user, body).await, 403, "forbidden").await;
     }
     // Nothing changed.
-    assert_eq!(app.get_sources(&user).await.len(), 5);
+    assert_eq!(app.get_sources(&user).await.len(), 6);
     let objects: Vec<ObjectResponse> = app
         .get_source_objects(&user, "stripe")
         .await

@@ -57,6 +57,7 @@ impl ApiFailure {
 pub enum Method {
     Get,
     Post,
+    Put,
     Patch,
     Delete,
 }
@@ -100,6 +101,7 @@ fn builder(method: Method, url: &str) -> RequestBuilder {
     let builder = match method {
         Method::Get => Request::get(url),
         Method::Post => Request::post(url),
+        Method::Put => Request::put(url),
         Method::Patch => Request::patch(url),
         Method::Delete => Request::delete(url),
     }
@@ -246,6 +248,13 @@ pub fn post<B: Serialize, T: DeserializeOwned>(
     body: &B,
 ) -> impl Future<Output = Result<T, ApiFailure>> {
     call(Method::Post, url.into(), json(body), Session::Required)
+}
+
+pub fn put<B: Serialize, T: DeserializeOwned>(
+    url: impl Into<String>,
+    body: &B,
+) -> impl Future<Output = Result<T, ApiFailure>> {
+    call(Method::Put, url.into(), json(body), Session::Required)
 }
 
 pub fn patch<B: Serialize, T: DeserializeOwned>(

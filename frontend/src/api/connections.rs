@@ -2,9 +2,11 @@
 
 use std::future::Future;
 
-use allmetrics_common::{ApiKeyRequest, ConnectionResponse, SyncStatus};
+use allmetrics_common::{
+    AccountResponse, ApiKeyRequest, ChooseAccountRequest, ConnectionResponse, SyncStatus,
+};
 
-use super::client::{call, delete, get, post, segment, ApiFailure, Method, Session};
+use super::client::{call, delete, get, post, put, segment, ApiFailure, Method, Session};
 
 /// The link that starts OAuth: a full page load, not a fetch (it redirects to the provider).
 pub fn authorize_url(slug: &str) -> String {
@@ -44,5 +46,23 @@ pub fn start_sync(slug: &str) -> impl Future<Output = Result<SyncStatus, ApiFail
         format!("/api/v1/connections/{}/sync", segment(slug)),
         None,
         Session::Required,
+    )
+}
+
+/// `GET /api/v1/connections/{slug}/accounts`: the accounts (GA4 properties) the connection can
+/// read. When there is exactly one and none was chosen, the server chooses it.
+pub fn list_accounts(slug: &str) -> impl Future<Output = Result<Vec<AccountResponse>, ApiFailure>> {
+    get(format!("/api/v1/connections/{}/accounts", segment(slug)))
+}
+
+/// `PUT /api/v1/connections/{slug}/account`: reads this account from now on (another account's
+/// data is deleted first) and starts its backfill.
+pub fn choose_account(
+    slug: &str,
+    id: String,
+) -> impl Future<Output = Result<ConnectionResponse, ApiFailure>> {
+    put(
+        format!("/api/v1/connections/{}/account", segment(slug)),
+        &ChooseAccountRequest { id },
     )
 }

@@ -10,9 +10,10 @@ use crate::browser;
 use crate::components::charts::stacked_bar::StackedBar;
 use crate::components::dynamic::dynamic;
 use crate::components::fetch::{fetched, Fetch};
+use crate::components::series_notes::SeriesNotes;
 use crate::logic::dates::parse_rfc3339;
 use crate::logic::format::{
-    change, format_value, is_currency_code, plural, relative_time, value_kind, Trend, ValueKind,
+    change, format_value, is_currency_code, plural, relative_time, series_kind, Trend, ValueKind,
 };
 use crate::logic::summary::{describe, single_currency, window_label, window_value};
 use crate::logic::window::Window;
@@ -53,7 +54,17 @@ pub fn MetricCard(
         }
     });
 
-    let kind = value_kind(&metric.operator, metric.value_field.as_deref());
+    // Money or plain numbers: a report source's series tells its currency.
+    let kind_of = {
+        let (operator, value_field) = (metric.operator.clone(), metric.value_field.clone());
+        move |series: &Series| {
+            series_kind(
+                &operator,
+                value_field.as_deref(),
+                series.meta.currency.as_deref(),
+            )
+        }
+    };
     let description = describe(
         &metric.operator,
         metric.value_field.as_deref(),
@@ -66,14 +77,16 @@ pub fn MetricCard(
 
     let stats = {
         let operator = operator.clone();
+        let kind_of = kind_of.clone();
         dynamic(move || {
             current.ok().map(|series| {
                 let previous = previous.ok();
-                stats_view(&series, previous.as_ref(), &operator, kind)
+                stats_view(&series, previous.as_ref(), &operator, kind_of(&series))
             })
         })
     };
     let chart = fetched(current, "Loading the series…", move |series| {
+        let kind = kind_of(&series);
         view! {
             <StackedBar
                 series=series
@@ -170,7 +183,11 @@ fn stats_view(
     operator: &str,
     kind: ValueKind,
 ) -> impl IntoView {
-    let currency = single_currency(series.label_z.keys().map(String::as_str));
+    let currency = series
+        .meta
+        .currency
+        .as_deref()
+        .or_else(|| single_currency(series.label_z.keys().map(String::as_str)));
     let total = window_value(operator, &series.label_y);
     let total_text = format_value(total, kind, currency);
     let mixed = kind == ValueKind::MinorUnits
@@ -243,6 +260,7 @@ fn stats_view(
                             </span>
                         }
                     })}
+                <SeriesNotes meta=series.meta.clone()/>
             </div>
         </div>
     }

@@ -1,5 +1,6 @@
 //! Components shared by the pages (one per file).
 
+pub mod account_picker;
 pub mod admin_objects;
 pub mod admin_sources;
 pub mod admin_users;
@@ -11,6 +12,7 @@ pub mod metric_card;
 pub mod nav;
 pub mod period_control;
 pub mod require_auth;
+pub mod series_notes;
 pub mod source_card;
 pub mod status;
 pub mod sync_panel;

@@ -1,26 +1,29 @@
 //! A data source on the sources page: connect (OAuth, a full page load), reconnect, disconnect
 //! (confirmed), an API key where the provider takes one, the account id and the sync progress.
+//! Sources that read one of several accounts (a GA4 property) show the account picker until one
+//! is chosen, then the chosen account and a control to change it.
 
-use allmetrics_common::SourceResponse;
+use allmetrics_common::{AccountResponse, SourceResponse};
 use leptos::prelude::*;
 
 use crate::api;
+use crate::components::account_picker::AccountPicker;
 use crate::components::dynamic::dynamic;
 use crate::components::sync_panel::SyncPanel;
+use crate::logic::accounts::{account_label, account_noun, connection_chip, currency_label};
 
 #[component]
 pub fn SourceCard(source: SourceResponse, on_change: Callback<()>) -> impl IntoView {
     let slug = source.slug.clone();
     let connection = source.connection.clone();
-    let needs_reconnect = connection
-        .as_ref()
-        .is_some_and(|c| c.status == "needs_reconnect");
-    let (chip_class, chip_text) = match (&connection, source.configured) {
-        (Some(_), _) if needs_reconnect => ("badge state-needs_reconnect", "Needs reconnect"),
-        (Some(_), _) => ("badge state-idle", "Connected"),
-        (None, true) => ("badge", "Not connected"),
-        (None, false) => ("badge muted", "Not configured"),
-    };
+    let status = connection.as_ref().map(|c| c.status.clone());
+    let needs_reconnect = status.as_deref() == Some("needs_reconnect");
+    let needs_account = status.as_deref() == Some("needs_account");
+    let noun = account_noun(&source.provider);
+    let (chip_class, chip_text) = connection_chip(status.as_deref(), source.configured, noun);
+    let chosen: Option<AccountResponse> = connection.as_ref().and_then(|c| c.account.clone());
+    // Changing the chosen account opens the picker in place.
+    let changing = RwSignal::new(false);
     let authorize = api::connections::authorize_url(&slug);
 
     let confirming = RwSignal::new(false);
@@ -126,19 +129,106 @@ pub fn SourceCard(source: SourceResponse, on_change: Callback<()>) -> impl IntoV
         } else {
             "OAuth"
         };
-        view! {
-            <dl class="facts">
+        // A GA4 property (chosen below) says more than the provider's account id, which such
+        // sources do not have.
+        let show_account_id = c.account_id.is_some() || (c.account.is_none() && noun == "account");
+        let account_id = show_account_id.then(|| {
+            view! {
                 <div>
                     <dt>"Account"</dt>
                     <dd data-testid="account-id">
                         {c.account_id.clone().unwrap_or_else(|| "—".into())}
                     </dd>
                 </div>
+            }
+        });
+        let account = c.account.as_ref().map(|account| {
+            view! {
+                <div>
+                    <dt>{noun}</dt>
+                    <dd data-testid="account-name" data-account-id=account.id.clone()>
+                        {account_label(account)}
+                    </dd>
+                </div>
+                <div>
+                    <dt>"Time zone"</dt>
+                    <dd data-testid="account-time-zone">
+                        {account.time_zone.clone().unwrap_or_else(|| "—".into())}
+                    </dd>
+                </div>
+                <div>
+                    <dt>"Currency"</dt>
+                    <dd data-testid="account-currency">
+                        {currency_label(account.currency.as_deref())}
+                    </dd>
+                </div>
+            }
+        });
+        view! {
+            <dl class="facts">
+                {account_id}
+                {account}
                 <div>
                     <dt>"Connected with"</dt>
                     <dd>{kind}</dd>
                 </div>
             </dl>
+        }
+    });
+
+    // The picker: at once while no account is chosen, on demand to change it.
+    let picker = if needs_account {
+        Some(
+            view! {
+                <div class="account-section">
+                    <p class="small">
+                        {format!("Choose the {noun} to read. Nothing is synced until you do.")}
+                    </p>
+                    <AccountPicker slug=slug.clone() noun=noun current=None on_chosen=on_change/>
+                </div>
+            }
+            .into_any(),
+        )
+    } else if chosen.is_some() && !needs_reconnect {
+        let slug = slug.clone();
+        let chosen = chosen.clone();
+        Some(
+            view! {
+                {dynamic(move || {
+                    changing
+                        .get()
+                        .then(|| {
+                            view! {
+                                <div class="account-section">
+                                    <AccountPicker
+                                        slug=slug.clone()
+                                        noun=noun
+                                        current=chosen.clone()
+                                        on_chosen=on_change
+                                        on_cancel=Callback::new(move |_| changing.set(false))
+                                    />
+                                </div>
+                            }
+                        })
+                })}
+            }
+            .into_any(),
+        )
+    } else {
+        None
+    };
+    let change_button = (chosen.is_some() && !needs_reconnect).then(|| {
+        view! {
+            <button
+                type="button"
+                class="button ghost"
+                data-testid="change-account"
+                aria-expanded=move || changing.get().to_string()
+                disabled=move || changing.get()
+                on:click=move |_| changing.set(true)
+            >
+                {format!("Change {noun}")}
+            </button>
         }
     });
 
@@ -187,9 +277,9 @@ pub fn SourceCard(source: SourceResponse, on_change: Callback<()>) -> impl IntoV
         }
     });
 
-    let sync = connection
-        .as_ref()
-        .map(|_| view! { <SyncPanel slug=slug.clone()/> });
+    // Nothing syncs before an account is chosen.
+    let sync =
+        (connection.is_some() && !needs_account).then(|| view! { <SyncPanel slug=slug.clone()/> });
 
     view! {
         <article class="card source-card" data-testid="source-card" data-slug=slug.clone()>
@@ -201,7 +291,8 @@ pub fn SourceCard(source: SourceResponse, on_change: Callback<()>) -> impl IntoV
                 <span class=chip_class data-testid="connection-state">{chip_text}</span>
             </header>
             {details}
-            <div class="actions">{connect_button} {disconnect_controls}</div>
+            {picker}
+            <div class="actions">{connect_button} {change_button} {disconnect_controls}</div>
             {key_form}
             {dynamic(move || {
                 failure.get().map(|message| view! { <p class="status-error" role="alert">{message}</p> })

@@ -42,6 +42,17 @@ pub fn value_kind(operator: &str, value_field: Option<&str>) -> ValueKind {
     }
 }
 
+/// What the numbers of a series are, once its meta is known: a report source tells the currency
+/// of its money fields (`meta.currency`, e.g. GA4's `totalRevenue`), which makes them money
+/// whatever the field is called. Counts stay plain numbers.
+pub fn series_kind(operator: &str, value_field: Option<&str>, currency: Option<&str>) -> ValueKind {
+    match (operator, currency) {
+        ("count" | "count_distinct", _) => ValueKind::Number,
+        (_, Some(code)) if is_currency_code(code) => ValueKind::MinorUnits,
+        _ => value_kind(operator, value_field),
+    }
+}
+
 /// `1234567` -> `1,234,567`.
 fn group_digits(digits: &str) -> String {
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
@@ -114,20 +125,26 @@ fn currency_symbol(code: &str) -> Option<&'static str> {
     })
 }
 
+/// Digits of a currency's minor unit: 0 for zero-decimal currencies (JPY, KRW, ...), else 2
+/// (also when the currency is unknown).
+pub fn minor_unit_digits(currency: Option<&str>) -> usize {
+    let zero_decimal = currency
+        .filter(|code| is_currency_code(code))
+        .is_some_and(|code| ZERO_DECIMAL.contains(&code.to_ascii_lowercase().as_str()));
+    if zero_decimal {
+        0
+    } else {
+        2
+    }
+}
+
 /// An amount in minor units: `$12.34` for known currencies, `12.34 CHF` for other codes,
 /// `12.34` without one. Zero-decimal currencies (JPY, KRW, ...) are not divided.
 pub fn format_money(minor: f64, currency: Option<&str>) -> String {
     let code = currency
         .filter(|code| is_currency_code(code))
         .map(str::to_ascii_lowercase);
-    let zero_decimal = code
-        .as_deref()
-        .is_some_and(|code| ZERO_DECIMAL.contains(&code));
-    let amount = if zero_decimal {
-        format_units(minor, 0)
-    } else {
-        format_units(minor, 2)
-    };
+    let amount = format_units(minor, minor_unit_digits(code.as_deref()));
     match code {
         Some(code) => match currency_symbol(&code) {
             Some(symbol) => match amount.strip_prefix('-') {
@@ -177,11 +194,13 @@ pub fn format_compact(value: f64) -> String {
     format!("{number}{suffix}")
 }
 
-/// An axis tick: money ticks are in major units.
-pub fn format_axis(value: f64, kind: ValueKind) -> String {
+/// An axis tick: money ticks are in major units (of `currency` when known: yen are not divided).
+pub fn format_axis(value: f64, kind: ValueKind, currency: Option<&str>) -> String {
     match kind {
         ValueKind::Number => format_compact(value),
-        ValueKind::MinorUnits => format_compact(value / 100.0),
+        ValueKind::MinorUnits => {
+            format_compact(value / 10f64.powi(minor_unit_digits(currency) as i32))
+        }
     }
 }
 
@@ -313,6 +332,34 @@ mod tests {
     }
 
     #[test]
+    fn money_from_the_series_currency() {
+        // GA4's revenue is not an amount-like name, but the series says its currency.
+        assert_eq!(
+            series_kind("sum", Some("totalRevenue"), Some("usd")),
+            ValueKind::MinorUnits
+        );
+        assert_eq!(
+            series_kind("sum", Some("totalRevenue"), None),
+            ValueKind::Number
+        );
+        assert_eq!(
+            series_kind("sum", Some("amount"), None),
+            ValueKind::MinorUnits
+        );
+        assert_eq!(
+            series_kind("count_distinct", Some("totalRevenue"), Some("usd")),
+            ValueKind::Number
+        );
+        assert_eq!(
+            series_kind("sum", Some("sessions"), Some("(none)")),
+            ValueKind::Number
+        );
+        assert_eq!(minor_unit_digits(Some("JPY")), 0);
+        assert_eq!(minor_unit_digits(Some("eur")), 2);
+        assert_eq!(minor_unit_digits(None), 2);
+    }
+
+    #[test]
     fn formats_fixed_numbers_with_separators() {
         assert_eq!(format_fixed(0.0, 2), "0.00");
         assert_eq!(format_fixed(999.0, 0), "999");
@@ -371,8 +418,13 @@ mod tests {
         assert_eq!(format_compact(0.5), "0.5");
         assert_eq!(format_compact(-3_000_000.0), "-3M");
         assert_eq!(format_compact(f64::NAN), "0");
-        assert_eq!(format_axis(250_000.0, ValueKind::MinorUnits), "2,500");
-        assert_eq!(format_axis(50.0, ValueKind::MinorUnits), "0.5");
+        assert_eq!(format_axis(250_000.0, ValueKind::MinorUnits, None), "2,500");
+        assert_eq!(format_axis(50.0, ValueKind::MinorUnits, Some("usd")), "0.5");
+        assert_eq!(
+            format_axis(25_000.0, ValueKind::MinorUnits, Some("jpy")),
+            "25k"
+        );
+        assert_eq!(format_axis(25_000.0, ValueKind::Number, Some("usd")), "25k");
     }
 
     #[test]

@@ -79,9 +79,33 @@ pub fn single_currency<'a>(groups: impl IntoIterator<Item = &'a str>) -> Option<
     found
 }
 
+/// For report sources (`meta.source_tz`): the days are the source's own, in its time zone,
+/// whatever time zone the window asked for.
+pub fn days_note(source_tz: Option<&str>) -> Option<String> {
+    source_tz
+        .map(str::trim)
+        .filter(|tz| !tz.is_empty())
+        .map(|tz| format!("days in {tz}"))
+}
+
+/// What a `sampled` series means for the reader.
+pub const SAMPLED_NOTE: &str = "sampled";
+pub const SAMPLED_TITLE: &str =
+    "The provider sampled or thresholded some of these rows: the figures are estimates.";
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn notes_the_days_of_report_sources() {
+        assert_eq!(
+            days_note(Some("America/Los_Angeles")).as_deref(),
+            Some("days in America/Los_Angeles")
+        );
+        assert_eq!(days_note(Some(" ")), None);
+        assert_eq!(days_note(None), None);
+    }
 
     #[test]
     fn sums_counts_and_sums() {

@@ -13,7 +13,9 @@ use crate::components::charts::stacked_bar::StackedBar;
 use crate::components::dynamic::dynamic;
 use crate::components::fetch::{fetched, Fetch};
 use crate::components::require_auth::RequireAuth;
-use crate::logic::format::value_kind;
+use crate::components::series_notes::SeriesNotes;
+use crate::logic::accounts::account_noun;
+use crate::logic::format::series_kind;
 use crate::logic::summary::describe;
 use crate::router::{navigate, use_location};
 
@@ -44,6 +46,29 @@ pub fn suggested_name(
     }
     let value = Some(value_field).filter(|v| !v.is_empty());
     format!("{object_label}: {}", describe(operator, value, group_by))
+}
+
+/// A source in the source list: its name, and what it still lacks.
+pub fn source_label(source: &SourceResponse) -> String {
+    match source.connection.as_ref().map(|c| c.status.as_str()) {
+        None => format!("{} (not connected)", source.name),
+        Some("needs_account") => format!(
+            "{} (choose its {} on Sources first)",
+            source.name,
+            account_noun(&source.provider)
+        ),
+        Some(_) => source.name.clone(),
+    }
+}
+
+/// The date the days are cut on when none is chosen: a report's own day, else the creation time.
+pub fn default_date_label(keys: &[String]) -> &'static str {
+    let has = |name: &str| keys.iter().any(|k| k == name);
+    if has("date") && !has("created") {
+        "the report's date (default)"
+    } else {
+        "created (default)"
+    }
 }
 
 /// Days of the preview window.
@@ -296,8 +321,9 @@ fn MetricBuilder() -> impl IntoView {
         }
         Some((c, series)) => {
             let value = Some(c.value_field.as_str()).filter(|v| !v.is_empty());
-            let kind = value_kind(&c.operator, value);
+            let kind = series_kind(&c.operator, value, series.meta.currency.as_deref());
             let description = describe(&c.operator, value, &c.group_by);
+            let meta = series.meta.clone();
             view! {
                 <StackedBar
                     series=series
@@ -307,6 +333,9 @@ fn MetricBuilder() -> impl IntoView {
                     chart_id="preview"
                     height=260.0
                 />
+                <p class="series-notes muted small">
+                    <SeriesNotes meta=meta/>
+                </p>
             }
             .into_any()
         }
@@ -399,11 +428,7 @@ fn source_select(
             let connected = s.connection.is_some();
             let slug = s.slug.clone();
             let selected = move || source.get() == slug;
-            let label = if connected {
-                s.name.clone()
-            } else {
-                format!("{} (not connected)", s.name)
-            };
+            let label = source_label(&s);
             view! {
                 <option value=s.slug.clone() disabled=!connected selected=selected>
                     {label}
@@ -533,7 +558,7 @@ fn field_selects(
         <div class="field">
             <label for="builder-date-field">"Date"</label>
             <select id="builder-date-field" on:change=move |ev| date_field.set(event_target_value(&ev))>
-                {key_options(&keys, date_field, "created (default)")}
+                {key_options(&keys, date_field, default_date_label(&keys))}
             </select>
         </div>
     }
@@ -580,5 +605,43 @@ mod tests {
         assert_eq!(suggested_name("", "count", "", ""), "");
         assert!(needs_value_field("sum"));
         assert!(!needs_value_field("count"));
+    }
+
+    #[test]
+    fn labels_sources_and_default_dates() {
+        let mut source = SourceResponse {
+            slug: "demo-analytics".into(),
+            name: "Demo Analytics".into(),
+            provider: "demo-analytics".into(),
+            configured: true,
+            api_key_supported: false,
+            connection: None,
+        };
+        assert_eq!(source_label(&source), "Demo Analytics (not connected)");
+        source.connection = Some(allmetrics_common::ConnectionResponse {
+            source: "demo-analytics".into(),
+            auth_kind: "oauth".into(),
+            account_id: None,
+            status: "needs_account".into(),
+            account: None,
+            scopes: String::new(),
+            expires_at: None,
+            connected_at: String::new(),
+            updated_at: String::new(),
+        });
+        assert_eq!(
+            source_label(&source),
+            "Demo Analytics (choose its property on Sources first)"
+        );
+        let keys = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            default_date_label(&keys(&["date", "sessions"])),
+            "the report's date (default)"
+        );
+        assert_eq!(
+            default_date_label(&keys(&["created", "amount"])),
+            "created (default)"
+        );
+        assert_eq!(default_date_label(&[]), "created (default)");
     }
 }

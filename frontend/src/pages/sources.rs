@@ -9,6 +9,7 @@ use crate::components::fetch::{fetched, Fetch};
 use crate::components::require_auth::RequireAuth;
 use crate::components::source_card::SourceCard;
 use crate::components::status::Banner;
+use crate::logic::accounts::account_noun;
 use crate::router::{redirect, use_location};
 
 /// What an OAuth callback's error code means for the user.
@@ -29,6 +30,17 @@ pub fn callback_error(code: &str, source: &str) -> String {
         "provider_unavailable" => format!("{source} could not be reached. Please try again later."),
         "not_configured" => format!("This server has no credentials for {source}."),
         other => format!("Connecting {source} failed ({other})."),
+    }
+}
+
+/// The banner after a successful OAuth callback; `needs_account` names what must still be chosen
+/// (`property`) before anything syncs.
+pub fn connected_banner(name: &str, needs_account: Option<&str>) -> String {
+    match needs_account {
+        Some(noun) => format!(
+            "Connected {name}. Choose the {noun} to read below; its first sync starts then."
+        ),
+        None => format!("Connected {name}. The first sync has started; its progress shows below."),
     }
 }
 
@@ -60,6 +72,18 @@ fn Sources() -> impl IntoView {
                 .and_then(|list| list.into_iter().find(|s| s.slug == slug))
                 .map_or_else(|| slug.to_string(), |s| s.name)
         };
+        let connected_message = |slug: &str| {
+            let source = sources
+                .ok()
+                .and_then(|list| list.into_iter().find(|s| s.slug == slug));
+            let needs_account = source.as_ref().and_then(|s| {
+                s.connection
+                    .as_ref()
+                    .filter(|c| c.status == "needs_account")
+                    .map(|_| account_noun(&s.provider))
+            });
+            connected_banner(&name_of(slug), needs_account)
+        };
         match (connected, error) {
             (_, Some(code)) => Some(
                 view! {
@@ -74,7 +98,7 @@ fn Sources() -> impl IntoView {
             (Some(slug), None) => Some(
                 view! {
                     <Banner
-                        message=format!("Connected {}. The first sync has started; its progress shows below.", name_of(&slug))
+                        message=connected_message(&slug)
                         tone="ok"
                         on_close=close
                     />
@@ -119,7 +143,19 @@ fn Sources() -> impl IntoView {
 
 #[cfg(test)]
 mod tests {
-    use super::callback_error;
+    use super::{callback_error, connected_banner};
+
+    #[test]
+    fn says_what_comes_after_connecting() {
+        assert_eq!(
+            connected_banner("Demo", None),
+            "Connected Demo. The first sync has started; its progress shows below."
+        );
+        assert_eq!(
+            connected_banner("Demo Analytics", Some("property")),
+            "Connected Demo Analytics. Choose the property to read below; its first sync starts then."
+        );
+    }
 
     #[test]
     fn explains_callback_errors() {

@@ -48,10 +48,12 @@ impl GoogleError {
     /// What `admit` refused, in Google's words.
     pub(crate) fn from_refused(refused: &Refused) -> Self {
         match &refused.refusal {
-            Refusal::Credential(error) if error.status == StatusCode::UNAUTHORIZED => {
+            Refusal::Credential(error) if error.stripe.status == StatusCode::UNAUTHORIZED => {
                 GoogleError::new(StatusCode::UNAUTHORIZED, INVALID_CREDENTIALS)
             }
-            Refusal::Credential(error) => GoogleError::new(error.status, error.message.clone()),
+            Refusal::Credential(error) => {
+                GoogleError::new(error.stripe.status, error.stripe.message.clone())
+            }
             Refusal::Scope => {
                 GoogleError::permission_denied("Request had insufficient authentication scopes.")
             }

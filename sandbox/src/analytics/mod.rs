@@ -10,7 +10,7 @@
 
 mod errors;
 mod generator;
-mod properties;
+pub(crate) mod properties;
 mod quota;
 mod report;
 
@@ -20,6 +20,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
+use crate::api::auth::KeyStyle;
 use crate::api::knobs::damage;
 use crate::api::{admit, Admitted, Traffic};
 use crate::oauth::ANALYTICS_READONLY;
@@ -112,6 +113,7 @@ async fn admit_google(state: &State, req: &HttpRequest) -> Result<Admitted, Http
         state,
         &state.analytics.traffic,
         req,
+        KeyStyle::Header,
         Some(ANALYTICS_READONLY),
     )
     .await

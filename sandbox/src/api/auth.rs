@@ -1,5 +1,7 @@
-//! Who is calling `/v1` or `/v1beta`: `Authorization: Bearer <key or access token>`, or HTTP Basic with the key as user
-//! name (`curl -u sk_test_...:`), as Stripe accepts. The configured API key or a live access token passes.
+//! Who is calling `/v1`, `/v1beta` or `/v25.0`: `Authorization: Bearer <key or access token>`, or HTTP Basic with
+//! the key as user name (`curl -u sk_test_...:`), as Stripe accepts; the Graph API (`/v25.0`) also takes
+//! `Authorization: OAuth <token>` and the `access_token` query parameter, as Facebook does. The configured API key
+//! or a live access token passes.
 
 use actix_web::http::header;
 use actix_web::HttpRequest;
@@ -14,11 +16,32 @@ const NO_KEY: &str = "You did not provide an API key. You need to provide your A
 Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See \
 https://stripe.com/docs/api#authentication for details, or we can help at https://support.stripe.com/.";
 
-fn presented_key(req: &HttpRequest) -> Option<String> {
+/// Where an API looks for the credential.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum KeyStyle {
+    /// Stripe's (and Google's): the `Authorization` header, Bearer or Basic.
+    Header,
+    /// Facebook's Graph API: `?access_token=` first, else `Authorization: OAuth|Bearer`.
+    Graph,
+}
+
+fn presented_key(req: &HttpRequest, style: KeyStyle) -> Option<String> {
+    if style == KeyStyle::Graph {
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+        if let Some((_, token)) = pairs
+            .into_iter()
+            .find(|(name, value)| name == "access_token" && !value.is_empty())
+        {
+            return Some(token);
+        }
+    }
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, credentials) = value.split_once(' ')?;
     let credentials = credentials.trim();
-    if scheme.eq_ignore_ascii_case("bearer") {
+    if scheme.eq_ignore_ascii_case("bearer")
+        || (style == KeyStyle::Graph && scheme.eq_ignore_ascii_case("oauth"))
+    {
         Some(credentials.to_owned())
     } else if scheme.eq_ignore_ascii_case("basic") {
         let decoded = String::from_utf8(STANDARD.decode(credentials).ok()?).ok()?;
@@ -62,9 +85,42 @@ pub(crate) struct Credential {
     pub scope: Option<String>,
 }
 
+/// Why a credential was refused, for APIs that tell these apart (the Graph API's error codes and subcodes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CredentialProblem {
+    Missing,
+    Unknown,
+    Expired,
+    Revoked,
+    /// A `Stripe-Account` the key cannot act on.
+    WrongAccount,
+}
+
+/// A refused credential: why, and Stripe's words for it.
+#[derive(Debug)]
+pub(crate) struct CredentialError {
+    pub problem: CredentialProblem,
+    pub stripe: StripeError,
+}
+
+impl CredentialError {
+    fn new(problem: CredentialProblem, stripe: StripeError) -> Self {
+        CredentialError { problem, stripe }
+    }
+}
+
 /// The credential the request authenticates with.
-pub(crate) fn authenticate(state: &State, req: &HttpRequest) -> Result<Credential, StripeError> {
-    let key = presented_key(req).ok_or_else(|| StripeError::unauthorized(NO_KEY))?;
+pub(crate) fn authenticate(
+    state: &State,
+    req: &HttpRequest,
+    style: KeyStyle,
+) -> Result<Credential, CredentialError> {
+    let key = presented_key(req, style).ok_or_else(|| {
+        CredentialError::new(
+            CredentialProblem::Missing,
+            StripeError::unauthorized(NO_KEY),
+        )
+    })?;
     let is_api_key = state
         .config
         .api_key
@@ -75,17 +131,22 @@ pub(crate) fn authenticate(state: &State, req: &HttpRequest) -> Result<Credentia
         match state.tokens.access_token_scope(&key, state.clock.now()) {
             Ok(granted) => scope = Some(granted),
             Err(TokenState::Expired) => {
-                return Err(StripeError::unauthorized(format!(
-                    "Expired API Key provided: {}",
-                    mask(&key)
+                return Err(CredentialError::new(
+                    CredentialProblem::Expired,
+                    StripeError::unauthorized(format!("Expired API Key provided: {}", mask(&key)))
+                        .with_code("api_key_expired"),
                 ))
-                .with_code("api_key_expired"))
             }
-            Err(TokenState::Unknown) => {
-                return Err(StripeError::unauthorized(format!(
-                    "Invalid API Key provided: {}",
-                    mask(&key)
-                )))
+            Err(state @ (TokenState::Unknown | TokenState::Revoked)) => {
+                let problem = if state == TokenState::Revoked {
+                    CredentialProblem::Revoked
+                } else {
+                    CredentialProblem::Unknown
+                };
+                return Err(CredentialError::new(
+                    problem,
+                    StripeError::unauthorized(format!("Invalid API Key provided: {}", mask(&key))),
+                ));
             }
         }
     }
@@ -93,11 +154,14 @@ pub(crate) fn authenticate(state: &State, req: &HttpRequest) -> Result<Credentia
     if let Some(account) = req.headers().get("Stripe-Account") {
         let account = account.to_str().unwrap_or_default();
         if account != state.account.id {
-            return Err(StripeError::forbidden(format!(
-                "The provided key '{}' does not have access to account '{account}' (or that account does not exist). Application access may have been revoked.",
-                mask(&key)
-            ))
-            .with_code("account_invalid"));
+            return Err(CredentialError::new(
+                CredentialProblem::WrongAccount,
+                StripeError::forbidden(format!(
+                    "The provided key '{}' does not have access to account '{account}' (or that account does not exist). Application access may have been revoked.",
+                    mask(&key)
+                ))
+                .with_code("account_invalid"),
+            ));
         }
     }
     Ok(Credential { key, scope })

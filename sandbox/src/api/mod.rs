@@ -1,10 +1,10 @@
 //! The Stripe-compatible REST API: `GET /v1/{list_path}`, `GET /v1/{list_path}/{id}`, `GET /v1/account`.
 //!
 //! Every request goes through the knobs in this order: latency, authentication, rate limit, then the faults
-//! drawn for it (429 burst, 500, hang, damaged body). `/v1beta` (Google Analytics, `crate::analytics`) goes
-//! through the same [`admit`] and renders its refusals in Google's shape.
+//! drawn for it (429 burst, 500, hang, damaged body). `/v1beta` (Google Analytics, `crate::analytics`) and
+//! `/v25.0` (Facebook, `crate::ads`) go through the same [`admit`] and render its refusals in their own shapes.
 
-mod auth;
+pub(crate) mod auth;
 mod errors;
 pub(crate) mod knobs;
 pub(crate) mod list;
@@ -50,7 +50,7 @@ pub(crate) struct Admitted {
     pub body_fault: BodyFault,
 }
 
-/// Request counters of one API (`/v1` or `/v1beta`). Each API keeps its own, so that one's traffic never shifts
+/// Request counters of one API (`/v1`, `/v1beta` or `/v25.0`). Each API keeps its own, so that one's traffic never shifts
 /// the other's fault draws or request ids.
 #[derive(Default)]
 pub(crate) struct Traffic {
@@ -65,8 +65,9 @@ pub(crate) struct Traffic {
 
 /// Why [`admit`] turned a request away. Each API renders it in its own error shape.
 pub(crate) enum Refusal {
-    /// No, unknown or expired credential, or a `Stripe-Account` it cannot act on (in Stripe's words).
-    Credential(StripeError),
+    /// No, unknown, expired or revoked credential, or a `Stripe-Account` it cannot act on (why, and in
+    /// Stripe's words).
+    Credential(auth::CredentialError),
     /// An access token without the scope the API requires.
     Scope,
     /// The credential's token bucket is empty, or an injected 429 burst: retry after this many seconds.
@@ -91,7 +92,7 @@ impl Refused {
     /// Stripe's rendering (`/v1`).
     fn response(&self) -> HttpResponse {
         let error = match &self.refusal {
-            Refusal::Credential(error) => return error.response(&self.request_id),
+            Refusal::Credential(error) => return error.stripe.response(&self.request_id),
             Refusal::Scope => StripeError::forbidden(
                 "The provided key does not have the permissions required for this request.",
             ),
@@ -126,12 +127,13 @@ impl Drop for InFlight<'_> {
     }
 }
 
-/// Latency, authentication (and the access token's scope when `required_scope` names one), rate limit, then
-/// faults. The caller renders a refusal in its API's error shape.
+/// Latency, authentication (the credential found where `style` says, and the access token's scope when
+/// `required_scope` names one), rate limit, then faults. The caller renders a refusal in its API's error shape.
 pub(crate) async fn admit(
     state: &State,
     traffic: &Traffic,
     req: &HttpRequest,
+    style: auth::KeyStyle,
     required_scope: Option<&str>,
 ) -> Result<Admitted, Refused> {
     let _in_flight = InFlight::enter(traffic);
@@ -140,7 +142,7 @@ pub(crate) async fn admit(
     }
     let seen = traffic.seen.fetch_add(1, Ordering::Relaxed) + 1;
     let request_id = request_id(state, seen);
-    let credential = auth::authenticate(state, req)
+    let credential = auth::authenticate(state, req, style)
         .map_err(|error| Refused::new(&request_id, Refusal::Credential(error)))?;
     if let (Some(required), Some(granted)) = (required_scope, &credential.scope) {
         if !has_scope(granted, required) {
@@ -170,9 +172,15 @@ pub(crate) async fn admit(
 
 /// [`admit`] for `/v1`: Stripe's errors, no scope required.
 async fn admit_v1(state: &State, req: &HttpRequest) -> Result<Admitted, HttpResponse> {
-    admit(state, &state.stripe_traffic, req, None)
-        .await
-        .map_err(|refused| refused.response())
+    admit(
+        state,
+        &state.stripe_traffic,
+        req,
+        auth::KeyStyle::Header,
+        None,
+    )
+    .await
+    .map_err(|refused| refused.response())
 }
 
 fn json_response(admitted: &Admitted, value: &Value) -> HttpResponse {

@@ -12,16 +12,27 @@ use super::store::{has_scope, valid_pkce_string, CodeGrant};
 use super::{random_secret, Params};
 use crate::State;
 
-/// Stripe Connect's two scopes, and Google's read-only Analytics scope (for `/v1beta`).
-const SCOPES: [&str; 3] = ["read_only", "read_write", super::ANALYTICS_READONLY];
+/// Stripe Connect's two scopes, Google's read-only Analytics scope (for `/v1beta`), and Facebook's `ads_read`
+/// and `read_insights` (for `/v25.0`).
+const SCOPES: [&str; 5] = [
+    "read_only",
+    "read_write",
+    super::ANALYTICS_READONLY,
+    super::ADS_READ,
+    "read_insights",
+];
 
-/// A space-separated scope list (RFC 6749 3.3) with only known scopes, normalized: single spaces, no repeats.
+/// A scope list with only known scopes, normalized: single spaces, no repeats. Scopes are separated by spaces
+/// (RFC 6749 3.3) or by commas (Facebook's login dialog), or both.
 fn parse_scope(requested: &str) -> Result<String, String> {
     let mut scopes: Vec<&str> = Vec::new();
-    for scope in requested.split(' ').filter(|scope| !scope.is_empty()) {
+    for scope in requested
+        .split([' ', ','])
+        .filter(|scope| !scope.is_empty())
+    {
         if !SCOPES.contains(&scope) {
             return Err(format!(
-                "Invalid scope \"{scope}\"; use read_only, read_write or {}",
+                "Invalid scope \"{scope}\"; use read_only, read_write, {}, ads_read or read_insights",
                 super::ANALYTICS_READONLY
             ));
         }
@@ -33,6 +44,31 @@ fn parse_scope(requested: &str) -> Result<String, String> {
         return Err("The scope is empty".into());
     }
     Ok(scopes.join(" "))
+}
+
+/// What the consent page says the application asks for (HTML): the Stripe account `account` names, the
+/// Google Analytics properties, the Facebook ad accounts, as the scope says.
+fn access_description(scope: &str, account: &str) -> String {
+    let account = escape_html(account);
+    let mut parts: Vec<String> = Vec::new();
+    if has_scope(scope, "read_write") {
+        parts.push(format!(
+            "read and write access to the sandbox Stripe account <code>{account}</code>"
+        ));
+    } else if has_scope(scope, "read_only") {
+        parts.push(format!(
+            "read-only access to the sandbox Stripe account <code>{account}</code>"
+        ));
+    }
+    if has_scope(scope, super::ANALYTICS_READONLY) {
+        parts.push("read-only access to the sandbox's Google Analytics properties".to_owned());
+    }
+    if has_scope(scope, super::ADS_READ) || has_scope(scope, "read_insights") {
+        parts.push(
+            "read-only access to the sandbox's Facebook ad accounts and their insights".to_owned(),
+        );
+    }
+    parts.join(", and ")
 }
 
 /// A verified authorization request.
@@ -271,20 +307,7 @@ pub(crate) async fn consent_page(state: web::Data<State>, req: HttpRequest) -> H
         Ok(request) => request,
         Err(refusal) => return refusal_response(refusal),
     };
-    let access = if has_scope(&request.scope, "read_write") {
-        "read and write access to the sandbox Stripe account"
-    } else if has_scope(&request.scope, "read_only") {
-        "read-only access to the sandbox Stripe account"
-    } else {
-        "read-only access to the Google Analytics properties of the sandbox account"
-    };
-    let analytics = if has_scope(&request.scope, super::ANALYTICS_READONLY)
-        && (has_scope(&request.scope, "read_only") || has_scope(&request.scope, "read_write"))
-    {
-        ", and read-only access to its Google Analytics properties"
-    } else {
-        ""
-    };
+    let access = access_description(&request.scope, &state.account.id);
     let fields = [
         hidden("response_type", Some("code")),
         hidden("client_id", Some(&request.client_id)),
@@ -298,14 +321,12 @@ pub(crate) async fn consent_page(state: web::Data<State>, req: HttpRequest) -> H
     // The form posts to "authorize", relative to this page, so it works under any mount prefix.
     let body = format!(
         "<h1>Sandbox wants to connect to allmetrics</h1>\n\
-         <p>The application <code>{client}</code> asks for {access} \
-         <code>{account}</code>{analytics} (demo data, test mode).</p>\n\
+         <p>The application <code>{client}</code> asks for {access} (demo data, test mode).</p>\n\
          <p>You will be sent back to <code>{redirect}</code>.</p>\n\
          <form method=\"post\" action=\"authorize\">\n{fields}\
          <button type=\"submit\" id=\"approve\" name=\"decision\" value=\"approve\" autofocus>Approve</button>\n\
          <button type=\"submit\" id=\"deny\" name=\"decision\" value=\"deny\">Deny</button>\n</form>",
         client = escape_html(&request.client_id),
-        account = escape_html(&state.account.id),
         redirect = escape_html(&request.redirect_uri),
     );
     html(StatusCode::OK, "Connect Sandbox to allmetrics", &body)
@@ -365,7 +386,7 @@ pub(crate) async fn decide(state: web::Data<State>, body: web::Bytes) -> HttpRes
 
 #[cfg(test)]
 mod tests {
-    use super::{escape_html, parse_scope};
+    use super::{access_description, escape_html, parse_scope};
 
     #[test]
     fn scopes_are_known_space_separated_names() {
@@ -378,6 +399,30 @@ mod tests {
         );
         assert!(parse_scope("read_only everything").is_err());
         assert!(parse_scope(" ").is_err());
+        assert!(parse_scope(",").is_err());
+        assert_eq!(parse_scope("ads_read").as_deref(), Ok("ads_read"));
+        assert_eq!(
+            parse_scope("ads_read,read_insights").as_deref(),
+            Ok("ads_read read_insights")
+        );
+        assert_eq!(
+            parse_scope("read_insights, ads_read ads_read").as_deref(),
+            Ok("read_insights ads_read")
+        );
+    }
+
+    #[test]
+    fn consent_names_every_api_asked_for() {
+        assert_eq!(
+            access_description("read_only", "acct_1"),
+            "read-only access to the sandbox Stripe account <code>acct_1</code>"
+        );
+        let both = access_description(
+            &format!("ads_read {}", super::super::ANALYTICS_READONLY),
+            "acct_1",
+        );
+        assert!(both.contains("Google Analytics") && both.contains("Facebook ad accounts"));
+        assert!(!both.contains("Stripe"));
     }
 
     #[test]

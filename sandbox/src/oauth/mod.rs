@@ -1,6 +1,7 @@
 //! The OAuth 2.0 authorization server (RFC 6749 authorization code grant, RFC 7636 PKCE S256, RFC 7009
 //! revocation), shaped like Stripe Connect's: `/oauth/authorize`, `/oauth/token`, `/oauth/deauthorize`.
-//! It also grants Google's Analytics scope, which `/v1beta` requires of access tokens.
+//! It also grants Google's Analytics scope, which `/v1beta` requires of access tokens, and Facebook's `ads_read`,
+//! which `/v25.0` requires (Facebook's code exchange itself is `crate::ads`'s `/v25.0/oauth/access_token`).
 
 mod authorize;
 mod client_auth;
@@ -15,6 +16,9 @@ use crate::generator::ids::ALPHABET;
 
 /// Google's read-only Analytics scope: Data API reports and Admin API reads.
 pub(crate) const ANALYTICS_READONLY: &str = "https://www.googleapis.com/auth/analytics.readonly";
+
+/// Facebook's permission to read ad accounts and their insights (Marketing API).
+pub(crate) const ADS_READ: &str = "ads_read";
 
 pub(crate) fn scope() -> actix_web::Scope {
     web::scope("/oauth")

@@ -1,9 +1,11 @@
 //! Issued authorization codes and tokens, in memory.
 //!
-//! Every code starts a "grant": the tokens issued from it, and the tokens issued by refreshing those, share
-//! the grant's id, so revoking a grant (a reused code, a revoked refresh token) removes them all at once.
+//! Every code starts a "grant": the tokens issued from it, and the tokens issued by refreshing (or, for Facebook,
+//! extending) those, share the grant's id, so revoking a grant (a reused code, a revoked refresh token) removes
+//! them all at once. Revoked access tokens are remembered, so that an API can tell "revoked" from "never issued"
+//! (the Graph API answers error subcode 460 for the first).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -50,12 +52,27 @@ struct Tables {
     codes: HashMap<String, StoredCode>,
     access: HashMap<String, AccessToken>,
     refresh: HashMap<String, RefreshToken>,
+    /// Access tokens that were revoked (not those that merely expired).
+    revoked: HashSet<String>,
     next_grant: u64,
 }
 
 impl Tables {
+    fn revoke_access(&mut self, keep: impl Fn(&AccessToken) -> bool) {
+        let revoked: Vec<String> = self
+            .access
+            .iter()
+            .filter(|(_, token)| !keep(token))
+            .map(|(key, _)| key.clone())
+            .collect();
+        for key in revoked {
+            self.access.remove(&key);
+            self.revoked.insert(key);
+        }
+    }
+
     fn revoke_grant(&mut self, grant_id: u64) {
-        self.access.retain(|_, token| token.grant_id != grant_id);
+        self.revoke_access(|token| token.grant_id != grant_id);
         self.refresh.retain(|_, token| token.grant_id != grant_id);
     }
 
@@ -107,10 +124,12 @@ impl GrantError {
     }
 }
 
-/// Why an access token may not call `/v1` or `/v1beta`.
-#[derive(Debug, PartialEq, Eq)]
+/// Why an access token may not call `/v1`, `/v1beta` or `/v25.0`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum TokenState {
     Expired,
+    /// Issued, then revoked (a reused code, a revoked grant, `revoke_all`).
+    Revoked,
     Unknown,
 }
 
@@ -165,8 +184,9 @@ impl TokenStore {
         );
     }
 
-    /// Exchanges a code (RFC 6749 4.1.3 + RFC 7636 4.6) and stores the tokens it yields. A failed PKCE or
-    /// redirect check leaves the code usable; a second exchange revokes everything the first one issued.
+    /// Exchanges a code (RFC 6749 4.1.3 + RFC 7636 4.6) and stores the tokens it yields: an access token and,
+    /// unless `None` (Facebook issues none), a refresh token. A failed PKCE or redirect check leaves the code
+    /// usable; a second exchange revokes everything the first one issued.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn redeem_code(
         &self,
@@ -174,7 +194,7 @@ impl TokenStore {
         client_id: &str,
         redirect_uri: Option<&str>,
         verifier: Option<&str>,
-        tokens: (String, String),
+        tokens: (String, Option<String>),
         ttl: Option<Duration>,
         now: Instant,
     ) -> Result<Granted, GrantError> {
@@ -221,11 +241,43 @@ impl TokenStore {
                 scope: scope.clone(),
             },
         );
-        tables.refresh.insert(
-            refresh,
-            RefreshToken {
+        if let Some(refresh) = refresh {
+            tables.refresh.insert(
+                refresh,
+                RefreshToken {
+                    grant_id,
+                    client_id: client,
+                    scope: scope.clone(),
+                },
+            );
+        }
+        Ok(Granted { scope })
+    }
+
+    /// Facebook's `fb_exchange_token`: a new access token of the same grant and scope, living `ttl` from `now`,
+    /// for a live one (which stays live).
+    pub(crate) fn extend(
+        &self,
+        token: &str,
+        new_token: String,
+        ttl: Duration,
+        now: Instant,
+    ) -> Result<Granted, TokenState> {
+        let mut tables = self.tables();
+        let stored = match tables.access.get(token) {
+            Some(stored) if stored.expires_at.is_some_and(|at| at <= now) => {
+                return Err(TokenState::Expired)
+            }
+            Some(stored) => stored,
+            None if tables.revoked.contains(token) => return Err(TokenState::Revoked),
+            None => return Err(TokenState::Unknown),
+        };
+        let (grant_id, scope) = (stored.grant_id, stored.scope.clone());
+        tables.access.insert(
+            new_token,
+            AccessToken {
                 grant_id,
-                client_id: client,
+                expires_at: Some(now + ttl),
                 scope: scope.clone(),
             },
         );
@@ -284,7 +336,9 @@ impl TokenStore {
         token: &str,
         now: Instant,
     ) -> Result<String, TokenState> {
-        match self.tables().access.get(token) {
+        let tables = self.tables();
+        match tables.access.get(token) {
+            None if tables.revoked.contains(token) => Err(TokenState::Revoked),
             None => Err(TokenState::Unknown),
             Some(stored) if stored.expires_at.is_some_and(|at| at <= now) => {
                 Err(TokenState::Expired)
@@ -297,6 +351,7 @@ impl TokenStore {
     pub(crate) fn revoke_token(&self, token: &str) {
         let mut tables = self.tables();
         if tables.access.remove(token).is_some() {
+            tables.revoked.insert(token.to_owned());
             return;
         }
         if let Some(refresh) = tables.refresh.remove(token) {
@@ -306,7 +361,7 @@ impl TokenStore {
 
     pub(crate) fn revoke_all(&self) {
         let mut tables = self.tables();
-        tables.access.clear();
+        tables.revoke_access(|_| false);
         tables.refresh.clear();
     }
 }
@@ -342,7 +397,11 @@ mod tests {
         }
     }
 
-    fn tokens(n: u32) -> (String, String) {
+    fn tokens(n: u32) -> (String, Option<String>) {
+        (format!("at{n}"), Some(format!("rt{n}")))
+    }
+
+    fn pair(n: u32) -> (String, String) {
         (format!("at{n}"), format!("rt{n}"))
     }
 
@@ -401,7 +460,7 @@ mod tests {
         assert_eq!(redeem(Some(VERIFIER), 2).err(), Some(GrantError::Reused));
         assert_eq!(
             store.access_token_scope("at1", now),
-            Err(TokenState::Unknown)
+            Err(TokenState::Revoked)
         );
         assert_eq!(
             store.access_token_scope("at2", now),
@@ -458,28 +517,73 @@ mod tests {
             Err(TokenState::Expired)
         );
         assert!(store
-            .refresh("rt1", "client", None, tokens(2), ttl, now)
+            .refresh("rt1", "client", None, pair(2), ttl, now)
             .is_ok());
         assert_eq!(
             store
-                .refresh("rt1", "client", None, tokens(3), ttl, now)
+                .refresh("rt1", "client", None, pair(3), ttl, now)
                 .err(),
             Some(GrantError::Unknown)
         );
         assert_eq!(
             store
-                .refresh("rt2", "client", Some("read_write"), tokens(3), ttl, now)
+                .refresh("rt2", "client", Some("read_write"), pair(3), ttl, now)
                 .err(),
             Some(GrantError::ScopeTooBroad)
         );
         store.revoke_token("rt2");
         assert_eq!(
             store.access_token_scope("at2", now),
-            Err(TokenState::Unknown)
+            Err(TokenState::Revoked)
         );
         assert_eq!(
             store.access_token_scope("at1", now),
-            Err(TokenState::Unknown)
+            Err(TokenState::Revoked)
+        );
+    }
+
+    #[test]
+    fn facebook_grants_have_no_refresh_token_and_extend_live_tokens() {
+        let store = TokenStore::default();
+        let now = Instant::now();
+        store.issue_code("c".into(), grant(None), now);
+        let short = Duration::from_secs(60);
+        assert!(store
+            .redeem_code(
+                "c",
+                "client",
+                Some("https://app/cb"),
+                None,
+                ("short".into(), None),
+                Some(short),
+                now,
+            )
+            .is_ok());
+        let long = Duration::from_secs(3600);
+        let extended = store.extend("short", "long".into(), long, now);
+        assert_eq!(extended.map(|g| g.scope), Ok("read_only".to_owned()));
+        let later = now + Duration::from_secs(61);
+        assert_eq!(
+            store.access_token_scope("short", later),
+            Err(TokenState::Expired)
+        );
+        assert!(store.access_token_scope("long", later).is_ok());
+        assert_eq!(
+            store.extend("short", "x".into(), long, later).err(),
+            Some(TokenState::Expired)
+        );
+        assert_eq!(
+            store.extend("nope", "y".into(), long, now).err(),
+            Some(TokenState::Unknown)
+        );
+        store.revoke_all();
+        assert_eq!(
+            store.access_token_scope("long", now),
+            Err(TokenState::Revoked)
+        );
+        assert_eq!(
+            store.extend("long", "z".into(), long, now).err(),
+            Some(TokenState::Revoked)
         );
     }
 }

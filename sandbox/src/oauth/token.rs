@@ -71,7 +71,7 @@ fn exchange(state: &State, req: &HttpRequest, body: &[u8]) -> Result<HttpRespons
                     client_id,
                     params.get("redirect_uri"),
                     params.get("code_verifier"),
-                    tokens.clone(),
+                    (tokens.0.clone(), Some(tokens.1.clone())),
                     ttl,
                     now,
                 )

@@ -41,21 +41,25 @@ const RATIOS: &[Ratio] = &[
         name: "bounceRate",
         numerator: "bounces",
         denominator: "sessions",
+        scale: 1,
     },
     Ratio {
         name: "engagementRate",
         numerator: "engagedSessions",
         denominator: "sessions",
+        scale: 1,
     },
     Ratio {
         name: "averageSessionDuration",
         numerator: "sessionDuration",
         denominator: "sessions",
+        scale: 1,
     },
     Ratio {
         name: "screenPageViewsPerSession",
         numerator: "screenPageViews",
         denominator: "sessions",
+        scale: 1,
     },
 ];
 
@@ -72,6 +76,7 @@ const fn report(
         totals_object: TOTALS,
         money: MONEY,
         ratios: RATIOS,
+        labels: &[],
     }
 }
 

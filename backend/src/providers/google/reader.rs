@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use chrono_tz::Tz;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Map, Value};
@@ -20,6 +20,7 @@ use crate::providers::money::to_minor_units;
 use crate::providers::reader::{
     error_message, send, FetchError, Page, ReadLimits, ReadWindow, Reader, ReaderContext,
 };
+use crate::providers::report_days::{date_at, day_instant, day_of_instant, month_windows};
 
 const PROVIDER: &str = "Google Analytics";
 /// Google allows up to 250,000 rows per request.
@@ -69,10 +70,7 @@ impl ReportReader {
 
     /// The property's date at `instant`.
     fn date_at(&self, instant: i64) -> NaiveDate {
-        chrono::DateTime::<Utc>::from_timestamp(instant, 0)
-            .unwrap_or_default()
-            .with_timezone(&self.time_zone)
-            .date_naive()
+        date_at(self.time_zone, instant)
     }
 
     fn request_body(&self, start: NaiveDate, end: NaiveDate, offset: u64) -> Value {
@@ -97,22 +95,6 @@ impl ReportReader {
             "returnPropertyQuota": true,
         })
     }
-}
-
-/// The unix second of 00:00 UTC of `day`: where a report row is stored.
-pub fn day_instant(day: NaiveDate) -> i64 {
-    (day - NaiveDate::default()).num_days() * 86_400
-}
-
-/// The UTC day of `instant`, saturating at the calendar's ends (windows may be unbounded).
-fn day_of_instant(instant: i64) -> NaiveDate {
-    chrono::Duration::try_days(instant.div_euclid(86_400))
-        .and_then(|days| NaiveDate::default().checked_add_signed(days))
-        .unwrap_or(if instant < 0 {
-            NaiveDate::MIN
-        } else {
-            NaiveDate::MAX
-        })
 }
 
 #[async_trait]
@@ -180,28 +162,6 @@ impl Reader for ReportReader {
             }),
             _ => Err(answer.failure(PROVIDER)),
         }
-    }
-}
-
-/// Calendar months from `first` to `last` (inclusive), newest first, as windows of day instants.
-fn month_windows(first: NaiveDate, last: NaiveDate) -> Vec<ReadWindow> {
-    let mut windows = Vec::new();
-    let mut month_start = last.with_day(1).unwrap_or(last);
-    let mut until = last + chrono::Duration::days(1);
-    loop {
-        let from = month_start.max(first);
-        windows.push(ReadWindow {
-            from: Some(day_instant(from)),
-            until: day_instant(until),
-            cursor: None,
-        });
-        if from <= first {
-            return windows;
-        }
-        until = month_start;
-        month_start = month_start
-            .checked_sub_months(chrono::Months::new(1))
-            .unwrap_or(first);
     }
 }
 
@@ -376,32 +336,6 @@ mod tests {
 
     fn date(text: &str) -> NaiveDate {
         NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
-    }
-
-    #[test]
-    fn backfills_go_month_by_month_newest_first() {
-        let windows = month_windows(date("2026-09-20"), date("2026-11-03"));
-        let days: Vec<(NaiveDate, NaiveDate)> = windows
-            .iter()
-            .map(|window| {
-                (
-                    day_of_instant(window.from.unwrap()),
-                    day_of_instant(window.until),
-                )
-            })
-            .collect();
-        assert_eq!(
-            days,
-            vec![
-                (date("2026-11-01"), date("2026-11-04")),
-                (date("2026-10-01"), date("2026-11-01")),
-                (date("2026-09-20"), date("2026-10-01")),
-            ]
-        );
-        assert_eq!(
-            month_windows(date("2026-11-03"), date("2026-11-03")).len(),
-            1
-        );
     }
 
     #[test]

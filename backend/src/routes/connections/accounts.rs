@@ -5,8 +5,9 @@ use crate::auth::AuthUser;
 use crate::error::ApiError;
 use crate::startup::AppState;
 
-/// The accounts the caller's connection can read (Google Analytics: its GA4 properties), for
-/// the account picker. When there is exactly one, it is chosen at once.
+/// The accounts the caller's connection can read (Google Analytics: its GA4 properties; Facebook:
+/// its ad accounts), for the account picker. (When the grant can read exactly one, connecting
+/// chose it already.)
 #[utoipa::path(
     get,
     path = "/api/v1/connections/{slug}/accounts",

@@ -29,13 +29,22 @@ struct Model {
     series: Series,
     groups: Vec<ChartGroup>,
     kind: ValueKind,
-    /// The one currency of every group, if so: totals then carry its symbol.
+    /// The series' currency (`meta.currency`), else the one currency of every group, if so:
+    /// totals then carry its symbol.
     currency: Option<String>,
+    /// Whether `currency` is the series' own: then it applies to every group, whatever the
+    /// groups are called (a GA4 `operatingSystem` group `iOS` is not a currency).
+    series_currency: bool,
 }
 
 impl Model {
     fn value(&self, value: f64, group: Option<&str>) -> String {
-        format_value(value, self.kind, group.or(self.currency.as_deref()))
+        let currency = if self.series_currency {
+            self.currency.as_deref()
+        } else {
+            group.or(self.currency.as_deref())
+        };
+        format_value(value, self.kind, currency)
     }
 
     fn total(&self, day: usize) -> f64 {
@@ -76,7 +85,11 @@ pub fn StackedBar(
     let groups = chart_groups(days, &series.label_y, &series.label_z);
     let integral = all_integral(&groups);
     let has_data = groups.iter().any(|g| g.values.iter().any(|v| *v != 0.0));
-    let currency = single_currency(groups.iter().map(|g| g.name.as_str())).map(str::to_string);
+    let series_currency = series.meta.currency.is_some();
+    let currency =
+        series.meta.currency.clone().or_else(|| {
+            single_currency(groups.iter().map(|g| g.name.as_str())).map(str::to_string)
+        });
     let group_count = groups.len();
     let model = Arc::new(Model {
         id: chart_id,
@@ -85,6 +98,7 @@ pub fn StackedBar(
         groups,
         kind,
         currency,
+        series_currency,
     });
 
     let hidden = RwSignal::new(vec![false; group_count]);
@@ -220,7 +234,7 @@ fn axes_view(chart: &ChartLayout, model: &Model) -> impl IntoView {
             view! {
                 <line class="grid" x1=left x2=right y1=tick.y y2=tick.y></line>
                 <text class="tick y-tick" x=left - 6.0 y=tick.y dy="0.32em" text-anchor="end">
-                    {format_axis(tick.value, model.kind)}
+                    {format_axis(tick.value, model.kind, model.currency.as_deref())}
                 </text>
             }
         })
