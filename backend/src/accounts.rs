@@ -11,7 +11,7 @@ use crate::domain::{Connection, ProviderAccount};
 use crate::error::ApiError;
 use crate::providers::{ProviderError, ResolvedProvider};
 use crate::services::Services;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tokens::{self, RefreshError};
 
 fn provider_unavailable(provider: &ResolvedProvider, error: &dyn std::fmt::Display) -> ApiError {
@@ -42,8 +42,8 @@ async fn connection_with_token(
     user: &AuthUser,
     slug: &str,
 ) -> Result<(Connection, ResolvedProvider, SecretString), ApiError> {
-    let (source, connection) = crate::connect::user_connection(state, user, slug).await?;
-    let provider = crate::connect::enabled_source(state, &source.slug).await?.1;
+    let (source, connection) = crate::lookup::user_connection(state, user, slug).await?;
+    let provider = crate::lookup::enabled_source(state, &source.slug).await?.1;
     if !provider.provider.chooses_account() {
         return Err(ApiError::bad_request(
             "accounts_not_supported",

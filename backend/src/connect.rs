@@ -8,10 +8,11 @@ use crate::auth::session::hash_token;
 use crate::auth::AuthUser;
 use crate::domain::{AuthKind, Connection, DataSource, NewConnection, OAuthState, UserId};
 use crate::error::ApiError;
+use crate::lookup::{enabled_source, user_connection};
 use crate::providers::oauth::{self, Grant, TokenError};
 use crate::providers::{registry, Disconnecting, ProviderError, ResolvedProvider};
 use crate::secrets::random_token;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tokens::{expires_at, token_context};
 
 /// How long a user has to approve at the provider.
@@ -24,58 +25,6 @@ fn now() -> i64 {
 /// The context a pending authorization's PKCE verifier is encrypted under.
 fn state_context(state_hash: &str) -> String {
     format!("oauth_state/{state_hash}")
-}
-
-pub fn unknown_source(slug: &str) -> ApiError {
-    ApiError::not_found(
-        "unknown_source",
-        format!("There is no data source `{slug}`."),
-    )
-}
-
-/// The data source of `slug`, enabled or not; 404 `unknown_source` otherwise.
-pub async fn any_source(state: &AppState, slug: &str) -> Result<DataSource, ApiError> {
-    state
-        .repository
-        .data_source_by_slug(slug)
-        .await?
-        .ok_or_else(|| unknown_source(slug))
-}
-
-/// The caller's connection to the source of `slug`; 404 `unknown_source` or `not_connected`.
-pub async fn user_connection(
-    state: &AppState,
-    user: &AuthUser,
-    slug: &str,
-) -> Result<(DataSource, Connection), ApiError> {
-    let source = any_source(state, slug).await?;
-    let connection = state
-        .repository
-        .connection(user.id, source.id)
-        .await?
-        .ok_or_else(|| {
-            ApiError::not_found(
-                "not_connected",
-                format!("{} is not connected.", source.name),
-            )
-        })?;
-    Ok((source, connection))
-}
-
-/// The enabled data source of `slug` with its provider resolved; 404 `unknown_source` otherwise.
-pub async fn enabled_source(
-    state: &AppState,
-    slug: &str,
-) -> Result<(DataSource, ResolvedProvider), ApiError> {
-    let source = state
-        .repository
-        .data_source_by_slug(slug)
-        .await?
-        .filter(|source| source.enabled)
-        .ok_or_else(|| unknown_source(slug))?;
-    let resolved = registry::resolve(&state.settings, &state.base_url, &source)
-        .ok_or_else(|| unknown_source(slug))?;
-    Ok((source, resolved))
 }
 
 fn not_configured(source: &DataSource) -> ApiError {

@@ -21,7 +21,7 @@ use crate::routes::{
     admin, api_docs, auth, connect, connections, dashboards, extractors, health, me, metrics,
     sources, spa,
 };
-pub use crate::state::AppState;
+use crate::state::AppState;
 
 pub struct Application {
     port: u16,

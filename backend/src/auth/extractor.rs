@@ -9,7 +9,7 @@ use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use super::cookies::{ACCESS_COOKIE, CSRF_COOKIE, CSRF_HEADER};
 use crate::domain::{Role, UserId};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The signed-in caller, from `Authorization: Bearer <token>` or, for browsers, the access cookie.
 #[derive(Debug, Clone)]

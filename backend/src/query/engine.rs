@@ -11,7 +11,7 @@ use crate::db::query::{AggregateRequest, AggregateRow, DateSource, ValueSource};
 use crate::domain::Connection;
 use crate::error::ApiError;
 use crate::providers::{ObjectSchema, Ratio};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The group of records whose group-by value is missing or null.
 pub const NONE_GROUP: &str = "(none)";

@@ -6,7 +6,7 @@ pub mod window;
 use crate::auth::AuthUser;
 use crate::error::ApiError;
 use crate::providers::{ObjectSchema, Ratio, ReportSpec};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// What a series is of, before the window: the seed's query parameters.
 #[derive(Debug, Clone, Default)]
@@ -62,7 +62,7 @@ pub async fn validate(
     slug: &str,
     query: SeriesQuery<'_>,
 ) -> Result<ValidQuery, ApiError> {
-    let (source, provider) = crate::connect::enabled_source(state, slug).await?;
+    let (source, provider) = crate::lookup::enabled_source(state, slug).await?;
     let object_name = present(query.object_name).ok_or_else(|| {
         ApiError::bad_request(
             "object_name_required",

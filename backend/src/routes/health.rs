@@ -3,7 +3,7 @@ use std::time::Duration;
 use actix_web::{web, HttpResponse};
 use allmetrics_common::{HealthStatus, ReadinessStatus};
 
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// How long readiness waits for the database before calling it unreachable.
 const READINESS_TIMEOUT: Duration = Duration::from_secs(2);

@@ -3,7 +3,7 @@ use allmetrics_common::{ErrorBody, UserResponse};
 
 use crate::auth::AuthUser;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The signed-in user.
 #[utoipa::path(

@@ -9,7 +9,7 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Paths that belong to the API: an unknown one is a JSON 404, never the SPA.
 const API_PREFIXES: &[&str] = &[

@@ -169,7 +169,7 @@ pub struct TestApp {
     pub repository: SharedRepository,
     pub static_dir: PathBuf,
     pub handle: ServerHandle,
-    pub state: actix_web::web::Data<allmetrics::startup::AppState>,
+    pub state: actix_web::web::Data<allmetrics::state::AppState>,
     pub server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     _static_folder: TempDir,
     _data_folder: TempDir,

@@ -4,7 +4,7 @@ use secrecy::SecretString;
 
 use crate::auth::{create_account, AdminUser};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Create an account (admin only; works when registration is closed).
 #[utoipa::path(

@@ -3,7 +3,7 @@ use allmetrics_common::{ErrorBody, UserResponse};
 
 use crate::auth::AdminUser;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Every account, oldest first (admin only).
 #[utoipa::path(

@@ -5,7 +5,7 @@ use secrecy::SecretString;
 use crate::auth::{password, session};
 use crate::domain::user::normalize_email;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Sign in. Returns a 15-minute bearer token and a refresh token, and sets the same session as
 /// HttpOnly cookies for browsers (plus a readable `allmetrics_csrf` cookie to echo in the

@@ -3,7 +3,7 @@ use allmetrics_common::ErrorBody;
 
 use crate::auth::{session, AuthUser};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Sign out: the session's refresh tokens are revoked and the browser's cookies deleted.
 #[utoipa::path(

@@ -5,7 +5,7 @@ use crate::auth::cookies::REFRESH_COOKIE;
 use crate::auth::{extractor, session};
 use crate::error::ApiError;
 use crate::routes::extractors::parse_json;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Exchange a refresh token for a new access token and a new refresh token (the old one is spent).
 /// Presenting a spent refresh token again ends the whole session (`refresh_token_reused`).

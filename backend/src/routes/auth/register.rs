@@ -5,7 +5,7 @@ use secrecy::SecretString;
 use crate::auth::create_account;
 use crate::domain::user::normalize_email;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Create an account. The first account becomes `admin`. Closed when the server is configured with
 /// `auth.registration_open: false` (admins then create accounts).

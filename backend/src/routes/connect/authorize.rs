@@ -5,7 +5,7 @@ use allmetrics_common::{AuthorizeUrlResponse, ErrorBody};
 use super::{error_response, wants_html};
 use crate::auth::extractor::authenticate;
 use crate::connect;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Start connecting a data source (the seed's `/connect/authorize/<slug>/`): redirects to the
 /// provider with a single-use `state` (and PKCE where the provider supports it). With

@@ -5,7 +5,7 @@ use allmetrics_common::ErrorBody;
 use super::error_response;
 use crate::auth::extractor::authenticate;
 use crate::connect::{self, CallbackOutcome, CallbackParams};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The OAuth redirect URI (`{base_url}/connect/oauth/callback/{slug}/`). Checks and burns the
 /// `state`, exchanges the code, stores the encrypted tokens, and sends the browser to

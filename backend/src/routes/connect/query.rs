@@ -5,7 +5,7 @@ use crate::auth::AuthUser;
 use crate::error::ApiError;
 use crate::query::params::{parse_window, QueryParams};
 use crate::query::{run, validate, SeriesQuery};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The seed's chart query: a stacked daily series of one object of the caller's connection,
 /// computed from the local store (the provider is not called).

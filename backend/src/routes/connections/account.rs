@@ -3,7 +3,7 @@ use allmetrics_common::{ChooseAccountRequest, ConnectionResponse, ErrorBody};
 
 use crate::auth::AuthUser;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Chooses the account the connection reads and starts its backfill. Choosing another account
 /// than before first deletes everything read from the previous one; choosing the same one again

@@ -3,7 +3,7 @@ use allmetrics_common::{AccountResponse, ErrorBody};
 
 use crate::auth::AuthUser;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The accounts the caller's connection can read (Google Analytics: its GA4 properties; Facebook:
 /// its ad accounts), for the account picker. (When the grant can read exactly one, connecting

@@ -5,7 +5,7 @@ use secrecy::SecretString;
 use crate::auth::AuthUser;
 use crate::connect;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Connect with an API key instead of OAuth (Stripe recommends restricted keys for new
 /// platforms). The key is checked with one read call, then stored encrypted.

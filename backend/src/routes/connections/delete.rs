@@ -4,7 +4,7 @@ use allmetrics_common::ErrorBody;
 use crate::auth::AuthUser;
 use crate::connect;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Disconnect: deauthorizes at the provider where it can (Stripe deauthorize, token revocation),
 /// then deletes the tokens and everything synced for the connection.

@@ -3,7 +3,7 @@ use allmetrics_common::{ConnectionResponse, ErrorBody};
 
 use crate::auth::AuthUser;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The caller's connections.
 #[utoipa::path(

@@ -3,7 +3,7 @@ use allmetrics_common::{ErrorBody, SyncStatus};
 
 use crate::auth::AuthUser;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The sync progress of the caller's connection: per object, how many objects are stored and
 /// whether the whole history has been read (the progress bar of the sources page).
@@ -23,7 +23,7 @@ pub async fn get_sync(
     state: web::Data<AppState>,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let (_, connection) = crate::connect::user_connection(&state, &user, &slug).await?;
+    let (_, connection) = crate::lookup::user_connection(&state, &user, &slug).await?;
     Ok(HttpResponse::Ok().json(crate::sync::status(state.repository.as_ref(), &connection).await?))
 }
 
@@ -45,7 +45,7 @@ pub async fn post_sync(
     state: web::Data<AppState>,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let (_, connection) = crate::connect::user_connection(&state, &user, &slug).await?;
+    let (_, connection) = crate::lookup::user_connection(&state, &user, &slug).await?;
     crate::sync::schedule(&state.services(), &connection).await?;
     Ok(HttpResponse::Accepted()
         .json(crate::sync::status(state.repository.as_ref(), &connection).await?))

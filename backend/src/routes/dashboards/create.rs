@@ -5,7 +5,7 @@ use super::{check_total_days, owned_metric_ids};
 use crate::auth::AuthUser;
 use crate::error::ApiError;
 use crate::routes::admin::validate_display_name;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Create a dashboard.
 #[utoipa::path(

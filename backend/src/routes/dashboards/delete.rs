@@ -5,7 +5,7 @@ use super::dashboard_not_found;
 use crate::auth::AuthUser;
 use crate::domain::DashboardId;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Delete a dashboard (its metrics stay). The home dashboard cannot be deleted.
 #[utoipa::path(

@@ -3,7 +3,7 @@ use allmetrics_common::{Dashboard, ErrorBody};
 
 use crate::auth::AuthUser;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The caller's dashboards, the home dashboard first (created on first use).
 #[utoipa::path(

@@ -7,7 +7,7 @@ pub mod update;
 use crate::auth::AuthUser;
 use crate::domain::MetricId;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn dashboard_not_found(id: i64) -> ApiError {
     ApiError::not_found(

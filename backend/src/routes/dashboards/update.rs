@@ -6,7 +6,7 @@ use crate::auth::AuthUser;
 use crate::domain::{DashboardId, DashboardPatch};
 use crate::error::ApiError;
 use crate::routes::admin::validate_display_name;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Rename a dashboard, set its metrics (in display order: add, remove, reorder), or its default
 /// window.

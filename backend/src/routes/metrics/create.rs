@@ -5,7 +5,7 @@ use crate::auth::AuthUser;
 use crate::error::ApiError;
 use crate::query::{validate, SeriesQuery};
 use crate::routes::admin::validate_display_name;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Save a query as a metric. Its parameters are checked exactly as `/connect/query/{slug}` checks
 /// them.

@@ -5,7 +5,7 @@ use super::metric_not_found;
 use crate::auth::AuthUser;
 use crate::domain::MetricId;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Delete a metric (it leaves every dashboard too).
 #[utoipa::path(

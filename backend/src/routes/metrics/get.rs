@@ -4,7 +4,7 @@ use allmetrics_common::{ErrorBody, Metric};
 use super::owned_metric;
 use crate::auth::AuthUser;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// One of the caller's metrics.
 #[utoipa::path(

@@ -3,7 +3,7 @@ use allmetrics_common::{ErrorBody, Metric};
 
 use crate::auth::AuthUser;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The caller's metrics.
 #[utoipa::path(

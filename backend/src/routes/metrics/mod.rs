@@ -8,7 +8,7 @@ pub mod update;
 use crate::auth::AuthUser;
 use crate::domain::{Metric, MetricId};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The caller's metric; another user's id is as unknown as a made-up one.
 pub async fn owned_metric(state: &AppState, user: &AuthUser, id: i64) -> Result<Metric, ApiError> {

@@ -6,7 +6,7 @@ use crate::auth::AuthUser;
 use crate::error::ApiError;
 use crate::query::params::{parse_window, WindowParams};
 use crate::query::{run, validate, SeriesQuery};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// A metric's series for a window: the same answer as `/connect/query/{slug}` with the metric's
 /// parameters.

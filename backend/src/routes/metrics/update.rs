@@ -7,7 +7,7 @@ use crate::domain::MetricId;
 use crate::error::ApiError;
 use crate::query::{validate, SeriesQuery};
 use crate::routes::admin::validate_display_name;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Change a metric; the result is checked as a new one would be.
 #[utoipa::path(

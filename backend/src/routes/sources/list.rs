@@ -4,7 +4,7 @@ use allmetrics_common::{ErrorBody, SourceResponse};
 use crate::auth::AuthUser;
 use crate::error::ApiError;
 use crate::providers::registry;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The enabled data sources (the seed's sources dashboard), each with the caller's connection.
 #[utoipa::path(

@@ -2,9 +2,9 @@ use actix_web::{web, HttpResponse};
 use allmetrics_common::{ErrorBody, ObjectResponse};
 
 use crate::auth::AuthUser;
-use crate::connect::enabled_source;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::lookup::enabled_source;
+use crate::state::AppState;
 
 /// The objects of an enabled data source that metrics may use (the enabled routing sources).
 #[utoipa::path(

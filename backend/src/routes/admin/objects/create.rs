@@ -6,7 +6,7 @@ use crate::db::DbError;
 use crate::domain::RoutingSource;
 use crate::error::ApiError;
 use crate::routes::admin::{object_response, sources::any_source, validate_display_name};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn validate_object_name(name: &str) -> Result<(), ApiError> {
     let valid = !name.is_empty()

@@ -4,7 +4,7 @@ use allmetrics_common::ErrorBody;
 use crate::auth::AdminUser;
 use crate::error::ApiError;
 use crate::routes::admin::sources::any_source;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Stop offering an object.
 #[utoipa::path(

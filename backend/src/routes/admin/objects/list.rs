@@ -4,7 +4,7 @@ use allmetrics_common::{ErrorBody, ObjectResponse};
 use crate::auth::AdminUser;
 use crate::error::ApiError;
 use crate::routes::admin::{object_response, sources::any_source};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Every object (routing source) of a data source, enabled or not.
 #[utoipa::path(

@@ -5,7 +5,7 @@ use crate::auth::AdminUser;
 use crate::domain::RoutingSourcePatch;
 use crate::error::ApiError;
 use crate::routes::admin::{object_response, sources::any_source, validate_display_name};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Relabel, enable or disable an object. A disabled object cannot be queried.
 #[utoipa::path(

@@ -8,7 +8,7 @@ use crate::domain::{NewDataSource, RoutingSource};
 use crate::error::ApiError;
 use crate::providers::registry;
 use crate::routes::admin::validate_display_name;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 fn validate_slug(slug: &str) -> Result<(), ApiError> {
     let valid = !slug.is_empty()

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use crate::auth::AdminUser;
 use crate::domain::DeleteOutcome;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -40,7 +40,7 @@ pub async fn delete_source(
         .await?
     {
         DeleteOutcome::Deleted => Ok(HttpResponse::NoContent().finish()),
-        DeleteOutcome::NotFound => Err(crate::connect::unknown_source(&slug)),
+        DeleteOutcome::NotFound => Err(crate::lookup::unknown_source(&slug)),
         DeleteOutcome::InUse { connections } => Err(ApiError::conflict(
             "source_in_use",
             format!(

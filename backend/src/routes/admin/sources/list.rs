@@ -4,7 +4,7 @@ use allmetrics_common::{AdminSourceResponse, ErrorBody};
 use super::admin_source_response;
 use crate::auth::AdminUser;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Every data source, enabled or not, with its configuration state and connection count.
 #[utoipa::path(

@@ -7,7 +7,7 @@ use allmetrics_common::AdminSourceResponse;
 
 use crate::domain::{DataSource, DataSourceId};
 use crate::providers::registry;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn admin_source_response(
     state: &AppState,
@@ -29,4 +29,4 @@ pub fn admin_source_response(
     }
 }
 
-pub use crate::connect::any_source;
+pub use crate::lookup::any_source;

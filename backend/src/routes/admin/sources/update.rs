@@ -6,7 +6,7 @@ use crate::auth::AdminUser;
 use crate::domain::DataSourcePatch;
 use crate::error::ApiError;
 use crate::routes::admin::validate_display_name;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Rename, enable or disable a data source. A disabled source disappears for users (connect,
 /// query) but keeps its connections, so enabling it again restores everything.
@@ -44,7 +44,7 @@ pub async fn update_source(
             },
         )
         .await?
-        .ok_or_else(|| crate::connect::unknown_source(&slug))?;
+        .ok_or_else(|| crate::lookup::unknown_source(&slug))?;
     let counts = state.repository.connection_counts().await?;
     Ok(HttpResponse::Ok().json(admin_source_response(&state, &source, &counts)))
 }
