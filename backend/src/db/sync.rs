@@ -159,6 +159,15 @@ macro_rules! backfill_windows_of_job {
 }
 pub(super) use backfill_windows_of_job;
 
+/// The objects of a page, each id once (its first copy: lists are newest first).
+pub(super) fn first_of_each_id(objects: &[StoredObject]) -> Vec<&StoredObject> {
+    let mut seen = std::collections::HashSet::new();
+    objects
+        .iter()
+        .filter(|object| seen.insert(object.object_id.as_str()))
+        .collect()
+}
+
 /// Deletes everything synced for a connection (its objects, jobs and windows), in the caller's
 /// transaction.
 pub(super) async fn delete_synced<DB>(
@@ -340,6 +349,10 @@ macro_rules! impl_sync_store {
             ) -> $crate::db::DbResult<Option<$crate::domain::StoredPage>> {
                 // The job's row is locked last, only for the final updates: the pages of several
                 // windows of one job are inserted in parallel (on PostgreSQL).
+                // A page that lists one id twice (a provider's paging glitch) stores it once:
+                // one INSERT cannot touch the same row twice.
+                let deduplicated = $crate::db::sync::first_of_each_id(objects);
+                let objects = deduplicated.as_slice();
                 let mut transaction = self.pool.begin().await?;
                 let mut new_objects = 0u64;
                 if !objects.is_empty() {

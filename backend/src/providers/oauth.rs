@@ -193,7 +193,8 @@ fn into_grant(response: GrantResponse, provider: &ResolvedProvider) -> Result<Gr
     let mut without_secrets = serde_json::to_value(&response)
         .map_err(|error| ProviderError::BadResponse(error.to_string()))?;
     if let Some(object) = without_secrets.as_object_mut() {
-        object.retain(|name, _| !is_secret_field(name));
+        // The configured token field is a secret whatever its name.
+        object.retain(|name, _| !is_secret_field(name) && *name != provider.oauth.access_token_key);
     }
     Ok(Grant {
         access_token: SecretString::from(access_token),

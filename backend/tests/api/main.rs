@@ -7,6 +7,7 @@ mod helpers;
 
 mod ads;
 mod analytics;
+mod audit;
 mod auth;
 mod cli;
 mod connect;

@@ -146,7 +146,11 @@ fn parse_page(body: &[u8]) -> Result<Page, FetchError> {
         })
         .collect::<Result<Vec<_>, FetchError>>()?;
     let last = objects.last();
-    // A page that says "more" but holds nothing cannot move the cursor: it is the end.
+    // "More" with nothing to move the cursor past is a broken page, not the end of the list:
+    // it is retried, and the run fails (to resume later) rather than lose the rest.
+    if has_more && last.is_none() {
+        return Err(FetchError::malformed("has_more with no data"));
+    }
     let next = last
         .filter(|_| has_more)
         .map(|object| object.object_id.clone());
@@ -184,8 +188,12 @@ mod tests {
         let last =
             parse_page(br#"{"data":[{"id":"cus_1","created":5}],"has_more":false}"#).unwrap();
         assert_eq!((last.next, last.reached), (None, None));
-        let empty = parse_page(br#"{"data":[],"has_more":true}"#).unwrap();
-        assert!(empty.next.is_none(), "an empty page cannot move the cursor");
+        assert!(
+            parse_page(br#"{"data":[],"has_more":true}"#).is_err(),
+            "more, but nothing to move the cursor past: a broken page"
+        );
+        let done = parse_page(br#"{"data":[],"has_more":false}"#).unwrap();
+        assert!(done.objects.is_empty() && done.next.is_none());
         assert!(parse_page(b"{\"data\": [").is_err());
         assert!(parse_page(br#"{"data":[{"id":"x"}],"has_more":false}"#).is_err());
     }

@@ -28,12 +28,23 @@ pub fn check_total_days(days: u32) -> Result<u32, ApiError> {
     }
 }
 
-/// The ids must be distinct metrics of the caller: 400 `unknown_metric` otherwise.
+/// Metrics one dashboard holds at most (each is one bind parameter of the ownership check, and
+/// one chart to draw).
+pub const MAX_DASHBOARD_METRICS: usize = 100;
+
+/// The ids must be distinct metrics of the caller: 400 `unknown_metric` otherwise, and 400
+/// `too_many_metrics` past [`MAX_DASHBOARD_METRICS`].
 pub async fn owned_metric_ids(
     state: &AppState,
     user: &AuthUser,
     ids: &[i64],
 ) -> Result<Vec<MetricId>, ApiError> {
+    if ids.len() > MAX_DASHBOARD_METRICS {
+        return Err(ApiError::bad_request(
+            "too_many_metrics",
+            format!("A dashboard holds at most {MAX_DASHBOARD_METRICS} metrics."),
+        ));
+    }
     let mut distinct = ids.to_vec();
     distinct.sort_unstable();
     distinct.dedup();

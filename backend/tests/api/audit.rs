@@ -1,0 +1,92 @@
+//! Holes found by reading the code as an attacker would, each shown to be closed.
+
+use serde_json::json;
+
+use crate::fake_provider::{FakeProvider, TokenBehaviour};
+use crate::helpers::{assert_error, spawn_app, spawn_app_with, DbKind};
+use crate::on_both_databases;
+use crate::query::{connected, store};
+
+on_both_databases!(
+    a_generic_providers_token_field_is_never_stored_in_clear,
+    a_dashboard_holds_a_bounded_number_of_metrics,
+    a_page_listing_one_id_twice_stores_it_once,
+);
+
+async fn a_generic_providers_token_field_is_never_stored_in_clear(kind: DbKind) {
+    // The provider names its token `credential`, which looks like no token field.
+    let fake = FakeProvider::start(TokenBehaviour::Grant(json!({
+        "credential": "acme-secret-token-value",
+        "token_type": "bearer",
+        "access_token": "unused",
+        "account": "acct-9"
+    })))
+    .await;
+    let app = spawn_app_with(kind, |settings| {
+        let mut acme = fake.settings();
+        acme.kind = Some("oauth2".into());
+        acme.access_token_key = Some("credential".into());
+        acme.user_key = Some("account".into());
+        settings.providers.insert("acme".into(), acme);
+    })
+    .await;
+    let user = app.sign_up("ann@example.com").await.access_token;
+    let authorize = app.authorize_url(&user, "acme").await;
+    let state: String = authorize
+        .query_pairs()
+        .find(|(name, _)| name == "state")
+        .unwrap()
+        .1
+        .into_owned();
+    app.get_callback(&user, "acme", &[("code", "c"), ("state", &state)])
+        .await;
+    let stored = app.repository.all_connections().await.unwrap().remove(0);
+    assert_eq!(stored.account_id.as_deref(), Some("acct-9"));
+    assert!(stored.token_response.get("credential").is_none());
+    assert!(!app
+        .database
+        .raw_secrets_text()
+        .await
+        .contains("acme-secret-token-value"));
+}
+
+async fn a_dashboard_holds_a_bounded_number_of_metrics(kind: DbKind) {
+    let app = spawn_app(kind).await;
+    let user = app.sign_up("ann@example.com").await.access_token;
+    let ids: Vec<i64> = (1..=500).collect();
+    for (method, path) in [(reqwest::Method::POST, "/api/v1/dashboards")] {
+        assert_error(
+            app.call(
+                method,
+                path,
+                &user,
+                Some(json!({"name": "Big", "metric_ids": ids})),
+            )
+            .await,
+            400,
+            "too_many_metrics",
+        )
+        .await;
+    }
+}
+
+async fn a_page_listing_one_id_twice_stores_it_once(kind: DbKind) {
+    let app = spawn_app(kind).await;
+    let (_, connection) = connected(&app, "ann@example.com").await;
+    let charge = |amount: i64| json!({"id": "ch_twice", "object": "charge", "created": 1_700_000_000, "amount": amount});
+    store(
+        &app,
+        &connection,
+        "Charge",
+        &[charge(100), charge(200)],
+        true,
+    )
+    .await;
+    assert_eq!(
+        app.repository
+            .synced_object_ids(connection.id, "Charge")
+            .await
+            .unwrap(),
+        ["ch_twice"]
+    );
+}
