@@ -11,8 +11,11 @@
 // GET /api/v1/metrics/{id}/series for the same window (fetched from inside the page, with the
 // page's cookies). Then a report source: connect Demo Analytics, pick the property "Demo Web
 // Store", wait for its sync, build "sum of sessions by deviceCategory" and check its chart against
-// GET /connect/query/demo-analytics with the same choices. Exits non-zero on the first failure,
-// with a screenshot of the page.
+// GET /connect/query/demo-analytics with the same choices. Then an ads source: connect Demo Ads,
+// pick the ad account "Demo Tokyo Ads", wait for its sync, build "sum of spend by campaign_id" and
+// check its chart (in yen) against GET /connect/query/demo-ads, now and 30 days back; then the
+// card's access warnings (expiring, needs reconnect) and a reconnect. Exits non-zero on the first
+// failure, with a screenshot of the page.
 //
 // playwright-core comes from e2e/node_modules (`npm ci` here) or from the working directory.
 
@@ -158,9 +161,24 @@ async function checkBars(card, series) {
   return drawn;
 }
 
-/** How a chart's values read: money in cents with a currency's symbol, or plain numbers. */
+/**
+ * How a chart's values read: money in cents with each group's currency symbol (groups named by
+ * currency), plain numbers, or money of one currency (the series' `meta.currency`) with its symbol
+ * on every row and the total, and exactly `decimals` decimals.
+ */
 const CENTS = { unit: 100, symbolOf: (group) => CURRENCY_SYMBOLS[group] };
 const NUMBERS = { unit: 1, symbolOf: () => undefined };
+const YEN = { unit: 1, symbolOf: () => '¥', total: '¥', decimals: 0 };
+
+/** Checks a displayed amount's symbol and decimals against a money format. */
+function checkMoneyText(text, symbol, money, what) {
+  if (symbol) check(text.includes(symbol), `${what} "${text}" lacks ${symbol}`);
+  if (money.decimals !== undefined) {
+    const fraction = /\.(\d+)/.exec(text);
+    const decimals = fraction ? fraction[1].length : 0;
+    check(decimals === money.decimals, `${what} "${text}" has ${decimals} decimals, not ${money.decimals}`);
+  }
+}
 
 /** Hovers a bar and reads its tooltip: every group row and the total, as numbers and as text. */
 async function checkTooltip(card, series, day, money = CENTS) {
@@ -184,6 +202,7 @@ async function checkTooltip(card, series, day, money = CENTS) {
     close(displayedNumber(totalText), series.labelY[day] / money.unit, 0.005),
     `tooltip ${date}: total text "${totalText}" is not ${series.labelY[day]} (/${money.unit})`,
   );
+  checkMoneyText(totalText, money.total, money, `tooltip ${date}: total`);
   const expectedGroups = Object.entries(series.labelZ).filter(([, values]) => (values[day] || 0) !== 0);
   check(rows.length === expectedGroups.length, `tooltip ${date}: ${rows.length} rows, ${expectedGroups.length} groups`);
   for (const [group, values] of expectedGroups) {
@@ -194,8 +213,7 @@ async function checkTooltip(card, series, day, money = CENTS) {
       close(displayedNumber(row.text), values[day] / money.unit, 0.005),
       `tooltip ${date}: ${group} text "${row.text}" is not ${values[day]} (/${money.unit})`,
     );
-    const symbol = money.symbolOf(group);
-    if (symbol) check(row.text.includes(symbol), `tooltip ${date}: ${group} "${row.text}" lacks ${symbol}`);
+    checkMoneyText(row.text, money.symbolOf(group), money, `tooltip ${date}: ${group}`);
   }
   return { date, rows: rows.length, total: totalText };
 }
@@ -279,8 +297,62 @@ async function waitForPreview(description) {
   );
 }
 
-/** Waits until a source card's sync is idle with every object complete (the sync panel's data). */
-async function waitForSync(slug) {
+/** Connects a source from /sources through the sandbox's consent page (`#approve`). */
+async function connectThroughConsent(slug, shots = {}) {
+  await page.click('a[href="/sources"]');
+  await page.waitForSelector(`#connect-${slug}`);
+  if (shots.sources) await screenshot(shots.sources);
+  await page.click(`#connect-${slug}`);
+  await page.waitForSelector('#approve');
+  if (shots.consent) await screenshot(shots.consent);
+  await page.click('#approve');
+  await page.waitForURL(new RegExp(`/sources\\?connected=${slug}(&|$)`));
+  await page.waitForSelector('[data-testid=banner-ok]');
+  log(`connected ${slug}`);
+}
+
+/**
+ * A source card's account picker, shown at once after connecting: its chip asks for the
+ * `noun`, nothing syncs yet, it lists every label of `listed` (or `label (parent)`), and choosing
+ * the id `pick` shows that account on the card. Returns what the card says about it.
+ */
+async function chooseAccount(slug, { noun, listed, pick, shot }) {
+  const sourceCard = `[data-testid=source-card][data-slug="${slug}"]`;
+  const select = `${sourceCard} [data-testid=account-select]`;
+  await page.waitForSelector(`${select} option`, { state: 'attached' });
+  const chip = await page.textContent(`${sourceCard} [data-testid=connection-state]`);
+  check(new RegExp(`choose an? ${noun}`, 'i').test(chip), `the card says "${chip}" before the ${noun} is chosen`);
+  check(!(await page.$(`[data-testid="sync-${slug}"]`)), `a sync panel shows before the ${noun} is chosen`);
+  const options = await page.$$eval(`${select} option`, (nodes) =>
+    nodes.map((o) => ({ id: o.value, label: o.textContent.trim() })),
+  );
+  for (const label of listed) {
+    check(
+      options.some((o) => o.label === label || o.label.startsWith(`${label} (`)),
+      `the picker lacks "${label}": ${JSON.stringify(options)}`,
+    );
+  }
+  await page.selectOption(select, pick);
+  await screenshot(shot);
+  await page.click(`${sourceCard} [data-testid=choose-account]`);
+  await page.waitForSelector(`${sourceCard} [data-testid=account-name]`);
+  const chosen = {
+    name: (await page.textContent(`${sourceCard} [data-testid=account-name]`)).trim(),
+    id: await page.getAttribute(`${sourceCard} [data-testid=account-name]`, 'data-account-id'),
+    tz: (await page.textContent(`${sourceCard} [data-testid=account-time-zone]`)).trim(),
+    currency: (await page.textContent(`${sourceCard} [data-testid=account-currency]`)).trim(),
+  };
+  check(chosen.id === pick, `the card shows ${noun} ${chosen.id} after choosing ${pick}`);
+  log(`chose ${noun} ${chosen.id} ${chosen.name} (${chosen.tz}, ${chosen.currency})`);
+  return chosen;
+}
+
+/**
+ * Waits until a source card's sync is idle with every object complete (the sync panel's data),
+ * then checks the sync API agrees and read `object`. Returns the objects synced.
+ */
+async function waitForSync(slug, object) {
+  await page.waitForSelector(`[data-testid="sync-${slug}"] [data-testid=sync-state]`);
   await page.waitForFunction(
     (slug) => {
       const panel = document.querySelector(`[data-testid="sync-${slug}"]`);
@@ -296,6 +368,103 @@ async function waitForSync(slug) {
     slug,
     { timeout: SYNC_TIMEOUT_MS, polling: 500 },
   );
+  const sync = await page.evaluate(async (url) => (await fetch(url)).json(), `/api/v1/connections/${slug}/sync`);
+  check(sync.state === 'idle', `the sync API says ${sync.state} while the page says idle`);
+  const objects = Object.keys(sync.objects || {});
+  if (object) check(objects.includes(object), `the sync read ${objects.join(', ')}, not ${object}`);
+  log(`${slug} sync finished: ${objects.length} objects complete (${objects.join(', ')})`);
+  return objects;
+}
+
+/**
+ * Opens the metric builder on `choices` (a query's `object_name`, `operator`) of `slug` and
+ * waits until `value_field` and `field_name` can be chosen (left to the caller).
+ */
+async function openBuilder(slug, choices) {
+  await page.click('a[href="/metrics/new"]');
+  await page.waitForSelector(`#builder-source option[value="${slug}"]`, { state: 'attached' });
+  await page.selectOption('#builder-source', slug);
+  await page.waitForSelector(`#builder-object option[value="${choices.object_name}"]`, { state: 'attached' });
+  await page.selectOption('#builder-object', choices.object_name);
+  await page.selectOption('#builder-operator', choices.operator);
+  await page.waitForSelector(`#builder-value-field option[value="${choices.value_field}"]`, { state: 'attached' });
+  await page.waitForSelector(`#builder-group-by option[value="${choices.field_name}"]`, { state: 'attached' });
+}
+
+/** Chooses the value field and grouping of `choices` and waits for the preview to show them. */
+async function chooseValueAndGroup(choices) {
+  await page.selectOption('#builder-value-field', choices.value_field);
+  await page.selectOption('#builder-group-by', choices.field_name);
+  const verb = { sum: 'Sum', average: 'Average', min: 'Minimum', max: 'Maximum' }[choices.operator];
+  await waitForPreview(`${verb} of ${choices.value_field} by ${choices.field_name}`);
+}
+
+/** Names the metric in the builder, saves it to the home dashboard, and returns its card. */
+async function saveMetric(slug, choices, name, shot) {
+  await page.fill('#builder-name', name);
+  await screenshot(shot);
+  await page.click('#builder-save');
+  await page.waitForURL(`${BASE}/`);
+  const metrics = await page.evaluate(async () => (await fetch('/api/v1/metrics')).json());
+  const metric = metrics.find((m) => m.name === name);
+  check(metric, `the metric "${name}" was not saved`);
+  check(
+    metric.source === slug && Object.entries(choices).every(([key, value]) => metric[key] === value),
+    `saved as ${JSON.stringify(metric)}, not ${JSON.stringify(choices)}`,
+  );
+  const card = `[data-testid=metric-card][data-metric-id="${metric.id}"]`;
+  await page.waitForSelector(`${card} [data-testid=bar]`);
+  return card;
+}
+
+/**
+ * A report source's metric card against `GET /connect/query/{slug}` with the same choices and
+ * the dashboard's window: every bar (date, total, each group's segment), the tooltips of the
+ * busiest and the quietest day (read with `money`), the days note (`sourceTz`), the card's total
+ * and, for money, `meta.currency`. Ends with a screenshot of the card, the busiest day hovered.
+ */
+async function checkQueryCard(card, slug, choices, { sourceTz, money = NUMBERS, currency, label, shot }) {
+  const window = await currentWindow();
+  await waitForChart(card, window);
+  const series = await apiQuery(slug, {
+    ...choices,
+    total_days: String(window.totalDays),
+    end: window.end,
+    tz: window.tz,
+  });
+  check(series.meta.to === window.end, `API window ends ${series.meta.to}, page shows ${window.end}`);
+  check(series.meta.source_tz === sourceTz, `meta.source_tz is ${series.meta.source_tz}, not ${sourceTz}`);
+  if (currency) check(series.meta.currency === currency, `meta.currency is ${series.meta.currency}, not ${currency}`);
+  const groups = Object.keys(series.labelZ);
+  check(groups.length > 1, `${choices.value_field} by ${choices.field_name} has groups ${groups.join(', ')}`);
+  const drawn = await checkBars(card, series);
+  check(drawn > 0, `the ${label} chart draws no segment`);
+  const busy = series.labelY
+    .map((value, day) => ({ value, day }))
+    .filter((d) => d.value !== 0)
+    .sort((a, b) => b.value - a.value);
+  const tips = [];
+  for (const { day } of [busy[0], busy[busy.length - 1]].filter(Boolean)) {
+    tips.push(await checkTooltip(card, series, day, money));
+  }
+  const note = await page.$eval(`${card} [data-testid=series-source-tz]`, (el) => el.dataset.tz);
+  check(note === sourceTz, `the card notes days in ${note}`);
+  const totalNode = `${card} [data-testid=metric-total]`;
+  const total = Number(await page.getAttribute(totalNode, 'data-value'));
+  const sum = series.labelY.reduce((a, b) => a + b, 0);
+  check(close(total, sum, 1e-6), `the card's total ${total} != ${sum}`);
+  const totalText = (await page.textContent(totalNode)).trim();
+  checkMoneyText(totalText, money.total, money, "the card's total");
+  log(
+    `${label}: ${window.totalDays} days to ${window.end} (${window.tz}): ${series.labelX.length} bars, ` +
+      `${drawn} segments over ${groups.join(' / ')} match /connect/query; total ${totalText}; tooltips ` +
+      tips.map((t) => `${t.date} ${t.total}`).join(', '),
+  );
+  await page.locator(`${card} [data-testid=bar][data-day="${busy[0].day}"] rect.hit`).hover();
+  await page.locator(card).scrollIntoViewIfNeeded();
+  await screenshot(shot);
+  await page.mouse.move(0, 0);
+  return { window, series };
 }
 
 /**
@@ -308,54 +477,22 @@ async function waitForSync(slug) {
 async function analyticsScenario() {
   const slug = 'demo-analytics';
   const sourceCard = `[data-testid=source-card][data-slug="${slug}"]`;
-  await page.click('a[href="/sources"]');
-  await page.waitForSelector(`#connect-${slug}`);
-  await page.click(`#connect-${slug}`);
-  await page.waitForSelector('#approve');
-  await page.click('#approve');
-  await page.waitForURL(/\/sources\?connected=demo-analytics/);
-  await page.waitForSelector('[data-testid=banner-ok]');
-  log('connected demo-analytics');
+  await connectThroughConsent(slug);
 
   // The property picker: shown at once, nothing syncs before a choice.
-  await page.waitForSelector(`${sourceCard} [data-testid=account-select] option`, { state: 'attached' });
-  const chip = await page.textContent(`${sourceCard} [data-testid=connection-state]`);
-  check(/choose a property/i.test(chip), `the card says "${chip}" before a property is chosen`);
-  check(!(await page.$(`[data-testid="sync-${slug}"]`)), 'a sync panel shows before a property is chosen');
-  const listed = await page.$$eval(`${sourceCard} [data-testid=account-select] option`, (nodes) =>
-    nodes.map((o) => ({ id: o.value, label: o.textContent.trim() })),
-  );
-  const wanted = ['Demo Web Store (Demo Company)', 'Demo Mobile App (Demo Company)', 'Demo Tokyo Shop (Demo Japan)'];
-  for (const label of wanted) {
-    check(listed.some((o) => o.label === label), `the picker lacks "${label}": ${JSON.stringify(listed)}`);
-  }
-  await page.selectOption(`${sourceCard} [data-testid=account-select]`, { label: 'Demo Web Store (Demo Company)' });
-  await screenshot('analytics-picker');
-  await page.click(`${sourceCard} [data-testid=choose-account]`);
-  await page.waitForSelector(`${sourceCard} [data-testid=account-name]`);
-  const chosen = {
-    name: (await page.textContent(`${sourceCard} [data-testid=account-name]`)).trim(),
-    id: await page.getAttribute(`${sourceCard} [data-testid=account-name]`, 'data-account-id'),
-    tz: (await page.textContent(`${sourceCard} [data-testid=account-time-zone]`)).trim(),
-    currency: (await page.textContent(`${sourceCard} [data-testid=account-currency]`)).trim(),
-  };
+  const chosen = await chooseAccount(slug, {
+    noun: 'property',
+    listed: ['Demo Web Store (Demo Company)', 'Demo Mobile App (Demo Company)', 'Demo Tokyo Shop (Demo Japan)'],
+    pick: '250001',
+    shot: 'analytics-picker',
+  });
   check(
-    chosen.name === 'Demo Web Store (Demo Company)' &&
-      chosen.id === '250001' &&
-      chosen.tz === 'America/Los_Angeles' &&
-      chosen.currency === 'USD',
+    chosen.name === 'Demo Web Store (Demo Company)' && chosen.tz === 'America/Los_Angeles' && chosen.currency === 'USD',
     `the card shows the chosen property as ${JSON.stringify(chosen)}`,
   );
-  log(`chose property ${chosen.id} ${chosen.name} (${chosen.tz}, ${chosen.currency})`);
 
   // Its sync, as the first story's: the panel until every report is complete, then the API agrees.
-  await page.waitForSelector(`[data-testid="sync-${slug}"] [data-testid=sync-state]`);
-  await waitForSync(slug);
-  const sync = await page.evaluate(async (url) => (await fetch(url)).json(), `/api/v1/connections/${slug}/sync`);
-  check(sync.state === 'idle', `the sync API says ${sync.state} while the page says idle`);
-  const reports = Object.keys(sync.objects || {});
-  check(reports.includes('device'), `the sync read ${reports.join(', ')}, not device`);
-  log(`sync finished: ${reports.length} reports complete (${reports.join(', ')})`);
+  await waitForSync(slug, 'device');
 
   // "Change property" opens the same picker, with the warning; cancelled here.
   await page.click(`${sourceCard} [data-testid=change-account]`);
@@ -369,19 +506,12 @@ async function analyticsScenario() {
   await page.waitForSelector(`${sourceCard} [data-testid=account-picker]`, { state: 'detached' });
 
   // The builder: Demo Analytics -> device -> sum.
-  await page.click('a[href="/metrics/new"]');
-  await page.waitForSelector(`#builder-source option[value="${slug}"]`, { state: 'attached' });
-  await page.selectOption('#builder-source', slug);
-  await page.waitForSelector('#builder-object option[value=device]', { state: 'attached' });
-  await page.selectOption('#builder-object', 'device');
-  await page.selectOption('#builder-operator', 'sum');
+  const choices = { object_name: 'device', operator: 'sum', value_field: 'sessions', field_name: 'deviceCategory' };
+  await openBuilder(slug, choices);
   await page.waitForSelector('#builder-value-field option[value=totalRevenue]', { state: 'attached' });
-  await page.waitForSelector('#builder-group-by option[value=deviceCategory]', { state: 'attached' });
 
   // Revenue is money of the property's currency (meta.currency): the tooltip reads in dollars.
-  await page.selectOption('#builder-value-field', 'totalRevenue');
-  await page.selectOption('#builder-group-by', 'deviceCategory');
-  await waitForPreview('Sum of totalRevenue by deviceCategory');
+  await chooseValueAndGroup({ ...choices, value_field: 'totalRevenue' });
   const revenue = await page.$$eval('[data-testid=preview] [data-testid=bar]', (bars) =>
     bars.map((b) => ({ day: Number(b.dataset.day), total: Number(b.dataset.total) })),
   );
@@ -407,69 +537,150 @@ async function analyticsScenario() {
   await screenshot('analytics-non-additive');
   log(`non-additive sum refused: ${refusalText.trim().slice(0, 80)}…`);
 
-  // The metric: sum of sessions by deviceCategory.
-  await page.selectOption('#builder-value-field', 'sessions');
-  await page.selectOption('#builder-group-by', 'deviceCategory');
-  await waitForPreview('Sum of sessions by deviceCategory');
-  const name = 'Sessions by device category';
-  await page.fill('#builder-name', name);
-  await screenshot('analytics-builder');
-  await page.click('#builder-save');
-  await page.waitForURL(`${BASE}/`);
-  const metrics = await page.evaluate(async () => (await fetch('/api/v1/metrics')).json());
-  const metric = metrics.find((m) => m.name === name);
-  check(metric, `the metric "${name}" was not saved`);
-  check(
-    metric.source === slug &&
-      metric.object_name === 'device' &&
-      metric.operator === 'sum' &&
-      metric.value_field === 'sessions' &&
-      metric.field_name === 'deviceCategory',
-    `saved as ${JSON.stringify(metric)}`,
-  );
-  const card = `[data-testid=metric-card][data-metric-id="${metric.id}"]`;
-  await page.waitForSelector(`${card} [data-testid=bar]`);
-
-  // Its chart against /connect/query with the same choices and the dashboard's window.
-  const window = await currentWindow();
-  await waitForChart(card, window);
-  const series = await apiQuery(slug, {
-    object_name: 'device',
-    operator: 'sum',
-    value_field: 'sessions',
-    field_name: 'deviceCategory',
-    total_days: String(window.totalDays),
-    end: window.end,
-    tz: window.tz,
+  // The metric: sum of sessions by deviceCategory, checked on the home dashboard.
+  await chooseValueAndGroup(choices);
+  const card = await saveMetric(slug, choices, 'Sessions by device category', 'analytics-builder');
+  await checkQueryCard(card, slug, choices, {
+    sourceTz: 'America/Los_Angeles',
+    label: 'analytics',
+    shot: 'analytics-metric',
   });
-  check(series.meta.to === window.end, `API window ends ${series.meta.to}, page shows ${window.end}`);
-  check(series.meta.source_tz === 'America/Los_Angeles', `meta.source_tz is ${series.meta.source_tz}`);
-  const groups = Object.keys(series.labelZ);
-  check(groups.length > 1, `sessions by deviceCategory has groups ${groups.join(', ')}`);
-  const drawn = await checkBars(card, series);
-  check(drawn > 0, 'the analytics chart draws no segment');
-  const busy = series.labelY
-    .map((value, day) => ({ value, day }))
-    .filter((d) => d.value !== 0)
-    .sort((a, b) => b.value - a.value);
-  const tips = [];
-  for (const { day } of [busy[0], busy[busy.length - 1]].filter(Boolean)) {
-    tips.push(await checkTooltip(card, series, day, NUMBERS));
+}
+
+/** `Nov 24, 2026`: a day of the browser's calendar as the web app writes it. */
+function calendarLabel(date) {
+  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  return `${months[date.getMonth()]} ${date.getDate()}, ${date.getFullYear()}`;
+}
+
+/**
+ * The card's access warnings. A real token lives 60 days, so the page is told (by rewriting the
+ * answer of `GET /api/v1/sources`) that the connection expired 2 days ago (`needs_reconnect`),
+ * then that it expires in 5 days (`expiring`: the sync panel and "Change ad account" stay). Both
+ * say it with the date of `expires_at` and offer Reconnect, the connect flow's link; the real
+ * reconnect through the consent page then keeps the chosen ad account.
+ */
+async function checkAccessWarnings(slug, accountId) {
+  const sourceCard = `[data-testid=source-card][data-slug="${slug}"]`;
+  const cases = [
+    {
+      status: 'needs_reconnect',
+      days: -2,
+      text: (date) => `Facebook access expired on ${date}: reconnect to resume syncing.`,
+      chip: 'Needs reconnect',
+    },
+    {
+      status: 'expiring',
+      days: 5,
+      text: (date) => `Facebook access expires on ${date}: reconnect to keep syncing.`,
+      chip: 'Expires soon',
+    },
+  ];
+  for (const { status, days, text, chip } of cases) {
+    const expiresAt = new Date(Date.now() + days * 86_400_000);
+    await page.route('**/api/v1/sources', async (route) => {
+      const response = await route.fetch();
+      const sources = await response.json();
+      for (const source of sources) {
+        if (source.slug === slug && source.connection) {
+          source.connection.status = status;
+          source.connection.expires_at = expiresAt.toISOString();
+        }
+      }
+      await route.fulfill({ response, json: sources });
+    });
+    await page.goto(`${BASE}/sources`);
+    const warning = await page.waitForSelector(`${sourceCard} [data-testid=access-warning]`);
+    const said = (await warning.textContent()).trim();
+    const wanted = text(calendarLabel(expiresAt));
+    check(said === wanted, `${status}: the card warns "${said}", not "${wanted}"`);
+    const chipText = (await page.textContent(`${sourceCard} [data-testid=connection-state]`)).trim();
+    check(chipText === chip, `${status}: the chip says "${chipText}", not "${chip}"`);
+    const href = await page.getAttribute(`#reconnect-${slug}`, 'href');
+    check(href === `/connect/authorize/${slug}`, `${status}: Reconnect goes to ${href}`);
+    const syncing = Boolean(await page.$(`[data-testid="sync-${slug}"]`));
+    const changing = Boolean(await page.$(`${sourceCard} [data-testid=change-account]`));
+    if (status === 'expiring') check(syncing && changing, 'an expiring card hides its sync panel or "Change"');
+    else check(!changing, 'a card that needs a reconnect offers to change its ad account');
+    await page.locator(sourceCard).scrollIntoViewIfNeeded();
+    await screenshot(`ads-${status.replace('_', '-')}`);
+    await page.unroute('**/api/v1/sources');
+    log(`${status}: "${said}" with Reconnect`);
   }
-  const note = await page.$eval(`${card} [data-testid=series-source-tz]`, (el) => el.dataset.tz);
-  check(note === 'America/Los_Angeles', `the card notes days in ${note}`);
-  const total = Number(await page.getAttribute(`${card} [data-testid=metric-total]`, 'data-value'));
-  const sum = series.labelY.reduce((a, b) => a + b, 0);
-  check(close(total, sum, 1e-6), `the card's total ${total} != ${sum}`);
-  log(
-    `analytics: ${window.totalDays} days to ${window.end} (${window.tz}): ${series.labelX.length} bars, ` +
-      `${drawn} segments over ${groups.join('/')} match /connect/query; tooltips ` +
-      tips.map((t) => `${t.date} ${t.total}`).join(', '),
+
+  // Reconnect for real (the page still shows the expiring card): the consent page, then the
+  // card is back to normal on the same ad account.
+  await page.click(`#reconnect-${slug}`);
+  await page.waitForSelector('#approve');
+  await page.click('#approve');
+  await page.waitForURL(new RegExp(`/sources\\?connected=${slug}(&|$)`));
+  await page.waitForSelector(`${sourceCard} [data-testid=account-name]`);
+  const kept = await page.getAttribute(`${sourceCard} [data-testid=account-name]`, 'data-account-id');
+  check(kept === accountId, `after reconnecting the card reads ${kept}, not ${accountId}`);
+  const chipText = (await page.textContent(`${sourceCard} [data-testid=connection-state]`)).trim();
+  check(chipText === 'Connected', `after reconnecting the chip says "${chipText}"`);
+  check(!(await page.$(`${sourceCard} [data-testid=access-warning]`)), 'the warning stays after reconnecting');
+  log(`reconnected ${slug}: still ${kept}, no warning`);
+}
+
+/**
+ * The third story: an ads source. Connect Demo Ads (the sandbox's Facebook Ads) through the
+ * consent page, pick the ad account "Demo Tokyo Ads" (JPY, 120 days of history, so its sync is
+ * short), wait for its sync, save "spend by campaign" to the home dashboard and check its chart
+ * against `GET /connect/query/demo-ads` (money in yen, campaigns under their current names);
+ * then the card's access warnings and a reconnect.
+ */
+async function adsScenario() {
+  const slug = 'demo-ads';
+  await connectThroughConsent(slug);
+  const chosen = await chooseAccount(slug, {
+    noun: 'ad account',
+    listed: ['Demo Shoes US', 'Demo Lunettes FR', 'Demo Tokyo Ads', 'Demo Kuwait'],
+    pick: 'act_1003',
+    shot: 'ads-picker',
+  });
+  check(
+    chosen.name.startsWith('Demo Tokyo Ads') && chosen.tz === 'Asia/Tokyo' && chosen.currency === 'JPY',
+    `the card shows the chosen ad account as ${JSON.stringify(chosen)}`,
   );
-  await page.locator(`${card} [data-testid=bar][data-day="${busy[0].day}"] rect.hit`).hover();
-  await page.locator(card).scrollIntoViewIfNeeded();
-  await screenshot('analytics-metric');
-  await page.mouse.move(0, 0);
+  await waitForSync(slug, 'campaigns');
+  await screenshot('ads-synced');
+
+  const choices = { object_name: 'campaigns', operator: 'sum', value_field: 'spend', field_name: 'campaign_id' };
+  await openBuilder(slug, choices);
+  await chooseValueAndGroup(choices);
+  const card = await saveMetric(slug, choices, 'Ad spend by campaign', 'ads-builder');
+  const yen = { sourceTz: 'Asia/Tokyo', money: YEN, currency: 'jpy' };
+  const current = await checkQueryCard(card, slug, choices, { ...yen, label: 'ads', shot: 'ads-metric' });
+  // "Lead Gen - Store Visits" was "Store Visits - Q3" until 30 days ago: 30 days back, its rows
+  // carry both names, and it is still one group under its current name.
+  await page.click('#step-back-30');
+  await page.waitForFunction(
+    (end) => document.querySelector('[data-testid=period-control]').dataset.end !== end,
+    current.window.end,
+  );
+  const back = await checkQueryCard(card, slug, choices, {
+    ...yen,
+    label: 'ads, back 30 days',
+    shot: 'ads-back-30-days',
+  });
+  const byName = await apiQuery(slug, {
+    ...choices,
+    field_name: 'campaign_name',
+    total_days: String(back.window.totalDays),
+    end: back.window.end,
+    tz: back.window.tz,
+  });
+  check('Store Visits - Q3' in byName.labelZ, `no row named "Store Visits - Q3" 30 days back: the rename moved`);
+  for (const { window, series } of [current, back]) {
+    const groups = Object.keys(series.labelZ).sort();
+    check(
+      JSON.stringify(groups) === JSON.stringify(['Lead Gen - Store Visits', 'Summer Campaign - Tokyo']),
+      `spend by campaign_id to ${window.end} is grouped as ${groups.join(', ')}`,
+    );
+  }
+
+  await checkAccessWarnings(slug, chosen.id);
 }
 
 async function main() {
@@ -510,37 +721,13 @@ async function main() {
     await page.waitForSelector('[data-testid=user-email]');
 
     // Connect Demo through the sandbox's consent page.
-    await page.click('a[href="/sources"]');
-    await page.waitForSelector('#connect-demo');
-    await screenshot('sources');
-    await page.click('#connect-demo');
-    await page.waitForSelector('#approve');
-    await screenshot('sandbox-consent');
-    await page.click('#approve');
-    await page.waitForURL(/\/sources\?connected=demo/);
-    await page.waitForSelector('[data-testid=banner-ok]');
+    await connectThroughConsent('demo', { sources: 'sources', consent: 'sandbox-consent' });
     await page.waitForSelector('[data-testid=sync-demo] [data-testid=sync-state]');
     await screenshot('connected');
-    log('connected demo');
 
     // The sync: progress bars until every object is complete.
-    await page.waitForFunction(
-      () => {
-        const state = document.querySelector('[data-testid=sync-demo] [data-testid=sync-state]');
-        const objects = document.querySelectorAll('[data-testid=sync-demo] [data-testid=sync-object]');
-        return (
-          state &&
-          state.dataset.state === 'idle' &&
-          objects.length > 0 &&
-          [...objects].every((o) => o.dataset.done === 'true')
-        );
-      },
-      null,
-      { timeout: SYNC_TIMEOUT_MS, polling: 500 },
-    );
-    const objects = await page.$$eval('[data-testid=sync-demo] [data-testid=sync-object]', (nodes) => nodes.length);
+    await waitForSync('demo');
     await screenshot('synced');
-    log(`sync finished: ${objects} objects complete`);
 
     // The metric builder: source -> object -> operator -> value field -> group by.
     await page.click('a[href="/metrics/new"]');
@@ -603,6 +790,7 @@ async function main() {
     await screenshot('keyboard-focus');
 
     await analyticsScenario();
+    await adsScenario();
 
     check(pageErrors.length === 0, `errors in the page: ${pageErrors.join('; ')}`);
     log(`passed; screenshots in ${ARTIFACTS}`);

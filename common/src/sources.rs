@@ -11,7 +11,8 @@ pub struct ConnectionResponse {
     /// The provider's account id (Stripe: `acct_...`), when the provider tells it.
     pub account_id: Option<String>,
     /// `active`; `needs_account` until the account to read is chosen (report sources);
-    /// `needs_reconnect` when the provider refused the token.
+    /// `expiring` during the last 7 days of a token that cannot be refreshed (Facebook: syncs go
+    /// on); `needs_reconnect` when the provider refused the token or it expired.
     pub status: String,
     /// The account chosen to read (a GA4 property), for sources that offer several.
     #[serde(default)]

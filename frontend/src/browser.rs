@@ -26,6 +26,10 @@ export function local_date_time(iso) {
   const d = new Date(iso);
   return isNaN(d.getTime()) ? iso : d.toLocaleString();
 }
+export function utc_offset_minutes(iso) {
+  const d = new Date(iso);
+  return isNaN(d.getTime()) ? 0 : -d.getTimezoneOffset();
+}
 export function read_cookie(name) {
   const prefix = name + "=";
   for (const part of document.cookie.split(";")) {
@@ -103,6 +107,7 @@ extern "C" {
     fn time_zones() -> String;
     fn now_ms() -> f64;
     fn local_date_time(iso: &str) -> String;
+    fn utc_offset_minutes(iso: &str) -> f64;
     fn read_cookie(name: &str) -> String;
     fn download_text(file_name: &str, text: &str, mime: &str);
     fn focus_element(id: &str);
@@ -163,6 +168,12 @@ pub fn all_time_zones() -> Vec<String> {
 /// Seconds since the epoch.
 pub fn now_seconds() -> i64 {
     (now_ms() / 1000.0) as i64
+}
+
+/// The browser's UTC offset, in seconds east of UTC, at an RFC 3339 instant (0 when it does not
+/// parse): the offset of that day, daylight saving time included.
+pub fn utc_offset_seconds(iso: &str) -> i64 {
+    (utc_offset_minutes(iso) as i64) * 60
 }
 
 /// An RFC 3339 time in the browser's locale and zone, for tooltips.

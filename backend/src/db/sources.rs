@@ -281,13 +281,31 @@ macro_rules! impl_source_store {
                 source: $crate::domain::DataSourceId,
                 object_name: &str,
             ) -> $crate::db::DbResult<bool> {
+                // What was synced of the object goes with it: its jobs, windows and records.
+                let mut transaction = self.pool.begin().await?;
+                for statement in [
+                    "DELETE FROM sync_windows WHERE job_id IN (SELECT j.id FROM sync_jobs j \
+                     JOIN connections c ON c.id = j.connection_id \
+                     WHERE c.data_source_id = $1 AND j.object_name = $2)",
+                    "DELETE FROM sync_jobs WHERE object_name = $2 AND connection_id IN \
+                     (SELECT id FROM connections WHERE data_source_id = $1)",
+                    "DELETE FROM synced_objects WHERE object_name = $2 AND connection_id IN \
+                     (SELECT id FROM connections WHERE data_source_id = $1)",
+                ] {
+                    sqlx::query(statement)
+                        .bind(source.0)
+                        .bind(object_name)
+                        .execute(&mut *transaction)
+                        .await?;
+                }
                 let result = sqlx::query(
                     "DELETE FROM routing_sources WHERE data_source_id = $1 AND object_name = $2",
                 )
                 .bind(source.0)
                 .bind(object_name)
-                .execute(&self.pool)
+                .execute(&mut *transaction)
                 .await?;
+                transaction.commit().await?;
                 Ok(result.rows_affected() > 0)
             }
         }

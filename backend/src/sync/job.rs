@@ -119,6 +119,18 @@ async fn run_pages(context: &SyncContext, job: &mut SyncJob) -> Result<i64, Stop
         message: message.into(),
         retry_in: 86_400,
     };
+    // An admin may have disabled the source or the object since the job was made.
+    let object_enabled = services
+        .repository
+        .list_routing_sources(source.id, false)
+        .await?
+        .iter()
+        .any(|object| object.object_name == job.object_name);
+    if !source.enabled || !object_enabled {
+        return Err(unavailable(
+            "an administrator disabled this source or object",
+        ));
+    }
     let provider = services
         .resolve(&source)
         .ok_or_else(|| unavailable("this data source's provider is not available"))?;

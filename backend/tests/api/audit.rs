@@ -11,6 +11,7 @@ on_both_databases!(
     a_generic_providers_token_field_is_never_stored_in_clear,
     a_dashboard_holds_a_bounded_number_of_metrics,
     a_page_listing_one_id_twice_stores_it_once,
+    disabled_objects_stop_syncing_and_deleted_ones_leave_nothing,
 );
 
 async fn a_generic_providers_token_field_is_never_stored_in_clear(kind: DbKind) {
@@ -89,4 +90,66 @@ async fn a_page_listing_one_id_twice_stores_it_once(kind: DbKind) {
             .unwrap(),
         ["ch_twice"]
     );
+}
+
+async fn disabled_objects_stop_syncing_and_deleted_ones_leave_nothing(kind: DbKind) {
+    let app = spawn_app_with(kind, |settings| settings.sandbox.size = 30).await;
+    let key = app.state.settings.sandbox.api_key.clone().unwrap();
+    let (admin, connection) = app.sign_up_connected("admin@example.com", &key).await;
+    let source = app
+        .repository
+        .data_source_by_slug("demo")
+        .await
+        .unwrap()
+        .unwrap();
+    app.repository
+        .update_routing_source(
+            source.id,
+            "Charge",
+            allmetrics::domain::RoutingSourcePatch {
+                enabled: Some(false),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    // The jobs exist from before the object was disabled.
+    app.repository
+        .ensure_sync_jobs(
+            connection.id,
+            &["Charge".to_string(), "Customer".to_string()],
+            0,
+        )
+        .await
+        .unwrap();
+    allmetrics::sync::schedule(&app.state.services(), &connection)
+        .await
+        .unwrap();
+    allmetrics::sync::run_until_idle(&allmetrics::sync::SyncContext::new(app.state.services()))
+        .await;
+    let count = |object: &'static str| {
+        let repository = app.repository.clone();
+        async move {
+            repository
+                .count_synced_objects(connection.id, object)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(count("Charge").await, 0, "a disabled object is not read");
+    assert!(count("Customer").await > 0);
+
+    // Deleting an object deletes what was synced of it.
+    let deleted = app
+        .call(
+            reqwest::Method::DELETE,
+            "/api/v1/admin/sources/demo/objects/Customer",
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(deleted.status().as_u16(), 204);
+    assert_eq!(count("Customer").await, 0);
+    let jobs = app.repository.sync_jobs(connection.id).await.unwrap();
+    assert!(jobs.iter().all(|job| job.object_name != "Customer"));
 }

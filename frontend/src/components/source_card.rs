@@ -1,15 +1,19 @@
 //! A data source on the sources page: connect (OAuth, a full page load), reconnect, disconnect
 //! (confirmed), an API key where the provider takes one, the account id and the sync progress.
 //! Sources that read one of several accounts (a GA4 property) show the account picker until one
-//! is chosen, then the chosen account and a control to change it.
+//! is chosen, then the chosen account and a control to change it. A token that cannot be
+//! refreshed (Facebook's) warns with its date while it is `expiring`, and says why once it
+//! `needs_reconnect`; both offer the Reconnect link.
 
 use allmetrics_common::{AccountResponse, SourceResponse};
 use leptos::prelude::*;
 
 use crate::api;
+use crate::browser;
 use crate::components::account_picker::AccountPicker;
 use crate::components::dynamic::dynamic;
 use crate::components::sync_panel::SyncPanel;
+use crate::logic::access::{access_notice, access_owner};
 use crate::logic::accounts::{account_label, account_noun, connection_chip, currency_label};
 
 #[component]
@@ -19,6 +23,9 @@ pub fn SourceCard(source: SourceResponse, on_change: Callback<()>) -> impl IntoV
     let status = connection.as_ref().map(|c| c.status.clone());
     let needs_reconnect = status.as_deref() == Some("needs_reconnect");
     let needs_account = status.as_deref() == Some("needs_account");
+    // A token that cannot be refreshed (Facebook's) expires soon: syncs go on, but only a
+    // reconnect keeps them going.
+    let expiring = status.as_deref() == Some("expiring");
     let noun = account_noun(&source.provider);
     let (chip_class, chip_text) = connection_chip(status.as_deref(), source.configured, noun);
     let chosen: Option<AccountResponse> = connection.as_ref().and_then(|c| c.account.clone());
@@ -86,7 +93,7 @@ pub fn SourceCard(source: SourceResponse, on_change: Callback<()>) -> impl IntoV
             </a>
         }
         .into_any()
-    } else if needs_reconnect {
+    } else if needs_reconnect || expiring {
         view! {
             <a class="button" href=authorize.clone() rel="external" id=format!("reconnect-{slug}")>
                 "Reconnect"
@@ -174,6 +181,31 @@ pub fn SourceCard(source: SourceResponse, on_change: Callback<()>) -> impl IntoV
                 </div>
             </dl>
         }
+    });
+
+    // Why a reconnect is wanted: the access expires soon, has expired, or was refused.
+    let access_warning = connection.as_ref().and_then(|c| {
+        let expires_at = c.expires_at.as_deref();
+        let offset = expires_at.map_or(0, browser::utc_offset_seconds);
+        let owner = access_owner(&source.provider, &source.name);
+        let message = access_notice(
+            Some(c.status.as_str()),
+            &owner,
+            expires_at,
+            offset,
+            browser::now_seconds(),
+        )?;
+        Some(view! {
+            <p
+                class="notice warn small"
+                role=if needs_reconnect { "alert" } else { "status" }
+                data-testid="access-warning"
+                data-status=c.status.clone()
+                data-expires-at=c.expires_at.clone()
+            >
+                {message}
+            </p>
+        })
     });
 
     // The picker: at once while no account is chosen, on demand to change it.
@@ -291,6 +323,7 @@ pub fn SourceCard(source: SourceResponse, on_change: Callback<()>) -> impl IntoV
                 <span class=chip_class data-testid="connection-state">{chip_text}</span>
             </header>
             {details}
+            {access_warning}
             {picker}
             <div class="actions">{connect_button} {change_button} {disconnect_controls}</div>
             {key_form}

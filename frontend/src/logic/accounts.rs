@@ -59,6 +59,7 @@ pub fn connection_chip(status: Option<&str>, configured: bool, noun: &str) -> (S
             "badge state-needs_reconnect".into(),
             "Needs reconnect".into(),
         ),
+        (Some("expiring"), _) => ("badge state-expiring".into(), "Expires soon".into()),
         (Some("needs_account"), _) => (
             "badge state-needs_account".into(),
             format!("Choose {}", with_article(noun)),
@@ -142,6 +143,13 @@ mod tests {
         assert_eq!(
             connection_chip(Some("needs_reconnect"), true, "account").1,
             "Needs reconnect"
+        );
+        assert_eq!(
+            connection_chip(Some("expiring"), true, "ad account"),
+            (
+                "badge state-expiring".to_string(),
+                "Expires soon".to_string()
+            )
         );
         assert_eq!(connection_chip(None, true, "account").1, "Not connected");
         assert_eq!(connection_chip(None, false, "account").1, "Not configured");

@@ -169,6 +169,23 @@ pub fn long_label(date: &str) -> String {
     }
 }
 
+/// `Nov 24, 2026`; the text itself when it is not a date.
+pub fn date_label(date: &str) -> String {
+    match parse_date(date) {
+        Some(days) => {
+            let (year, month, day) = civil_from_days(days);
+            format!("{} {day}, {year}", MONTHS[(month as usize - 1) % 12])
+        }
+        None => date.to_string(),
+    }
+}
+
+/// The ISO date of an instant (seconds since the epoch) at a UTC offset (seconds east of UTC):
+/// the date people there see on their calendar.
+pub fn date_at(seconds: i64, offset_seconds: i64) -> String {
+    format_date((seconds + offset_seconds).div_euclid(86_400))
+}
+
 /// `Nov 1 – Nov 30, 2026` for a window, `Dec 20, 2025 – Jan 18, 2026` across years.
 pub fn range_label(from: &str, to: &str) -> String {
     match (parse_date(from), parse_date(to)) {
@@ -180,7 +197,7 @@ pub fn range_label(from: &str, to: &str) -> String {
                 MONTHS[(mb as usize - 1) % 12],
             );
             if a == b {
-                format!("{mb} {db}, {yb}")
+                date_label(to)
             } else if ya == yb {
                 format!("{ma} {da} – {mb} {db}, {yb}")
             } else {
@@ -267,5 +284,17 @@ mod tests {
             "Dec 20, 2025 – Jan 18, 2026"
         );
         assert_eq!(range_label("2026-11-24", "2026-11-24"), "Nov 24, 2026");
+        assert_eq!(date_label("2026-11-24"), "Nov 24, 2026");
+        assert_eq!(date_label("soon"), "soon");
+    }
+
+    #[test]
+    fn dates_instants_at_an_offset() {
+        let at = parse_rfc3339("2026-11-24T02:30:00Z").unwrap();
+        assert_eq!(date_at(at, 0), "2026-11-24");
+        // 21:30 the evening before in New York, 11:30 the same day in Tokyo.
+        assert_eq!(date_at(at, -5 * 3600), "2026-11-23");
+        assert_eq!(date_at(at, 9 * 3600), "2026-11-24");
+        assert_eq!(date_at(-1, 0), "1969-12-31");
     }
 }

@@ -17,6 +17,9 @@ const ZERO_DECIMAL: [&str; 16] = [
     "xaf", "xof", "xpf",
 ];
 
+/// Currencies whose minor unit is a thousandth (as the server converts them).
+const THREE_DECIMAL: [&str; 7] = ["bhd", "iqd", "jod", "kwd", "lyd", "omr", "tnd"];
+
 /// Whether a value field is money in minor units (`amount`, `balance_transaction.fee`, ...).
 pub fn is_amount_field(field: &str) -> bool {
     let last = field.rsplit('.').next().unwrap_or(field);
@@ -125,16 +128,17 @@ fn currency_symbol(code: &str) -> Option<&'static str> {
     })
 }
 
-/// Digits of a currency's minor unit: 0 for zero-decimal currencies (JPY, KRW, ...), else 2
-/// (also when the currency is unknown).
+/// Digits of a currency's minor unit: 0 for zero-decimal currencies (JPY, KRW, ...), 3 for the
+/// dinars and rials the server stores in thousandths (KWD, BHD, ...), else 2 (also when the
+/// currency is unknown).
 pub fn minor_unit_digits(currency: Option<&str>) -> usize {
-    let zero_decimal = currency
+    let code = currency
         .filter(|code| is_currency_code(code))
-        .is_some_and(|code| ZERO_DECIMAL.contains(&code.to_ascii_lowercase().as_str()));
-    if zero_decimal {
-        0
-    } else {
-        2
+        .map(str::to_ascii_lowercase);
+    match code.as_deref() {
+        Some(code) if ZERO_DECIMAL.contains(&code) => 0,
+        Some(code) if THREE_DECIMAL.contains(&code) => 3,
+        _ => 2,
     }
 }
 
@@ -357,6 +361,7 @@ mod tests {
         assert_eq!(minor_unit_digits(Some("JPY")), 0);
         assert_eq!(minor_unit_digits(Some("eur")), 2);
         assert_eq!(minor_unit_digits(None), 2);
+        assert_eq!(minor_unit_digits(Some("KWD")), 3);
     }
 
     #[test]
@@ -390,6 +395,7 @@ mod tests {
         assert_eq!(format_money(-1234.0, Some("usd")), "-$12.34");
         assert_eq!(format_money(1234.0, Some("chf")), "12.34 CHF");
         assert_eq!(format_money(1234.0, Some("jpy")), "¥1,234");
+        assert_eq!(format_money(1_234_567.0, Some("kwd")), "1,234.567 KWD");
         assert_eq!(format_money(1234.0, Some("(none)")), "12.34");
         assert_eq!(format_money(1234.0, Some("succeeded")), "12.34");
         assert_eq!(format_money(1234.0, None), "12.34");

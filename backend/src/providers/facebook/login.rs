@@ -118,7 +118,10 @@ pub async fn ad_accounts(
                 parent: None,
                 time_zone: text("timezone_name"),
                 currency: text("currency"),
-                created: None,
+                created: account["created_time"]
+                    .as_str()
+                    .and_then(parse_time)
+                    .map(|at| at.timestamp()),
             });
         }
         after = page["paging"]["next"]
@@ -130,4 +133,11 @@ pub async fn ad_accounts(
         }
     }
     Ok(accounts)
+}
+
+/// Facebook's times: `2023-06-01T12:34:56+0000` (or RFC 3339).
+fn parse_time(text: &str) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    chrono::DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%z")
+        .or_else(|_| chrono::DateTime::parse_from_rfc3339(text))
+        .ok()
 }

@@ -42,6 +42,8 @@ pub struct InsightsReader {
     insights: &'static Insights,
     time_zone: Tz,
     currency: String,
+    /// When the ad account was created (unix seconds), if Facebook said.
+    created: Option<i64>,
     page_size: u32,
 }
 
@@ -62,6 +64,7 @@ impl InsightsReader {
                 .and_then(|name| name.parse().ok())
                 .unwrap_or(Tz::UTC),
             currency: account.currency.clone().unwrap_or_else(|| "USD".into()),
+            created: account.created,
             page_size: context.settings.page_size.clamp(1, MAX_PAGE_ROWS),
         })
     }
@@ -96,9 +99,14 @@ impl Reader for InsightsReader {
 
     async fn backfill_windows(&self, before: i64) -> Result<Vec<ReadWindow>, FetchError> {
         let last = date_at(self.time_zone, before);
-        let first = last
+        // Facebook keeps 37 months; an account created since has nothing older.
+        let kept = last
             .checked_sub_months(chrono::Months::new(HISTORY_MONTHS))
             .unwrap_or(last);
+        let first = self
+            .created
+            .map_or(kept, |created| kept.max(date_at(self.time_zone, created)))
+            .min(last);
         Ok(month_windows(first, last))
     }
 
