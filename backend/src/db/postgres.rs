@@ -144,9 +144,12 @@ impl super::query::QueryStore for PostgresRepository {
                 sql.push("created");
             }
             DateSource::Path(path) => {
+                // Instants past a billion years are no dates (and would overflow bigint).
                 sql.push("CASE WHEN jsonb_typeof(data #> ");
                 sql.push_bind(path.clone());
-                sql.push(") = 'number' THEN floor((data #>> ");
+                sql.push(") = 'number' AND abs((data #>> ");
+                sql.push_bind(path.clone());
+                sql.push(")::double precision) < 1e16 THEN floor((data #>> ");
                 sql.push_bind(path.clone());
                 sql.push(")::double precision)::bigint END");
             }

@@ -163,9 +163,12 @@ impl super::query::QueryStore for SqliteRepository {
             }
             DateSource::Path(path) => {
                 let path = sqlite_path(path);
+                // Instants past a billion years are no dates (and would overflow).
                 sql.push("CASE WHEN json_type(data, ");
                 sql.push_bind(path.clone());
-                sql.push(") IN ('integer', 'real') THEN CAST(json_extract(data, ");
+                sql.push(") IN ('integer', 'real') AND abs(json_extract(data, ");
+                sql.push_bind(path.clone());
+                sql.push(")) < 1e16 THEN CAST(json_extract(data, ");
                 sql.push_bind(path);
                 sql.push(") AS INTEGER) END");
             }

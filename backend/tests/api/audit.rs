@@ -12,6 +12,7 @@ on_both_databases!(
     a_dashboard_holds_a_bounded_number_of_metrics,
     a_page_listing_one_id_twice_stores_it_once,
     disabled_objects_stop_syncing_and_deleted_ones_leave_nothing,
+    a_date_field_past_any_date_is_left_out_not_a_500,
 );
 
 async fn a_generic_providers_token_field_is_never_stored_in_clear(kind: DbKind) {
@@ -152,4 +153,31 @@ async fn disabled_objects_stop_syncing_and_deleted_ones_leave_nothing(kind: DbKi
     assert_eq!(count("Customer").await, 0);
     let jobs = app.repository.sync_jobs(connection.id).await.unwrap();
     assert!(jobs.iter().all(|job| job.object_name != "Customer"));
+}
+
+async fn a_date_field_past_any_date_is_left_out_not_a_500(kind: DbKind) {
+    let app = spawn_app(kind).await;
+    let (user, connection) = connected(&app, "ann@example.com").await;
+    let paid_at = 1_764_000_000; // 2025-11-24
+    store(
+        &app,
+        &connection,
+        "Charge",
+        &[
+            json!({"id": "ch_1", "created": paid_at, "paid_at": paid_at, "amount": 5}),
+            json!({"id": "ch_2", "created": paid_at, "paid_at": 1e30, "amount": 7}),
+            json!({"id": "ch_3", "created": paid_at, "paid_at": -9.3e18, "amount": 9}),
+        ],
+        true,
+    )
+    .await;
+    let answer = app
+        .get_authed(
+            "/connect/query/demo?object_name=Charge&operator=sum&value_field=amount&date_field=paid_at&end=2025-11-30&period=weekly",
+            &user,
+        )
+        .await;
+    assert_eq!(answer.status().as_u16(), 200);
+    let series: allmetrics_common::Series = answer.json().await.unwrap();
+    assert_eq!(series.label_y.iter().sum::<f64>(), 5.0);
 }
