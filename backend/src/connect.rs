@@ -300,6 +300,8 @@ pub async fn connect_with_api_key(
             format!("{} connects through OAuth only.", source.name),
         ));
     }
+    // Each check asks the provider: not a free oracle of which keys are valid.
+    state.auth.key_checks.check(user.id.0)?;
     let key = api_key.expose_secret();
     if key.is_empty() || key.len() > 255 || key.chars().any(|c| c.is_whitespace() || c.is_control())
     {

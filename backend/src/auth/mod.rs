@@ -20,6 +20,8 @@ use crate::configuration::Settings;
 pub struct AuthState {
     pub jwt: jwt::JwtKeys,
     pub limiter: rate_limit::AttemptLimiter,
+    /// API keys checked at the provider, per user: 10 a minute.
+    pub key_checks: rate_limit::PerUserLimiter,
     /// Verified against for unknown emails, so that they take as long as wrong passwords.
     pub dummy_hash: String,
     pub refresh_ttl_days: u64,
@@ -36,6 +38,7 @@ impl AuthState {
                 settings.auth.attempts_per_minute_per_ip,
                 settings.auth.attempts_per_minute_per_email,
             ),
+            key_checks: rate_limit::PerUserLimiter::new(10),
             dummy_hash: password::dummy_hash()?,
             refresh_ttl_days: settings.auth.refresh_token_ttl_days,
             secure_cookies: base_url.starts_with("https://"),

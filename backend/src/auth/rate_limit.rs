@@ -38,19 +38,45 @@ impl AttemptLimiter {
             if limiter.len() > PRUNE_ABOVE {
                 limiter.retain_recent();
             }
-            if let Err(not_until) = limiter.check_key(&key.to_string()) {
-                let wait = not_until.wait_time_from(DefaultClock::default().now());
-                let retry_after_secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-                return Err(ApiError::RateLimited {
-                    retry_after_secs: retry_after_secs.max(1),
-                    message: format!(
-                        "Too many attempts; try again in {} seconds.",
-                        retry_after_secs.max(1)
-                    ),
-                });
-            }
+            limiter
+                .check_key(&key.to_string())
+                .map_err(|not_until| rate_limited(&not_until))?;
         }
         Ok(())
+    }
+}
+
+/// 429 `rate_limited` with the seconds until the next attempt is allowed.
+fn rate_limited(not_until: &governor::NotUntil<<DefaultClock as Clock>::Instant>) -> ApiError {
+    let wait = not_until.wait_time_from(DefaultClock::default().now());
+    let retry_after_secs = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
+    ApiError::RateLimited {
+        retry_after_secs,
+        message: format!("Too many attempts; try again in {retry_after_secs} seconds."),
+    }
+}
+
+/// Attempts per signed-in user and minute, for calls that would otherwise answer questions for
+/// free (whether an API key is valid at the provider). Keyed by user id: the memory it keeps is
+/// bounded by the number of users.
+pub struct PerUserLimiter {
+    per_user: governor::DefaultKeyedRateLimiter<i64>,
+}
+
+impl PerUserLimiter {
+    pub fn new(per_minute: u32) -> Self {
+        Self {
+            per_user: RateLimiter::keyed(self::per_minute(per_minute)),
+        }
+    }
+
+    pub fn check(&self, user: i64) -> Result<(), ApiError> {
+        if self.per_user.len() > PRUNE_ABOVE {
+            self.per_user.retain_recent();
+        }
+        self.per_user
+            .check_key(&user)
+            .map_err(|not_until| rate_limited(&not_until))
     }
 }
 

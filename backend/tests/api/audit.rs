@@ -13,6 +13,7 @@ on_both_databases!(
     a_page_listing_one_id_twice_stores_it_once,
     disabled_objects_stop_syncing_and_deleted_ones_leave_nothing,
     a_date_field_past_any_date_is_left_out_not_a_500,
+    api_key_checks_are_rate_limited,
 );
 
 async fn a_generic_providers_token_field_is_never_stored_in_clear(kind: DbKind) {
@@ -180,4 +181,34 @@ async fn a_date_field_past_any_date_is_left_out_not_a_500(kind: DbKind) {
     assert_eq!(answer.status().as_u16(), 200);
     let series: allmetrics_common::Series = answer.json().await.unwrap();
     assert_eq!(series.label_y.iter().sum::<f64>(), 5.0);
+}
+
+async fn api_key_checks_are_rate_limited(kind: DbKind) {
+    let fake = FakeProvider::start(TokenBehaviour::Grant(json!({}))).await;
+    let app = spawn_app_with(kind, |settings| {
+        settings.providers.insert("stripe".into(), fake.settings());
+    })
+    .await;
+    let user = app.sign_up("ann@example.com").await.access_token;
+    // Each check asks the provider whether the key exists: ten a minute, then 429.
+    for attempt in 0..10 {
+        let key = format!("sk_test_guess_{attempt}");
+        assert_error(
+            app.post_api_key(&user, "stripe", &key).await,
+            400,
+            "invalid_api_key",
+        )
+        .await;
+    }
+    let refused = app.post_api_key(&user, "stripe", "sk_test_guess_10").await;
+    assert!(refused.headers().contains_key("retry-after"));
+    assert_error(refused, 429, "rate_limited").await;
+    // Another user has a budget of their own.
+    let other = app.sign_up("bob@example.com").await.access_token;
+    assert_error(
+        app.post_api_key(&other, "stripe", "sk_test_guess").await,
+        400,
+        "invalid_api_key",
+    )
+    .await;
 }

@@ -20,6 +20,7 @@ use crate::state::AppState;
         (status = 201, description = "Connected", body = ConnectionResponse),
         (status = 400, description = "`invalid_api_key`, `api_key_not_supported`", body = ErrorBody),
         (status = 404, description = "`unknown_source`", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: ten key checks a minute per user", body = ErrorBody),
         (status = 502, description = "`provider_unavailable`: the key could not be checked", body = ErrorBody)
     )
 )]
