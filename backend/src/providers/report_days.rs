@@ -53,12 +53,58 @@ pub fn month_windows(first: NaiveDate, last: NaiveDate) -> Vec<ReadWindow> {
     }
 }
 
+/// The window an incremental pass of a report re-reads: the days the provider still revises
+/// (`revised_days` before the previous run's day, or before today if that is earlier), to today.
+pub fn revised_window(time_zone: Tz, previous_run: i64, now: i64, revised_days: i64) -> ReadWindow {
+    let today = date_at(time_zone, now);
+    let from = date_at(time_zone, previous_run)
+        .min(today)
+        .checked_sub_signed(chrono::Duration::days(revised_days))
+        .unwrap_or(today);
+    ReadWindow {
+        from: Some(day_instant(from)),
+        until: i64::MAX,
+        cursor: None,
+    }
+}
+
+/// The first and last day a window asks for, up to today (`None`: nothing to ask for); a window
+/// unbounded below starts at `earliest`.
+pub fn window_days(
+    window: &ReadWindow,
+    today: NaiveDate,
+    earliest: NaiveDate,
+) -> Option<(NaiveDate, NaiveDate)> {
+    let first = window.from.map_or(earliest, day_of_instant);
+    let last = day_of_instant(window.until.saturating_sub(1)).min(today);
+    (first <= last).then_some((first, last))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn date(text: &str) -> NaiveDate {
         NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn incremental_windows_re_read_the_revised_days_up_to_today() {
+        let tz = Tz::UTC;
+        let now = day_instant(date("2026-11-10")) + 3_600;
+        let window = revised_window(tz, now - 86_400, now, 3);
+        assert_eq!(window.from, Some(day_instant(date("2026-11-06"))));
+        let days = window_days(&window, date("2026-11-10"), date("2020-01-01"));
+        assert_eq!(days, Some((date("2026-11-06"), date("2026-11-10"))));
+        let future = ReadWindow {
+            from: Some(day_instant(date("2026-11-11"))),
+            until: i64::MAX,
+            cursor: None,
+        };
+        assert_eq!(
+            window_days(&future, date("2026-11-10"), date("2020-01-01")),
+            None
+        );
     }
 
     #[test]

@@ -6,12 +6,12 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use allmetrics::sync::{self, SyncContext};
+use allmetrics::sync;
 use allmetrics_common::{AccountResponse, ConnectionResponse, Series};
 use serde_json::{json, Value};
 
 use crate::demo::{consent, follow_callback};
-use crate::helpers::{assert_error, spawn_app_with, DbKind, TestApp};
+use crate::helpers::{assert_error, spawn_app_with, whole_days, DbKind, TestApp};
 use crate::on_both_databases;
 
 on_both_databases!(
@@ -79,20 +79,13 @@ async fn connect(app: &TestApp, user: &str) {
 }
 
 async fn choose(app: &TestApp, user: &str, id: &str) -> ConnectionResponse {
-    let answer = app
-        .client
-        .put(app.url(&format!("/api/v1/connections/{SLUG}/account")))
-        .bearer_auth(user)
-        .json(&json!({ "id": id }))
-        .send()
-        .await
-        .unwrap();
+    let answer = app.put_account(user, SLUG, id).await;
     assert_eq!(answer.status().as_u16(), 200);
     answer.json().await.unwrap()
 }
 
 async fn sync_now(app: &TestApp) {
-    sync::run_until_idle(&SyncContext::new(app.state.services())).await;
+    app.run_syncs().await;
 }
 
 fn account(app: &TestApp, id: &str) -> allmetrics_sandbox::AdAccount {
@@ -107,9 +100,7 @@ fn account(app: &TestApp, id: &str) -> allmetrics_sandbox::AdAccount {
 }
 
 fn whole_history(account: &allmetrics_sandbox::AdAccount) -> String {
-    let day = |text: &str| chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap();
-    let days = (day(&account.last_date) - day(&account.first_date)).num_days() + 1;
-    format!("total_days={days}&end={}", account.last_date)
+    whole_days(&account.first_date, &account.last_date)
 }
 
 /// Every insights row the sandbox serves for the account's history, at a level and breakdown,
@@ -193,12 +184,7 @@ async fn demo_ads_charts_spend_exactly_by_campaign_and_by_country(kind: DbKind) 
         "{lifetime}"
     );
     assert!(stored.refresh_token_enc.is_none());
-    let accounts: Vec<AccountResponse> = app
-        .get_authed(&format!("/api/v1/connections/{SLUG}/accounts"), &user)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let accounts: Vec<AccountResponse> = app.get_accounts(&user, SLUG).await.json().await.unwrap();
     assert_eq!(accounts.len(), 4);
     let kuwait = accounts.iter().find(|a| a.id == KUWAIT).unwrap();
     assert_eq!(kuwait.currency.as_deref(), Some("KWD"));

@@ -6,12 +6,12 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use allmetrics::sync::{self, SyncContext};
+use allmetrics::sync;
 use allmetrics_common::{AccountResponse, ConnectionResponse, Series};
 use serde_json::{json, Value};
 
 use crate::demo::{consent, follow_callback};
-use crate::helpers::{assert_error, spawn_app_with, DbKind, TestApp};
+use crate::helpers::{assert_error, spawn_app_with, whole_days, DbKind, TestApp};
 use crate::on_both_databases;
 
 on_both_databases!(
@@ -53,17 +53,11 @@ async fn connect(app: &TestApp) -> String {
 }
 
 async fn choose(app: &TestApp, user: &str, id: &str) -> reqwest::Response {
-    app.client
-        .put(app.url(&format!("/api/v1/connections/{SLUG}/account")))
-        .bearer_auth(user)
-        .json(&json!({ "id": id }))
-        .send()
-        .await
-        .unwrap()
+    app.put_account(user, SLUG, id).await
 }
 
 async fn sync_now(app: &TestApp) {
-    sync::run_until_idle(&SyncContext::new(app.state.services())).await;
+    app.run_syncs().await;
 }
 
 async fn series(app: &TestApp, user: &str, query: &str) -> reqwest::Response {
@@ -73,9 +67,7 @@ async fn series(app: &TestApp, user: &str, query: &str) -> reqwest::Response {
 
 /// `total_days=..&end=..`: the property's whole history.
 fn whole_history(property: &allmetrics_sandbox::AnalyticsProperty) -> String {
-    let day = |text: &str| chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap();
-    let days = (day(&property.last_date) - day(&property.first_date)).num_days() + 1;
-    format!("total_days={days}&end={}", property.last_date)
+    whole_days(&property.first_date, &property.last_date)
 }
 
 fn property(app: &TestApp, id: &str) -> allmetrics_sandbox::AnalyticsProperty {
@@ -155,12 +147,7 @@ async fn demo_analytics_charts_exactly_what_the_reports_say(kind: DbKind) {
         .unwrap()
         .is_empty());
 
-    let accounts: Vec<AccountResponse> = app
-        .get_authed(&format!("/api/v1/connections/{SLUG}/accounts"), &user)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let accounts: Vec<AccountResponse> = app.get_accounts(&user, SLUG).await.json().await.unwrap();
     let names: Vec<&str> = accounts.iter().map(|a| a.name.as_str()).collect();
     assert_eq!(
         names,

@@ -445,6 +445,32 @@ impl TestApp {
         .await
     }
 
+    pub async fn get_accounts(&self, access_token: &str, slug: &str) -> reqwest::Response {
+        self.get_authed(
+            &format!("/api/v1/connections/{slug}/accounts"),
+            access_token,
+        )
+        .await
+    }
+
+    pub async fn put_account(&self, access_token: &str, slug: &str, id: &str) -> reqwest::Response {
+        self.call(
+            reqwest::Method::PUT,
+            &format!("/api/v1/connections/{slug}/account"),
+            access_token,
+            Some(serde_json::json!({ "id": id })),
+        )
+        .await
+    }
+
+    /// Runs every due sync job to its end, as a freshly started process would.
+    pub async fn run_syncs(&self) {
+        allmetrics::sync::run_until_idle(&allmetrics::sync::SyncContext::new(
+            self.state.services(),
+        ))
+        .await;
+    }
+
     pub async fn post_api_key(
         &self,
         access_token: &str,
@@ -591,4 +617,11 @@ impl TestApp {
             .unwrap();
         (session.access_token, connection)
     }
+}
+
+/// `total_days=..&end=..`: the window of whole days from `first` to `last` (ISO dates).
+pub fn whole_days(first: &str, last: &str) -> String {
+    let day = |text: &str| chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap();
+    let days = (day(last) - day(first)).num_days() + 1;
+    format!("total_days={days}&end={last}")
 }

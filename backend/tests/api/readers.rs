@@ -4,13 +4,13 @@
 //! key is replaced by another account's.
 
 use allmetrics::domain::{AuthKind, NewConnection, NewDataSource, RoutingSource, UserId};
-use allmetrics::sync::{self, SyncContext};
+use allmetrics::sync;
 use serde_json::json;
 
 use crate::fake_provider::{
     stripe_grant, FakeProvider, TokenBehaviour, OTHER_ACCOUNT_API_KEY, VALID_API_KEY,
 };
-use crate::helpers::{spawn_app_with, DbKind, TestApp};
+use crate::helpers::{spawn_app_with, DbKind};
 use crate::offset_provider::{OffsetProvider, KIND};
 use crate::on_both_databases;
 
@@ -18,10 +18,6 @@ on_both_databases!(
     a_provider_with_offset_paging_syncs_and_resumes_through_the_same_engine,
     replacing_an_api_key_with_another_accounts_key_leaves_no_old_row,
 );
-
-async fn run_syncs(app: &TestApp) {
-    sync::run_until_idle(&SyncContext::new(app.state.services())).await;
-}
 
 async fn a_provider_with_offset_paging_syncs_and_resumes_through_the_same_engine(kind: DbKind) {
     allmetrics::providers::registry::register(&OffsetProvider);
@@ -92,7 +88,7 @@ async fn a_provider_with_offset_paging_syncs_and_resumes_through_the_same_engine
 
     // The provider fails from offset 40 on: the run stops after four stored pages.
     fake.fail_items_from(Some(40));
-    run_syncs(&app).await;
+    app.run_syncs().await;
     let job = app
         .repository
         .sync_jobs(connection.id)
@@ -117,7 +113,7 @@ async fn a_provider_with_offset_paging_syncs_and_resumes_through_the_same_engine
     sync::schedule(&app.state.services(), &connection)
         .await
         .unwrap();
-    run_syncs(&app).await;
+    app.run_syncs().await;
     let offsets = fake.take_item_offsets();
     assert_eq!(offsets.first(), Some(&40), "resumed: {offsets:?}");
     let job = app
@@ -174,7 +170,7 @@ async fn replacing_an_api_key_with_another_accounts_key_leaves_no_old_row(kind: 
             .as_u16(),
         201
     );
-    run_syncs(&app).await;
+    app.run_syncs().await;
     let connection = app.repository.all_connections().await.unwrap().remove(0);
     assert_eq!(connection.account_id.as_deref(), Some("acct_valid"));
     let charges = || async {
@@ -198,6 +194,6 @@ async fn replacing_an_api_key_with_another_accounts_key_leaves_no_old_row(kind: 
         201
     );
     assert!(charges().await.is_empty());
-    run_syncs(&app).await;
+    app.run_syncs().await;
     assert_eq!(charges().await, ["ch_second_account"]);
 }

@@ -19,7 +19,9 @@ use crate::providers::money::to_minor_units;
 use crate::providers::reader::{
     error_message, send, FetchError, Page, ReadLimits, ReadWindow, Reader, ReaderContext,
 };
-use crate::providers::report_days::{date_at, day_instant, day_of_instant, month_windows};
+use crate::providers::report_days::{
+    date_at, day_instant, month_windows, revised_window, window_days,
+};
 
 const PROVIDER: &str = "Facebook";
 /// Facebook keeps 37 months of insights.
@@ -111,23 +113,14 @@ impl Reader for InsightsReader {
     }
 
     fn incremental_window(&self, previous_run: i64, now: i64) -> ReadWindow {
-        let today = date_at(self.time_zone, now);
-        let from =
-            date_at(self.time_zone, previous_run).min(today) - chrono::Duration::days(REVISED_DAYS);
-        ReadWindow {
-            from: Some(day_instant(from)),
-            until: i64::MAX,
-            cursor: None,
-        }
+        revised_window(self.time_zone, previous_run, now, REVISED_DAYS)
     }
 
     async fn page(&self, window: &ReadWindow) -> Result<Page, FetchError> {
         let today = date_at(self.time_zone, chrono::Utc::now().timestamp());
-        let since = window.from.map_or(today, day_of_instant);
-        let until = day_of_instant(window.until.saturating_sub(1)).min(today);
-        if since > until {
+        let Some((since, until)) = window_days(window, today, today) else {
             return Ok(Page::default());
-        }
+        };
         let mut query = vec![
             ("fields", self.fields()),
             ("level", self.insights.level.to_string()),

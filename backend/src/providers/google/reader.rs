@@ -20,7 +20,9 @@ use crate::providers::money::to_minor_units;
 use crate::providers::reader::{
     error_message, send, FetchError, Page, ReadLimits, ReadWindow, Reader, ReaderContext,
 };
-use crate::providers::report_days::{date_at, day_instant, day_of_instant, month_windows};
+use crate::providers::report_days::{
+    date_at, day_instant, month_windows, revised_window, window_days,
+};
 
 const PROVIDER: &str = "Google Analytics";
 /// Google allows up to 250,000 rows per request.
@@ -119,29 +121,15 @@ impl Reader for ReportReader {
     }
 
     fn incremental_window(&self, previous_run: i64, now: i64) -> ReadWindow {
-        let today = self.date_at(now);
-        let from = self
-            .date_at(previous_run)
-            .min(today)
-            .checked_sub_signed(chrono::Duration::days(REVISED_DAYS))
-            .unwrap_or(today);
-        ReadWindow {
-            from: Some(day_instant(from)),
-            until: i64::MAX,
-            cursor: None,
-        }
+        revised_window(self.time_zone, previous_run, now, REVISED_DAYS)
     }
 
     async fn page(&self, window: &ReadWindow) -> Result<Page, FetchError> {
         let today = self.date_at(Utc::now().timestamp());
-        let start = window.from.map_or(
-            today - chrono::Duration::days(DEFAULT_HISTORY_DAYS),
-            day_of_instant,
-        );
-        let end = day_of_instant(window.until.saturating_sub(1)).min(today);
-        if start > end {
+        let earliest = today - chrono::Duration::days(DEFAULT_HISTORY_DAYS);
+        let Some((start, end)) = window_days(window, today, earliest) else {
             return Ok(Page::default());
-        }
+        };
         let offset: u64 = match &window.cursor {
             Some(cursor) => cursor
                 .parse()
