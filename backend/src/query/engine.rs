@@ -291,7 +291,16 @@ async fn compute(
         Some(_) => job.backfill_done,
     });
     Ok(Series {
-        keys: keys_of(&samples),
+        keys: {
+            // Ratios are charted from their parts: offer them with the stored fields.
+            let mut keys = keys_of(&samples);
+            if let ObjectSchema::Report(report) = spec.schema {
+                keys.extend(report.ratios.iter().map(|ratio| ratio.name.to_string()));
+                keys.sort();
+                keys.dedup();
+            }
+            keys
+        },
         label_x: spec.window.labels(),
         label_y: day_totals
             .iter()

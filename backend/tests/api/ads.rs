@@ -229,6 +229,13 @@ async fn demo_ads_charts_spend_exactly_by_campaign_and_by_country(kind: DbKind) 
     .await
     .unwrap();
     assert_eq!(spend.meta.currency.as_deref(), Some("kwd"));
+    assert!(
+        ["ctr", "cpc", "cpm", "frequency", "roas", "campaign_name"]
+            .iter()
+            .all(|key| spend.keys.iter().any(|known| known == key)),
+        "ratios are offered with the stored fields: {:?}",
+        spend.keys
+    );
     assert_eq!(spend.meta.source_tz.as_deref(), Some("Asia/Kuwait"));
     for (index, date) in spend.label_x.iter().enumerate() {
         let mut day_total = 0;
