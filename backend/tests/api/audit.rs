@@ -14,6 +14,7 @@ on_both_databases!(
     disabled_objects_stop_syncing_and_deleted_ones_leave_nothing,
     a_date_field_past_any_date_is_left_out_not_a_500,
     api_key_checks_are_rate_limited,
+    answers_carry_security_headers_and_production_adds_hsts,
 );
 
 async fn a_generic_providers_token_field_is_never_stored_in_clear(kind: DbKind) {
@@ -211,4 +212,36 @@ async fn api_key_checks_are_rate_limited(kind: DbKind) {
         "invalid_api_key",
     )
     .await;
+}
+
+async fn answers_carry_security_headers_and_production_adds_hsts(kind: DbKind) {
+    let app = spawn_app(kind).await;
+    for path in ["/healthz", "/", "/api/v1/me"] {
+        let answer = app.client.get(app.url(path)).send().await.unwrap();
+        let headers = answer.headers();
+        assert_eq!(
+            headers["content-security-policy"], "frame-ancestors 'none'",
+            "{path}"
+        );
+        assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert!(
+            headers.get("strict-transport-security").is_none(),
+            "not over plain HTTP in local"
+        );
+    }
+    let production = spawn_app_with(kind, |settings| {
+        settings.environment = allmetrics::configuration::Environment::Production;
+    })
+    .await;
+    let answer = production
+        .client
+        .get(production.url("/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        answer.headers()["strict-transport-security"],
+        "max-age=31536000"
+    );
 }
