@@ -33,6 +33,7 @@ use crate::routes;
         routes::auth::register::register,
         routes::auth::login::login,
         routes::auth::refresh::refresh,
+        routes::auth::resume::resume,
         routes::auth::logout::logout,
         routes::me::me,
         routes::admin::list_users::list_users,

@@ -271,6 +271,7 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Serv
             .service(resource("/api/v1/auth/register").post(auth::register::register))
             .service(resource("/api/v1/auth/login").post(auth::login::login))
             .service(resource("/api/v1/auth/refresh").post(auth::refresh::refresh))
+            .service(resource("/api/v1/auth/resume").get(auth::resume::resume))
             .service(resource("/api/v1/auth/logout").post(auth::logout::logout))
             .service(resource("/api/v1/me").get(me::me))
             .service(

@@ -120,17 +120,22 @@ impl IssuedSession {
     pub fn respond(self, auth: &AuthState) -> HttpResponse {
         let mut response = HttpResponse::Ok();
         response.insert_header(("cache-control", "no-store"));
-        for cookie in session_cookies(&SessionCookies {
+        for cookie in self.cookies(auth) {
+            response.cookie(cookie);
+        }
+        response.json(self.tokens)
+    }
+
+    /// The session as the browser's cookies.
+    pub fn cookies(&self, auth: &AuthState) -> [actix_web::cookie::Cookie<'static>; 3] {
+        session_cookies(&SessionCookies {
             access_token: &self.tokens.access_token,
             access_ttl_secs: auth.jwt.ttl_secs,
             refresh_token: &self.tokens.refresh_token,
             refresh_ttl_secs: u64::try_from(auth.refresh_ttl_secs()).unwrap_or(0),
             csrf_token: &self.csrf_token,
             secure: auth.secure_cookies,
-        }) {
-            response.cookie(cookie);
-        }
-        response.json(self.tokens)
+        })
     }
 }
 

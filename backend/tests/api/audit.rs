@@ -15,6 +15,7 @@ on_both_databases!(
     a_date_field_past_any_date_is_left_out_not_a_500,
     api_key_checks_are_rate_limited,
     answers_carry_security_headers_and_production_adds_hsts,
+    an_expired_access_cookie_resumes_from_the_refresh_cookie_on_connect,
 );
 
 async fn a_generic_providers_token_field_is_never_stored_in_clear(kind: DbKind) {
@@ -244,4 +245,92 @@ async fn answers_carry_security_headers_and_production_adds_hsts(kind: DbKind) {
         answer.headers()["strict-transport-security"],
         "max-age=31536000"
     );
+}
+
+async fn an_expired_access_cookie_resumes_from_the_refresh_cookie_on_connect(kind: DbKind) {
+    let app = spawn_app(kind).await;
+    let session = app.sign_up("ann@example.com").await;
+    // A browser whose 15-minute access cookie is gone, with its refresh cookie still there.
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let get = |path: String, cookie: Option<String>| {
+        let mut request = browser.get(app.url(&path)).header("accept", "text/html");
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        request.send()
+    };
+    let location =
+        |answer: &reqwest::Response| answer.headers()["location"].to_str().unwrap().to_string();
+    let set_cookie = |answer: &reqwest::Response, name: &str| {
+        answer
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|value| value.to_str().unwrap().to_string())
+            .find(|value| value.starts_with(&format!("{name}=")))
+            .map(|value| value.split(';').next().unwrap().to_string())
+    };
+    let link = get("/connect/authorize/demo".into(), None).await.unwrap();
+    assert_eq!(link.status().as_u16(), 302);
+    let resume = location(&link);
+    assert_eq!(
+        resume,
+        "/api/v1/auth/resume?next=%2Fconnect%2Fauthorize%2Fdemo"
+    );
+    let resumed = get(
+        resume.clone(),
+        Some(format!("allmetrics_refresh={}", session.refresh_token)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(resumed.status().as_u16(), 302);
+    assert_eq!(location(&resumed), "/connect/authorize/demo");
+    let access = set_cookie(&resumed, "allmetrics_access").expect("a new access cookie");
+    let refresh = set_cookie(&resumed, "allmetrics_refresh").expect("a rotated refresh cookie");
+    let provider = get("/connect/authorize/demo".into(), Some(access.clone()))
+        .await
+        .unwrap();
+    assert_eq!(provider.status().as_u16(), 302);
+    assert!(location(&provider).contains("/sandbox/oauth/authorize?"));
+
+    // Back from the provider after the access cookie expired: the callback waits for the session.
+    let state: String = url::Url::parse(&location(&provider))
+        .unwrap()
+        .query_pairs()
+        .find(|(name, _)| name == "state")
+        .unwrap()
+        .1
+        .into_owned();
+    let callback = format!("/connect/oauth/callback/demo/?error=access_denied&state={state}");
+    let waiting = get(callback.clone(), None).await.unwrap();
+    assert!(location(&waiting)
+        .starts_with("/api/v1/auth/resume?next=%2Fconnect%2Foauth%2Fcallback%2Fdemo"));
+    let resumed = get(location(&waiting), Some(refresh)).await.unwrap();
+    // Back to the same callback (trailing slashes are normalized away).
+    assert_eq!(location(&resumed), callback.replacen("demo/?", "demo?", 1));
+    let access = set_cookie(&resumed, "allmetrics_access").unwrap();
+    let done = get(callback, Some(access)).await.unwrap();
+    assert_eq!(location(&done), "/sources?error=access_denied&source=demo");
+
+    // No usable refresh cookie: sign in, then come back.
+    let spent = get(
+        resume,
+        Some(format!("allmetrics_refresh={}", session.refresh_token)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        location(&spent),
+        "/login?next=%2Fconnect%2Fauthorize%2Fdemo"
+    );
+    let elsewhere = get(
+        "/api/v1/auth/resume?next=https://evil.example/".into(),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(location(&elsewhere), "/login?next=%2Fsources");
 }

@@ -75,8 +75,18 @@ async fn authorize_requires_a_signed_in_user_and_a_usable_source(kind: DbKind) {
         .await
         .unwrap();
     assert_eq!(browser.status().as_u16(), 302);
+    // A browser without a session resumes it from the refresh cookie, or signs in.
     assert_eq!(
         browser.headers()["location"],
+        "/api/v1/auth/resume?next=%2Fconnect%2Fauthorize%2Fdemo"
+    );
+    let resume = anonymous
+        .get(app.url("/api/v1/auth/resume?next=%2Fconnect%2Fauthorize%2Fdemo"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resume.headers()["location"],
         "/login?next=%2Fconnect%2Fauthorize%2Fdemo"
     );
 }

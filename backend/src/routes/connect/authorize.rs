@@ -32,15 +32,10 @@ pub async fn authorize(
 ) -> HttpResponse {
     let user = match authenticate(&request) {
         Ok(user) => user,
+        // The access cookie expired (or there is none): the session resumes from the refresh
+        // cookie, or the browser signs in, and comes back here.
         Err(_) if wants_html(&request) => {
-            let next = format!("/connect/authorize/{slug}");
-            let login = format!(
-                "/login?next={}",
-                url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
-            );
-            return HttpResponse::Found()
-                .insert_header((header::LOCATION, login))
-                .finish();
+            return super::resume_session(&format!("/connect/authorize/{slug}"))
         }
         Err(error) => return error_response(&request, error),
     };

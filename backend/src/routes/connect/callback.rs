@@ -31,6 +31,11 @@ pub async fn callback(
 ) -> HttpResponse {
     let user = match authenticate(&request) {
         Ok(user) => user,
+        // A user who took a while at the provider: the session resumes from the refresh cookie
+        // and the callback runs then (its state is not spent yet).
+        Err(_) if super::wants_html(&request) => {
+            return super::resume_session(&request.uri().to_string())
+        }
         Err(error) => return error_response(&request, error),
     };
     let redirect = |location: String| {

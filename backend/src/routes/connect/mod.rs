@@ -12,6 +12,16 @@ use crate::error::ApiError;
 use crate::request_context::current_request_id;
 
 /// Whether the request comes from a browser navigation (it accepts HTML).
+/// Sends the browser to resume its session (from the refresh cookie, or by signing in), then
+/// back to `next`.
+pub fn resume_session(next: &str) -> actix_web::HttpResponse {
+    let next: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+    actix_web::HttpResponse::Found()
+        .insert_header((header::LOCATION, format!("/api/v1/auth/resume?next={next}")))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish()
+}
+
 pub fn wants_html(request: &HttpRequest) -> bool {
     request
         .headers()
