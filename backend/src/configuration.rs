@@ -70,9 +70,11 @@ pub struct ApplicationSettings {
     pub shutdown_timeout_secs: u64,
     /// Largest JSON body accepted, in bytes.
     pub json_limit_bytes: usize,
-    /// Take the client address from `X-Forwarded-For` (only behind a proxy that sets it);
-    /// otherwise the peer address is used. It keys the login rate limits.
-    pub trust_forwarded_for: bool,
+    /// Proxies in front of the server (addresses or networks, comma-separated): only a request
+    /// from one of them has its client taken from `X-Forwarded-For`, as the right-most entry
+    /// that is not a trusted proxy. Empty: the peer address is the client. It keys the login
+    /// rate limits.
+    pub trusted_proxies: String,
 }
 
 impl Default for ApplicationSettings {
@@ -85,7 +87,7 @@ impl Default for ApplicationSettings {
             static_dir: PathBuf::from("frontend/dist"),
             shutdown_timeout_secs: 30,
             json_limit_bytes: 256 * 1024,
-            trust_forwarded_for: false,
+            trusted_proxies: String::new(),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! browser cookies with CSRF protection, attempt limits.
 
 pub mod accounts;
+pub mod client_address;
 pub mod cookies;
 pub mod extractor;
 pub mod jwt;
@@ -26,7 +27,8 @@ pub struct AuthState {
     pub dummy_hash: String,
     pub refresh_ttl_days: u64,
     pub secure_cookies: bool,
-    pub trust_forwarded_for: bool,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<client_address::Network>,
 }
 
 impl AuthState {
@@ -42,7 +44,8 @@ impl AuthState {
             dummy_hash: password::dummy_hash()?,
             refresh_ttl_days: settings.auth.refresh_token_ttl_days,
             secure_cookies: base_url.starts_with("https://"),
-            trust_forwarded_for: settings.application.trust_forwarded_for,
+            trusted_proxies: client_address::parse_networks(&settings.application.trusted_proxies)
+                .map_err(|error| anyhow::anyhow!("application.trusted_proxies: {error}"))?,
         })
     }
 
@@ -52,14 +55,15 @@ impl AuthState {
 
     /// The client's address, for the attempt limits.
     pub fn client_ip(&self, request: &HttpRequest) -> String {
-        if self.trust_forwarded_for {
-            if let Some(address) = request.connection_info().realip_remote_addr() {
-                return address.to_string();
-            }
-        }
-        request
-            .peer_addr()
-            .map(|address| address.ip().to_string())
-            .unwrap_or_else(|| "unknown".into())
+        let forwarded: Vec<&str> = request
+            .headers()
+            .get_all("x-forwarded-for")
+            .filter_map(|value| value.to_str().ok())
+            .collect();
+        client_address::client_address(
+            request.peer_addr().map(|address| address.ip()),
+            &forwarded,
+            &self.trusted_proxies,
+        )
     }
 }

@@ -16,6 +16,7 @@ on_both_databases!(
     api_key_checks_are_rate_limited,
     answers_carry_security_headers_and_production_adds_hsts,
     an_expired_access_cookie_resumes_from_the_refresh_cookie_on_connect,
+    a_forged_forwarded_for_does_not_escape_the_login_limit,
 );
 
 async fn a_generic_providers_token_field_is_never_stored_in_clear(kind: DbKind) {
@@ -333,4 +334,60 @@ async fn an_expired_access_cookie_resumes_from_the_refresh_cookie_on_connect(kin
     .await
     .unwrap();
     assert_eq!(location(&elsewhere), "/login?next=%2Fsources");
+}
+
+async fn a_forged_forwarded_for_does_not_escape_the_login_limit(kind: DbKind) {
+    let login = |app: &crate::helpers::TestApp, forwarded: String, email: String| {
+        app.client
+            .post(app.url("/api/v1/auth/login"))
+            .header("x-forwarded-for", forwarded)
+            .json(&json!({"email": email, "password": "wrong password here"}))
+            .send()
+    };
+    // Behind a trusted proxy (the tests connect from 127.0.0.1), which appends the real client.
+    let app = spawn_app_with(kind, |settings| {
+        settings.application.trusted_proxies = "127.0.0.1".into();
+        settings.auth.attempts_per_minute_per_ip = 3;
+    })
+    .await;
+    for attempt in 0..3 {
+        let answer = login(
+            &app,
+            format!("1.1.1.{attempt}, 7.7.7.7"),
+            format!("u{attempt}@x.io"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(answer.status().as_u16(), 401);
+    }
+    // What the client writes on the left changes nothing: it is still 7.7.7.7.
+    let forged = login(&app, "9.9.9.9, 7.7.7.7".into(), "u9@x.io".into())
+        .await
+        .unwrap();
+    assert_eq!(forged.status().as_u16(), 429);
+    // Another client behind the same proxy has its own budget.
+    let other = login(&app, "8.8.8.8".into(), "u10@x.io".into())
+        .await
+        .unwrap();
+    assert_eq!(other.status().as_u16(), 401);
+
+    // Without trusted proxies the header is never read: the peer is the client.
+    let direct = spawn_app_with(kind, |settings| {
+        settings.auth.attempts_per_minute_per_ip = 3
+    })
+    .await;
+    for attempt in 0..3 {
+        let answer = login(
+            &direct,
+            format!("7.7.7.{attempt}"),
+            format!("u{attempt}@x.io"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(answer.status().as_u16(), 401);
+    }
+    let forged = login(&direct, "7.7.7.200".into(), "u9@x.io".into())
+        .await
+        .unwrap();
+    assert_eq!(forged.status().as_u16(), 429);
 }
