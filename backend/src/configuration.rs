@@ -124,7 +124,8 @@ pub struct AuthSettings {
     pub registration_open: bool,
     /// Login and registration attempts allowed per client address, per minute.
     pub attempts_per_minute_per_ip: u32,
-    /// Login and registration attempts allowed per email address, per minute.
+    /// Login and registration attempts allowed per client address and email pair, per minute
+    /// (from all addresses, failures past 100 an hour at one email delay its answers instead).
     pub attempts_per_minute_per_email: u32,
 }
 

@@ -60,8 +60,13 @@ fn hash_blocking(password: &SecretString) -> anyhow::Result<String> {
         .map_err(|error| anyhow::anyhow!("hashing a password failed: {error}"))
 }
 
+/// Hashes computed at once, at most: each takes 19 MiB, so a flood of logins (or of unknown
+/// emails, which cost a hash too) waits its turn instead of taking the memory.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+
 /// An argon2id PHC string (argon2's defaults: m=19 MiB, t=2, p=1, as OWASP recommends).
 pub async fn hash(password: SecretString) -> anyhow::Result<String> {
+    let _permit = HASHING.acquire().await?;
     spawn_blocking_with_tracing(move || hash_blocking(&password)).await?
 }
 
@@ -73,6 +78,7 @@ pub fn dummy_hash() -> anyhow::Result<String> {
 
 /// Whether `password` matches `stored`. A malformed stored hash never matches.
 pub async fn verify(stored: String, password: SecretString) -> anyhow::Result<bool> {
+    let _permit = HASHING.acquire().await?;
     spawn_blocking_with_tracing(move || {
         let Ok(parsed) = PasswordHash::new(&stored) else {
             tracing::error!("a stored password hash is malformed");

@@ -17,6 +17,7 @@ on_both_databases!(
     answers_carry_security_headers_and_production_adds_hsts,
     an_expired_access_cookie_resumes_from_the_refresh_cookie_on_connect,
     a_forged_forwarded_for_does_not_escape_the_login_limit,
+    wrong_passwords_from_elsewhere_do_not_lock_the_owner_out,
 );
 
 async fn a_generic_providers_token_field_is_never_stored_in_clear(kind: DbKind) {
@@ -390,4 +391,41 @@ async fn a_forged_forwarded_for_does_not_escape_the_login_limit(kind: DbKind) {
         .await
         .unwrap();
     assert_eq!(forged.status().as_u16(), 429);
+}
+
+async fn wrong_passwords_from_elsewhere_do_not_lock_the_owner_out(kind: DbKind) {
+    let app = spawn_app_with(kind, |settings| {
+        settings.application.trusted_proxies = "127.0.0.1".into();
+    })
+    .await;
+    app.sign_up("ann@example.com").await;
+    let login = |forwarded: &str, password: &str| {
+        app.client
+            .post(app.url("/api/v1/auth/login"))
+            .header("x-forwarded-for", forwarded.to_string())
+            .json(&json!({"email": "ann@example.com", "password": password}))
+            .send()
+    };
+    for _ in 0..10 {
+        assert_eq!(
+            login("7.7.7.7", "a wrong guess, again")
+                .await
+                .unwrap()
+                .status()
+                .as_u16(),
+            401
+        );
+    }
+    // The guesser is stopped...
+    assert_eq!(
+        login("7.7.7.7", "a wrong guess, again")
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        429
+    );
+    // ... and Ann, elsewhere, signs in.
+    let ann = login("8.8.8.8", crate::helpers::PASSWORD).await.unwrap();
+    assert_eq!(ann.status().as_u16(), 200);
 }

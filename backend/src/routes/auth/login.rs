@@ -44,6 +44,10 @@ pub async fn login(
         Some(account) if matches => account.user,
         _ => {
             tracing::info!("a sign-in was refused");
+            let delay = auth
+                .limiter
+                .note_failure(&normalize_email(&email), chrono::Utc::now().timestamp());
+            tokio::time::sleep(delay).await;
             return Err(ApiError::unauthorized(
                 "invalid_credentials",
                 "The email or the password is incorrect.",
