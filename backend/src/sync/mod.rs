@@ -25,6 +25,26 @@ pub struct SyncContext {
     pub owner: String,
     pub limiters: limiter::ConnectionLimiters,
     pub retry: retry::RetryPolicy,
+    /// Jobs running in this process: a job whose lease ran out while it ran (and that this
+    /// process claims again) is not started a second time beside itself.
+    running: std::sync::Mutex<std::collections::HashSet<crate::domain::SyncJobId>>,
+}
+
+impl SyncContext {
+    /// Marks the job as running here; `false` when it already is.
+    fn start_running(&self, job: crate::domain::SyncJobId) -> bool {
+        match self.running.lock() {
+            Ok(mut running) => running.insert(job),
+            Err(poisoned) => poisoned.into_inner().insert(job),
+        }
+    }
+
+    fn stop_running(&self, job: crate::domain::SyncJobId) {
+        match self.running.lock() {
+            Ok(mut running) => running.remove(&job),
+            Err(poisoned) => poisoned.into_inner().remove(&job),
+        };
+    }
 }
 
 impl SyncContext {
@@ -39,6 +59,7 @@ impl SyncContext {
             owner: format!("allmetrics-{}", uuid::Uuid::new_v4().simple()),
             services,
             limiters: limiter::ConnectionLimiters::default(),
+            running: Default::default(),
             retry,
         })
     }
@@ -111,10 +132,19 @@ async fn run_due(
             return 0;
         }
     };
-    let started = jobs.len();
+    let mut started = 0;
     for sync_job in jobs {
+        if !context.start_running(sync_job.id) {
+            // Claimed again while it runs: the running task goes on (its lease was extended).
+            continue;
+        }
+        started += 1;
         let context = context.clone();
-        tasks.spawn(async move { job::run(&context, sync_job).await });
+        tasks.spawn(async move {
+            let id = sync_job.id;
+            job::run(&context, sync_job).await;
+            context.stop_running(id);
+        });
     }
     started
 }

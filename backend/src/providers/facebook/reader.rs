@@ -105,9 +105,12 @@ impl Reader for InsightsReader {
         let kept = last
             .checked_sub_months(chrono::Months::new(HISTORY_MONTHS))
             .unwrap_or(last);
+        // From the day before the creation's date (see the GA4 reader: a day early is cheap).
         let first = self
             .created
-            .map_or(kept, |created| kept.max(date_at(self.time_zone, created)))
+            .map_or(kept, |created| {
+                kept.max(date_at(self.time_zone, created) - chrono::Duration::days(1))
+            })
             .min(last);
         Ok(month_windows(first, last))
     }

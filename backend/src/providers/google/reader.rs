@@ -112,9 +112,12 @@ impl Reader for ReportReader {
 
     async fn backfill_windows(&self, before: i64) -> Result<Vec<ReadWindow>, FetchError> {
         let last = self.date_at(before);
+        // From the day before the creation's date: a day early costs one empty answer, a day
+        // late loses the first day (the creation time and the days may be cut in different
+        // offsets around a daylight-saving change).
         let first = self
             .created
-            .map(|created| self.date_at(created))
+            .map(|created| self.date_at(created) - chrono::Duration::days(1))
             .unwrap_or(last - chrono::Duration::days(DEFAULT_HISTORY_DAYS))
             .min(last);
         Ok(month_windows(first, last))
