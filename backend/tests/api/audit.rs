@@ -338,13 +338,7 @@ async fn an_expired_access_cookie_resumes_from_the_refresh_cookie_on_connect(kin
 }
 
 async fn a_forged_forwarded_for_does_not_escape_the_login_limit(kind: DbKind) {
-    let login = |app: &crate::helpers::TestApp, forwarded: String, email: String| {
-        app.client
-            .post(app.url("/api/v1/auth/login"))
-            .header("x-forwarded-for", forwarded)
-            .json(&json!({"email": email, "password": "wrong password here"}))
-            .send()
-    };
+    const WRONG: &str = "wrong password here";
     // Behind a trusted proxy (the tests connect from 127.0.0.1), which appends the real client.
     let app = spawn_app_with(kind, |settings| {
         settings.application.trusted_proxies = "127.0.0.1".into();
@@ -352,24 +346,19 @@ async fn a_forged_forwarded_for_does_not_escape_the_login_limit(kind: DbKind) {
     })
     .await;
     for attempt in 0..3 {
-        let answer = login(
-            &app,
-            format!("1.1.1.{attempt}, 7.7.7.7"),
-            format!("u{attempt}@x.io"),
-        )
-        .await
-        .unwrap();
+        let forwarded = format!("1.1.1.{attempt}, 7.7.7.7");
+        let answer = app
+            .post_login_via(&forwarded, &format!("u{attempt}@x.io"), WRONG)
+            .await;
         assert_eq!(answer.status().as_u16(), 401);
     }
     // What the client writes on the left changes nothing: it is still 7.7.7.7.
-    let forged = login(&app, "9.9.9.9, 7.7.7.7".into(), "u9@x.io".into())
-        .await
-        .unwrap();
+    let forged = app
+        .post_login_via("9.9.9.9, 7.7.7.7", "u9@x.io", WRONG)
+        .await;
     assert_eq!(forged.status().as_u16(), 429);
     // Another client behind the same proxy has its own budget.
-    let other = login(&app, "8.8.8.8".into(), "u10@x.io".into())
-        .await
-        .unwrap();
+    let other = app.post_login_via("8.8.8.8", "u10@x.io", WRONG).await;
     assert_eq!(other.status().as_u16(), 401);
 
     // Without trusted proxies the header is never read: the peer is the client.
@@ -378,18 +367,13 @@ async fn a_forged_forwarded_for_does_not_escape_the_login_limit(kind: DbKind) {
     })
     .await;
     for attempt in 0..3 {
-        let answer = login(
-            &direct,
-            format!("7.7.7.{attempt}"),
-            format!("u{attempt}@x.io"),
-        )
-        .await
-        .unwrap();
+        let forwarded = format!("7.7.7.{attempt}");
+        let answer = direct
+            .post_login_via(&forwarded, &format!("u{attempt}@x.io"), WRONG)
+            .await;
         assert_eq!(answer.status().as_u16(), 401);
     }
-    let forged = login(&direct, "7.7.7.200".into(), "u9@x.io".into())
-        .await
-        .unwrap();
+    let forged = direct.post_login_via("7.7.7.200", "u9@x.io", WRONG).await;
     assert_eq!(forged.status().as_u16(), 429);
 }
 
@@ -399,33 +383,20 @@ async fn wrong_passwords_from_elsewhere_do_not_lock_the_owner_out(kind: DbKind) 
     })
     .await;
     app.sign_up("ann@example.com").await;
-    let login = |forwarded: &str, password: &str| {
-        app.client
-            .post(app.url("/api/v1/auth/login"))
-            .header("x-forwarded-for", forwarded.to_string())
-            .json(&json!({"email": "ann@example.com", "password": password}))
-            .send()
-    };
     for _ in 0..10 {
-        assert_eq!(
-            login("7.7.7.7", "a wrong guess, again")
-                .await
-                .unwrap()
-                .status()
-                .as_u16(),
-            401
-        );
+        let guess = app
+            .post_login_via("7.7.7.7", "ann@example.com", "a wrong guess, again")
+            .await;
+        assert_eq!(guess.status().as_u16(), 401);
     }
     // The guesser is stopped...
-    assert_eq!(
-        login("7.7.7.7", "a wrong guess, again")
-            .await
-            .unwrap()
-            .status()
-            .as_u16(),
-        429
-    );
+    let guess = app
+        .post_login_via("7.7.7.7", "ann@example.com", "a wrong guess, again")
+        .await;
+    assert_eq!(guess.status().as_u16(), 429);
     // ... and Ann, elsewhere, signs in.
-    let ann = login("8.8.8.8", crate::helpers::PASSWORD).await.unwrap();
+    let ann = app
+        .post_login_via("8.8.8.8", "ann@example.com", crate::helpers::PASSWORD)
+        .await;
     assert_eq!(ann.status().as_u16(), 200);
 }

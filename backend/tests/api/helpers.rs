@@ -305,6 +305,22 @@ impl TestApp {
         .await
     }
 
+    /// A login through a proxy that says the client is `forwarded_for`.
+    pub async fn post_login_via(
+        &self,
+        forwarded_for: &str,
+        email: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/v1/auth/login"))
+            .header("x-forwarded-for", forwarded_for)
+            .json(&serde_json::json!({"email": email, "password": password}))
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn post_refresh(&self, refresh_token: &str) -> reqwest::Response {
         self.post_json(
             "/api/v1/auth/refresh",
