@@ -168,7 +168,7 @@ mod tests {
 
     #[test]
     fn enough_walks_to_keep_the_rate_busy() {
-        // Stripe test mode at 100 ms: 2.5 requests in flight on average, plus headroom.
+        // 25 requests/s at 100 ms: 2.5 requests in flight on average, plus headroom.
         assert_eq!(wanted_walks(25, Duration::from_millis(100), 16), 5);
         assert_eq!(wanted_walks(100, Duration::from_millis(300), 16), 16);
         assert_eq!(wanted_walks(25, Duration::ZERO, 16), 1);
