@@ -310,6 +310,9 @@ pub struct ProviderSettings {
     pub pkce: Option<bool>,
     /// Extra authorize parameters, `name=value&name=value`.
     pub authorize_params: Option<String>,
+    /// The signing secret of the platform's webhook endpoint (Stripe Connect), several
+    /// comma-separated while it is rolled.
+    pub webhook_secret: Option<SecretString>,
 }
 
 /// The seed's variable names and the provider setting each one fills.

@@ -346,6 +346,14 @@ pub async fn connect_with_api_key(
     };
     let connection = save_connection(state, connection, Some(&api_key)).await?;
     tracing::info!(user_id = %user.id, slug, "connected with an API key");
+    // Webhooks make charts fresh within seconds; without one, the events feed still keeps the
+    // store true, so a failure here is no failure of the connection.
+    if let Err(error) =
+        crate::webhooks::create_at_provider(&state.services(), &provider, &connection, &api_key)
+            .await
+    {
+        tracing::warn!(error = %error, "could not create the connection's webhook endpoint");
+    }
     Ok(connection)
 }
 

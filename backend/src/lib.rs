@@ -23,3 +23,4 @@ pub mod state;
 pub mod sync;
 pub mod telemetry;
 pub mod tokens;
+pub mod webhooks;

@@ -5,7 +5,8 @@ use allmetrics_common::{
     ChooseAccountRequest, ConnectionResponse, CreateObjectRequest, CreateSourceRequest,
     CreateUserRequest, Credentials, ErrorBody, HealthStatus, ObjectResponse, ObjectSyncStatus,
     ReadinessStatus, RefreshRequest, Role, Series, SeriesMeta, SourceResponse, SyncStatus,
-    TokenResponse, UpdateObjectRequest, UpdateSourceRequest, UserResponse,
+    TokenResponse, UpdateObjectRequest, UpdateSourceRequest, UserResponse, WebhookEndpointResponse,
+    WebhookReceipt, WebhookSecretRequest,
 };
 use allmetrics_common::{
     CreateDashboardRequest, CreateMetricRequest, Dashboard, Metric, UpdateDashboardRequest,
@@ -55,6 +56,10 @@ use crate::routes;
         routes::connections::account::choose_account,
         routes::connections::sync::get_sync,
         routes::connections::sync::post_sync,
+        routes::connections::webhook::get_webhook,
+        routes::connections::webhook::put_webhook,
+        routes::webhooks::stripe::connection_event,
+        routes::webhooks::stripe::platform_event,
         routes::connect::authorize::authorize,
         routes::connect::callback::callback,
         routes::connect::query::query,
@@ -94,6 +99,9 @@ use crate::routes;
         ApiKeyRequest,
         SyncStatus,
         ObjectSyncStatus,
+        WebhookEndpointResponse,
+        WebhookSecretRequest,
+        WebhookReceipt,
         Series,
         SeriesMeta,
         Metric,
@@ -112,6 +120,7 @@ use crate::routes;
         (name = "connections", description = "The caller's connections"),
         (name = "metrics", description = "Saved queries and their series"),
         (name = "dashboards", description = "Ordered metrics with a default window"),
+        (name = "webhooks", description = "Where providers push changes (signed)"),
         (name = "admin", description = "Administration (admins only)")
     )
 )]

@@ -19,7 +19,7 @@ use crate::openapi;
 use crate::request_context::{normalize_path, request_context};
 use crate::routes::{
     admin, api_docs, auth, connect, connections, dashboards, extractors, health, me, metrics,
-    sources, spa,
+    sources, spa, webhooks,
 };
 use crate::state::AppState;
 
@@ -345,6 +345,15 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Serv
             .service(
                 resource("/api/v1/connections/{slug}/key")
                     .post(connections::api_key::connect_api_key),
+            )
+            .service(
+                resource("/api/v1/connections/{slug}/webhook")
+                    .get(connections::webhook::get_webhook)
+                    .put(connections::webhook::put_webhook),
+            )
+            .service(resource("/webhooks/stripe").post(webhooks::stripe::platform_event))
+            .service(
+                resource("/webhooks/stripe/{webhook_id}").post(webhooks::stripe::connection_event),
             )
             .service(resource("/connect/authorize/{slug}").get(connect::authorize::authorize))
             .service(resource("/connect/query/{slug}").get(connect::query::query))

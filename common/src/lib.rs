@@ -22,4 +22,6 @@ pub use sources::{
     ChooseAccountRequest, ConnectionResponse, CreateObjectRequest, CreateSourceRequest,
     ObjectResponse, SourceResponse, UpdateObjectRequest, UpdateSourceRequest,
 };
-pub use sync::{ObjectSyncStatus, SyncStatus};
+pub use sync::{
+    ObjectSyncStatus, SyncStatus, WebhookEndpointResponse, WebhookReceipt, WebhookSecretRequest,
+};

@@ -20,6 +20,8 @@ pub trait ConnectionStore {
     async fn list_connections(&self, user: UserId) -> DbResult<Vec<Connection>>;
     /// Every connection (key rotation, background refresh), by id.
     async fn all_connections(&self) -> DbResult<Vec<Connection>>;
+    /// The connections (of every user) to this provider account.
+    async fn connections_of_account(&self, account_id: &str) -> DbResult<Vec<Connection>>;
     /// Connections whose token expires before `before` (unix seconds) and can be refreshed.
     async fn connections_expiring_before(&self, before: i64) -> DbResult<Vec<Connection>>;
     async fn update_connection_tokens(
@@ -225,6 +227,21 @@ macro_rules! impl_connection_store {
                 let rows: Vec<$crate::db::connections::ConnectionRow> = sqlx::query_as(
                     $crate::db::connections::select_connections!("ORDER BY c.id"),
                 )
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn connections_of_account(
+                &self,
+                account_id: &str,
+            ) -> $crate::db::DbResult<Vec<$crate::domain::Connection>> {
+                let rows: Vec<$crate::db::connections::ConnectionRow> = sqlx::query_as(
+                    $crate::db::connections::select_connections!(
+                        "WHERE c.account_id = $1 ORDER BY c.id"
+                    ),
+                )
+                .bind(account_id)
                 .fetch_all(&self.pool)
                 .await?;
                 Ok(rows.into_iter().map(Into::into).collect())

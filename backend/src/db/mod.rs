@@ -3,6 +3,7 @@
 //! (users, sessions, sources, connections) has its store trait and its SQL in a file of its own,
 //! written once for both dialects; `shared.rs` expands them for each backend.
 
+pub mod changes;
 pub mod connections;
 pub mod metrics;
 pub mod postgres;
@@ -14,6 +15,7 @@ pub mod sqlite;
 pub mod sync;
 pub mod users;
 
+pub use changes::ChangeStore;
 pub use connections::ConnectionStore;
 pub use metrics::MetricStore;
 pub use query::QueryStore;
@@ -77,6 +79,7 @@ pub trait Repository:
     + SourceStore
     + ConnectionStore
     + SyncStore
+    + ChangeStore
     + QueryStore
     + MetricStore
     + Send

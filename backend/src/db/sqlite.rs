@@ -177,6 +177,8 @@ impl super::query::QueryStore for SqliteRepository {
         sql.push_bind(request.connection.0);
         sql.push(" AND object_name = ");
         sql.push_bind(request.object_name.clone());
+        // Objects deleted at the provider are kept as tombstones, out of every chart.
+        sql.push(" AND deleted_at IS NULL");
         if request.date == DateSource::Created {
             sql.push(" AND created >= ");
             sql.push_bind(request.start);

@@ -61,13 +61,14 @@ pub trait SyncStore {
         owner: &str,
         outcome: &RunOutcome,
     ) -> DbResult<()>;
-    /// How many objects of this name the connection has stored.
+    /// How many objects of this name the connection has stored (tombstones left out).
     async fn count_synced_objects(
         &self,
         connection: ConnectionId,
         object_name: &str,
     ) -> DbResult<i64>;
-    /// The stored ids of this object, sorted (for checks and tests; small accounts).
+    /// The stored ids of this object, sorted, tombstones left out (for checks and tests; small
+    /// accounts).
     async fn synced_object_ids(
         &self,
         connection: ConnectionId,
@@ -99,6 +100,13 @@ pub(super) struct SyncJobRow {
     pub failures: i32,
     pub next_run_at: i64,
     pub data_version: i64,
+    pub feed_created: Option<i64>,
+    pub feed_event_id: Option<String>,
+    pub feed_checked_at: Option<i64>,
+    pub full_read_at: Option<i64>,
+    pub read_mode: Option<String>,
+    pub run_requests: i64,
+    pub read_note: Option<String>,
 }
 
 impl From<SyncJobRow> for SyncJob {
@@ -117,6 +125,21 @@ impl From<SyncJobRow> for SyncJob {
             failures: row.failures,
             next_run_at: row.next_run_at,
             data_version: row.data_version,
+            feed: crate::domain::FeedPosition {
+                created: row.feed_created,
+                event_id: row.feed_event_id,
+                checked_at: row.feed_checked_at,
+            },
+            full_read_at: row.full_read_at,
+            last_read: row
+                .read_mode
+                .as_deref()
+                .and_then(crate::domain::ReadMode::from_stored)
+                .map(|mode| crate::domain::RunRead {
+                    mode,
+                    requests: row.run_requests,
+                    note: row.read_note,
+                }),
         }
     }
 }
@@ -125,7 +148,8 @@ macro_rules! sync_job_columns {
     () => {
         "id, connection_id, object_name, backfill_before, backfill_done, covered_from, \
          objects_synced, incremental_from, last_synced_at, last_error, failures, next_run_at, \
-         data_version"
+         data_version, feed_created, feed_event_id, feed_checked_at, full_read_at, read_mode, \
+         run_requests, read_note"
     };
 }
 pub(super) use sync_job_columns;
@@ -474,11 +498,19 @@ macro_rules! impl_sync_store {
                 owner: &str,
                 outcome: &$crate::domain::RunOutcome,
             ) -> $crate::db::DbResult<()> {
+                let progress = outcome.progress.as_ref();
                 sqlx::query(
                     "UPDATE sync_jobs SET next_run_at = $3, last_error = $4, failures = $5, \
                      incremental_from = COALESCE($6, incremental_from), \
                      last_synced_at = COALESCE($7, last_synced_at), \
-                     lease_owner = NULL, lease_until = NULL \
+                     lease_owner = NULL, lease_until = NULL, \
+                     read_mode = COALESCE($8, read_mode), \
+                     run_requests = COALESCE($9, run_requests), \
+                     read_note = CASE WHEN $8 IS NULL THEN read_note ELSE $10 END, \
+                     feed_created = CASE WHEN $8 IS NULL THEN feed_created ELSE $11 END, \
+                     feed_event_id = CASE WHEN $8 IS NULL THEN feed_event_id ELSE $12 END, \
+                     feed_checked_at = CASE WHEN $8 IS NULL THEN feed_checked_at ELSE $13 END, \
+                     full_read_at = CASE WHEN $8 IS NULL THEN full_read_at ELSE $14 END \
                      WHERE id = $1 AND lease_owner = $2",
                 )
                 .bind(job.0)
@@ -488,6 +520,13 @@ macro_rules! impl_sync_store {
                 .bind(outcome.failures)
                 .bind(outcome.incremental_from)
                 .bind(outcome.last_synced_at)
+                .bind(progress.map(|progress| progress.read.mode.as_str()))
+                .bind(progress.map(|progress| progress.read.requests))
+                .bind(progress.and_then(|progress| progress.read.note.clone()))
+                .bind(progress.and_then(|progress| progress.feed.created))
+                .bind(progress.and_then(|progress| progress.feed.event_id.clone()))
+                .bind(progress.and_then(|progress| progress.feed.checked_at))
+                .bind(progress.and_then(|progress| progress.full_read_at))
                 .execute(&self.pool)
                 .await?;
                 Ok(())
@@ -500,7 +539,7 @@ macro_rules! impl_sync_store {
             ) -> $crate::db::DbResult<i64> {
                 Ok(sqlx::query_scalar(
                     "SELECT COUNT(*) FROM synced_objects \
-                     WHERE connection_id = $1 AND object_name = $2",
+                     WHERE connection_id = $1 AND object_name = $2 AND deleted_at IS NULL",
                 )
                 .bind(connection.0)
                 .bind(object_name)
@@ -515,7 +554,8 @@ macro_rules! impl_sync_store {
             ) -> $crate::db::DbResult<Vec<String>> {
                 Ok(sqlx::query_scalar(
                     "SELECT object_id FROM synced_objects \
-                     WHERE connection_id = $1 AND object_name = $2 ORDER BY object_id",
+                     WHERE connection_id = $1 AND object_name = $2 AND deleted_at IS NULL \
+                     ORDER BY object_id",
                 )
                 .bind(connection.0)
                 .bind(object_name)
@@ -531,7 +571,7 @@ macro_rules! impl_sync_store {
             ) -> $crate::db::DbResult<Vec<serde_json::Value>> {
                 let rows: Vec<sqlx::types::Json<serde_json::Value>> = sqlx::query_scalar(
                     "SELECT data FROM synced_objects WHERE connection_id = $1 \
-                     AND object_name = $2 ORDER BY created DESC LIMIT $3",
+                     AND object_name = $2 AND deleted_at IS NULL ORDER BY created DESC LIMIT $3",
                 )
                 .bind(connection.0)
                 .bind(object_name)

@@ -18,7 +18,7 @@ pub use source::{
     RoutingSourcePatch,
 };
 pub use sync::{
-    BackfillWindow, BackfillWindowId, PageCheckpoint, RunOutcome, StoredObject, StoredPage,
-    SyncJob, SyncJobId,
+    BackfillWindow, BackfillWindowId, FeedPosition, ObjectChange, PageCheckpoint, ReadMode,
+    RunOutcome, RunProgress, RunRead, StoredObject, StoredPage, SyncJob, SyncJobId,
 };
 pub use user::{NewUser, Role, User, UserCredentials, UserId};

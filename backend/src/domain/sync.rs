@@ -27,6 +27,92 @@ pub struct SyncJob {
     pub next_run_at: i64,
     /// Changes whenever objects are stored: what a cached series depends on.
     pub data_version: i64,
+    /// Where the object's change feed was read to.
+    pub feed: FeedPosition,
+    /// The provider's time when the last full re-read started.
+    pub full_read_at: Option<i64>,
+    /// How the last complete run read, and with how many requests.
+    pub last_read: Option<RunRead>,
+}
+
+/// Where an object's change feed was read to: the newest change applied, and when (provider
+/// time) the feed was last read to its end.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FeedPosition {
+    pub created: Option<i64>,
+    pub event_id: Option<String>,
+    pub checked_at: Option<i64>,
+}
+
+/// How a run read an object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadMode {
+    /// The first full read.
+    Backfill,
+    /// The provider's change feed.
+    Events,
+    /// Only changes pushed by webhooks.
+    Webhook,
+    /// Everything again: the feed's position was older than the provider keeps changes, or the
+    /// feed cannot be read (at most once a day then).
+    FullReread,
+    /// The objects created in a recent window (objects without a change feed).
+    RecentWindow,
+}
+
+impl ReadMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReadMode::Backfill => "backfill",
+            ReadMode::Events => "events",
+            ReadMode::Webhook => "webhook",
+            ReadMode::FullReread => "full_reread",
+            ReadMode::RecentWindow => "recent_window",
+        }
+    }
+
+    pub fn from_stored(value: &str) -> Option<Self> {
+        [
+            ReadMode::Backfill,
+            ReadMode::Events,
+            ReadMode::Webhook,
+            ReadMode::FullReread,
+            ReadMode::RecentWindow,
+        ]
+        .into_iter()
+        .find(|mode| mode.as_str() == value)
+    }
+}
+
+/// How a complete run read, for the status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunRead {
+    pub mode: ReadMode,
+    /// Requests made to the provider, retries included.
+    pub requests: i64,
+    /// What the user should know (why a full re-read ran, why the feed is not used).
+    pub note: Option<String>,
+}
+
+/// What a completed run records besides its outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunProgress {
+    pub read: RunRead,
+    pub feed: FeedPosition,
+    pub full_read_at: Option<i64>,
+}
+
+/// A change to apply to one stored object, on the provider's clock.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObjectChange {
+    pub object_id: String,
+    /// When the change happened: a stored object changed later is left alone.
+    pub at: i64,
+    /// The provider's id of the change (`None`: the object was read again).
+    pub change_id: Option<String>,
+    /// The object after the change (for a deletion, its last state when known).
+    pub object: Option<StoredObject>,
+    pub deleted: bool,
 }
 
 impl SyncJob {
@@ -96,4 +182,6 @@ pub struct RunOutcome {
     /// Set when the run completed: the next incremental sync reads from here.
     pub incremental_from: Option<i64>,
     pub last_synced_at: Option<i64>,
+    /// Set when the run completed.
+    pub progress: Option<RunProgress>,
 }

@@ -176,6 +176,107 @@ pub trait Reader: Send + Sync {
 
     /// One page of `window`, from its cursor.
     async fn page(&self, window: &ReadWindow) -> Result<Page, FetchError>;
+
+    /// How long the provider keeps this object's changes, when it has a feed of them: syncs
+    /// after the backfill then read the changes instead of re-reading a recent window.
+    fn change_retention(&self) -> Option<Duration> {
+        None
+    }
+
+    /// One page of the changes at or after `since` (provider time), newest first.
+    async fn changes(&self, _since: i64, _cursor: Option<&str>) -> Result<ChangePage, FetchError> {
+        Err(FetchError::Refused {
+            provider: "this provider".into(),
+            status: 404,
+            message: "it has no change feed".into(),
+        })
+    }
+
+    /// The record as it is now (when a change does not say enough).
+    async fn current(&self, _object_id: &str) -> Result<Current, FetchError> {
+        Err(FetchError::Refused {
+            provider: "this provider".into(),
+            status: 404,
+            message: "its records cannot be read one by one".into(),
+        })
+    }
+
+    /// The provider's time now, as its answers gave it.
+    fn provider_now(&self) -> Option<i64> {
+        None
+    }
+
+    /// The change a webhook delivered, when it is one to this reader's object.
+    fn pushed_change(&self, _payload: &serde_json::Value) -> Option<Change> {
+        None
+    }
+}
+
+/// One change a provider reports for one record, on the provider's clock.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    /// The provider's id of the change (an event id).
+    pub id: String,
+    /// When it happened (unix seconds, provider time).
+    pub at: i64,
+    pub object_id: String,
+    /// The record after the change; for a deletion, its last state when the provider gives it.
+    pub object: Option<StoredObject>,
+    pub deleted: bool,
+}
+
+/// One page of a change feed, newest first.
+#[derive(Debug, Default)]
+pub struct ChangePage {
+    pub changes: Vec<Change>,
+    /// Where the next (older) page starts; `None` at the end.
+    pub next: Option<String>,
+}
+
+/// What reading one record again found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Current {
+    Live(StoredObject),
+    /// Deleted at the provider (or gone: never created, or removed for good).
+    Deleted,
+}
+
+/// The provider's clock as its answers give it (`Date`), kept as an offset from ours so that it
+/// reads "now" between answers. Syncs judge what is recent and what is too old on it: a provider
+/// whose clock runs ahead of the server's (a sandbox moved forward) is read correctly.
+#[derive(Debug, Default)]
+pub struct ProviderClock {
+    /// Provider time minus server time, in seconds; `i64::MIN` until an answer gave it.
+    offset: std::sync::atomic::AtomicI64,
+    known: std::sync::atomic::AtomicBool,
+}
+
+impl ProviderClock {
+    /// Notes the `Date` of an answer.
+    pub fn observe(&self, headers: &reqwest::header::HeaderMap) {
+        let Some(date) = headers
+            .get(reqwest::header::DATE)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| chrono::DateTime::parse_from_rfc2822(value).ok())
+        else {
+            return;
+        };
+        let offset = date.timestamp() - chrono::Utc::now().timestamp();
+        self.offset
+            .store(offset, std::sync::atomic::Ordering::Relaxed);
+        self.known.store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    /// The provider's time now, when an answer told it.
+    pub fn now(&self) -> Option<i64> {
+        self.known
+            .load(std::sync::atomic::Ordering::Acquire)
+            .then(|| {
+                chrono::Utc::now()
+                    .timestamp()
+                    .saturating_add(self.offset.load(std::sync::atomic::Ordering::Relaxed))
+            })
+    }
 }
 
 /// What a provider builds a reader from.

@@ -12,3 +12,4 @@ pub mod me;
 pub mod metrics;
 pub mod sources;
 pub mod spa;
+pub mod webhooks;

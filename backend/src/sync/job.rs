@@ -4,8 +4,11 @@
 //! and no loss.
 
 use super::pages::{Pages, Stop};
-use super::{backfill, now, SyncContext};
-use crate::domain::{ConnectionStatus, PageCheckpoint, RunOutcome, SyncJob};
+use super::{backfill, feed, now, SyncContext};
+use crate::domain::{
+    ConnectionStatus, FeedPosition, PageCheckpoint, ReadMode, RunOutcome, RunProgress, RunRead,
+    SyncJob,
+};
 use crate::providers::reader::{ReadWindow, ReaderContext};
 use crate::tokens::{self, RefreshError};
 
@@ -47,13 +50,15 @@ pub async fn run(context: &SyncContext, mut job: SyncJob) {
             failures: job.failures.saturating_add(1),
             incremental_from: None,
             last_synced_at: None,
+            progress: None,
         },
-        Ok(started_at) => RunOutcome {
+        Ok((started_at, progress)) => RunOutcome {
             next_run_at: now + interval,
             last_error: None,
             failures: 0,
             incremental_from: Some(started_at),
             last_synced_at: Some(now),
+            progress: Some(progress),
         },
         Err(Stop::Failed { message, retry_in }) => {
             tracing::warn!(job = job.id.0, object = %job.object_name, error = %message, "sync run failed");
@@ -64,6 +69,7 @@ pub async fn run(context: &SyncContext, mut job: SyncJob) {
                 failures,
                 incremental_from: None,
                 last_synced_at: None,
+                progress: None,
             }
         }
     };
@@ -94,9 +100,10 @@ async fn refreshed(context: &SyncContext, job: &SyncJob) -> bool {
     )
 }
 
-/// Runs the backfill (if not done) and an incremental pass. Returns when the run started (the
-/// next incremental pass reads from there, as the reader decides).
-async fn run_pages(context: &SyncContext, job: &mut SyncJob) -> Result<i64, Stop> {
+/// Runs the backfill (if not done) and an incremental pass. Returns when the run started on the
+/// provider's clock (the next incremental pass reads from there, as the reader decides) and how
+/// it read.
+async fn run_pages(context: &SyncContext, job: &mut SyncJob) -> Result<(i64, RunProgress), Stop> {
     let services = &context.services;
     let started_at = now();
     let connection = services
@@ -176,9 +183,15 @@ async fn run_pages(context: &SyncContext, job: &mut SyncJob) -> Result<i64, Stop
             limits.concurrent_requests,
         ),
         reader,
+        requests: Default::default(),
     };
 
+    let first_backfill = !job.backfill_done;
     if !job.backfill_done {
+        if pages.reader.change_retention().is_some() && job.feed.checked_at.is_none() {
+            // Changes made while the backfill reads are read from the feed after it.
+            job.feed = feed::position_before_backfill(&pages).await?;
+        }
         let before = *job.backfill_before.get_or_insert(started_at);
         let first_windows = pages
             .reader
@@ -205,12 +218,64 @@ async fn run_pages(context: &SyncContext, job: &mut SyncJob) -> Result<i64, Stop
         job.backfill_done = true;
     }
 
-    // What is new since the previous run, and changes to recent records.
-    let previous_run = job
-        .incremental_from
-        .or(job.backfill_before)
-        .unwrap_or(started_at);
-    let mut windows = vec![pages.reader.incremental_window(previous_run, started_at)];
+    let caught_up = match pages.reader.change_retention() {
+        Some(retention) if !first_backfill => {
+            let caught = feed::catch_up(&pages, job, retention).await?;
+            RunProgress {
+                read: caught.read,
+                feed: caught.feed,
+                full_read_at: caught.full_read_at,
+            }
+        }
+        // The backfill read everything to now: changes during it come with the next run.
+        Some(_) => RunProgress {
+            read: RunRead {
+                mode: ReadMode::Backfill,
+                requests: pages.requests(),
+                note: None,
+            },
+            feed: job.feed.clone(),
+            full_read_at: job.full_read_at,
+        },
+        None => {
+            // What is new since the previous run, and changes to recent records.
+            let previous_run = job
+                .incremental_from
+                .or(job.backfill_before)
+                .unwrap_or(started_at);
+            let window = pages.reader.incremental_window(previous_run, started_at);
+            read_windows(&pages, job, vec![window], started_at).await?;
+            RunProgress {
+                read: RunRead {
+                    mode: if first_backfill {
+                        ReadMode::Backfill
+                    } else {
+                        ReadMode::RecentWindow
+                    },
+                    requests: pages.requests(),
+                    note: None,
+                },
+                feed: FeedPosition::default(),
+                full_read_at: job.full_read_at,
+            }
+        }
+    };
+    // The next run's windows are on the provider's clock, which may not be the server's.
+    let offset = pages
+        .reader
+        .provider_now()
+        .map_or(0, |provider_now| provider_now - now());
+    Ok((started_at.saturating_add(offset), caught_up))
+}
+
+/// Reads windows to their end (newest first, unbounded above when `until` is `i64::MAX`),
+/// storing every page; a window the provider refuses as too long is read in two halves.
+pub(super) async fn read_windows(
+    pages: &Pages<'_>,
+    job: &SyncJob,
+    mut windows: Vec<ReadWindow>,
+    started_at: i64,
+) -> Result<(), Stop> {
     while let Some(mut window) = windows.pop() {
         loop {
             let page = match pages.fetch(&window).await {
@@ -244,5 +309,5 @@ async fn run_pages(context: &SyncContext, job: &mut SyncJob) -> Result<i64, Stop
             }
         }
     }
-    Ok(started_at)
+    Ok(())
 }

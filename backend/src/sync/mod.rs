@@ -6,6 +6,7 @@
 //! taken over when its lease expires.
 
 mod backfill;
+mod feed;
 mod job;
 pub mod limiter;
 mod pages;
@@ -210,6 +211,12 @@ pub async fn status(
                         done: job.backfill_done,
                         last_error: job.last_error.clone(),
                         last_synced_at: job.last_synced_at.and_then(to_rfc3339),
+                        read_mode: job
+                            .last_read
+                            .as_ref()
+                            .map(|read| read.mode.as_str().to_string()),
+                        requests: job.last_read.as_ref().map(|read| read.requests),
+                        note: job.last_read.as_ref().and_then(|read| read.note.clone()),
                     },
                 )
             })

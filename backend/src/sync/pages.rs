@@ -1,6 +1,7 @@
 //! Pages of one object: read through the provider's reader within the connection's rate, retried,
 //! and stored with their checkpoint under the job's lease.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -49,12 +50,27 @@ pub(super) struct Pages<'a> {
     pub provider_name: &'static str,
     pub reader: Box<dyn Reader>,
     pub budget: Arc<ConnectionBudget>,
+    pub requests: AtomicU64,
 }
 
 impl Pages<'_> {
     /// One page, within the connection's rate and concurrency, retried with backoff on 429, 5xx,
     /// timeouts and malformed pages.
     pub async fn fetch(&self, window: &ReadWindow) -> Result<Page, Stop> {
+        let page = self.call(|| self.reader.page(window)).await?;
+        if let Some(wait) = page.slow_down {
+            self.budget.pause(wait);
+        }
+        Ok(page)
+    }
+
+    /// One request of the reader's, within the connection's rate and concurrency, retried with
+    /// backoff on 429, 5xx, timeouts and malformed answers.
+    pub async fn call<T, F, Fut>(&self, request: F) -> Result<T, Stop>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T, FetchError>>,
+    {
         let settings = &self.context.services.settings.sync;
         let policy = self.context.retry;
         let mut attempt = 0;
@@ -70,17 +86,13 @@ impl Pages<'_> {
             let result = {
                 let _in_flight = self.budget.request_slot().await;
                 let sent = Instant::now();
-                let result = self.reader.page(window).await;
+                self.requests.fetch_add(1, Ordering::Relaxed);
+                let result = request().await;
                 self.budget.record_latency(sent.elapsed());
                 result
             };
             let wait = match result {
-                Ok(page) => {
-                    if let Some(wait) = page.slow_down {
-                        self.budget.pause(wait);
-                    }
-                    return Ok(page);
-                }
+                Ok(answer) => return Ok(answer),
                 Err(FetchError::Unauthorized) => return Err(Stop::Unauthorized),
                 Err(FetchError::RangeTooLarge(message)) => {
                     return Err(Stop::RangeTooLarge(message))
@@ -117,6 +129,11 @@ impl Pages<'_> {
             }
             tokio::time::sleep(wait).await;
         }
+    }
+
+    /// Requests made to the provider so far in this run, retries included.
+    pub fn requests(&self) -> i64 {
+        i64::try_from(self.requests.load(Ordering::Relaxed)).unwrap_or(i64::MAX)
     }
 
     /// Backfill windows walked at once for the connection, at most.

@@ -4,6 +4,7 @@
 //! and changed between syncs), and deauthorize/revoke endpoints that record their calls.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -67,6 +68,12 @@ struct FakeState {
     items: Mutex<Vec<Value>>,
     item_offsets: Mutex<Vec<usize>>,
     items_fail_from: Mutex<Option<usize>>,
+    /// `/v1/events` answers 403, as to a key without that permission.
+    refuse_events: std::sync::atomic::AtomicBool,
+    /// Seconds the fake's clock (its `Date` header) runs ahead of the real one.
+    clock_ahead: std::sync::atomic::AtomicI64,
+    /// Single objects read by id (`GET /v1/{kind}/{id}`), in order.
+    retrieved: Mutex<Vec<String>>,
 }
 
 pub struct FakeProvider {
@@ -126,6 +133,12 @@ async fn list(
     let Some(account) = account_of(&request) else {
         return invalid_key();
     };
+    if kind.as_str() == "events" && state.refuse_events.load(Ordering::Relaxed) {
+        return HttpResponse::Forbidden().json(json!({"error": {
+            "type": "invalid_request_error",
+            "message": "The provided key does not have the required permissions for this endpoint"
+        }}));
+    }
     let limit: usize = query
         .get("limit")
         .map_or(10, |limit| limit.parse().unwrap());
@@ -157,12 +170,50 @@ async fn list(
         None => 0,
     };
     let page: Vec<&Value> = listed.iter().skip(start).take(limit).copied().collect();
-    HttpResponse::Ok().json(json!({
-        "object": "list",
-        "url": format!("/v1/{kind}"),
-        "has_more": start + page.len() < listed.len(),
-        "data": page,
-    }))
+    HttpResponse::Ok()
+        .insert_header(date_header(&state))
+        .json(json!({
+            "object": "list",
+            "url": format!("/v1/{kind}"),
+            "has_more": start + page.len() < listed.len(),
+            "data": page,
+        }))
+}
+
+/// The fake's clock, as Stripe gives its own: the `Date` of every answer.
+fn date_header(state: &FakeState) -> (actix_web::http::header::HeaderName, String) {
+    let now =
+        chrono::Utc::now() + chrono::Duration::seconds(state.clock_ahead.load(Ordering::Relaxed));
+    (
+        actix_web::http::header::DATE,
+        now.format("%a, %d %b %Y %H:%M:%S GMT").to_string(),
+    )
+}
+
+/// `GET /v1/{kind}/{id}`: one object of the key's account, or Stripe's 404.
+async fn retrieve(
+    request: HttpRequest,
+    path: web::Path<(String, String)>,
+    state: web::Data<FakeState>,
+) -> HttpResponse {
+    let Some(account) = account_of(&request) else {
+        return invalid_key();
+    };
+    let (kind, id) = path.into_inner();
+    state.retrieved.lock().unwrap().push(id.clone());
+    let objects = state.objects.lock().unwrap();
+    match objects
+        .get(&format!("{account}/{kind}"))
+        .and_then(|by_id| by_id.get(&id))
+    {
+        Some(object) => HttpResponse::Ok()
+            .insert_header(date_header(&state))
+            .json(object),
+        None => HttpResponse::NotFound().json(json!({"error": {
+            "type": "invalid_request_error", "code": "resource_missing",
+            "message": format!("No such object: '{id}'")
+        }})),
+    }
 }
 
 /// `GET /v1/account`: the account of the key.
@@ -223,6 +274,9 @@ impl FakeProvider {
             items: Mutex::default(),
             item_offsets: Mutex::default(),
             items_fail_from: Mutex::default(),
+            refuse_events: Default::default(),
+            clock_ahead: Default::default(),
+            retrieved: Mutex::default(),
         });
         let data = web::Data::from(state.clone());
         let server = HttpServer::new(move || {
@@ -233,6 +287,7 @@ impl FakeProvider {
                 .route("/oauth/revoke", web::post().to(revoke))
                 .route("/v1/account", web::get().to(account))
                 .route("/v1/{kind}", web::get().to(list))
+                .route("/v1/{kind}/{id}", web::get().to(retrieve))
                 .route("/items", web::get().to(items))
         })
         .workers(1)
@@ -270,6 +325,48 @@ impl FakeProvider {
             .entry(format!("{account}/{kind}"))
             .or_default()
             .insert(id, object);
+    }
+
+    /// Removes the object from the list `kind` of the valid key's account (deleted at the
+    /// provider: listed no more, and `GET` by id answers 404).
+    pub fn remove(&self, kind: &str, id: &str) {
+        if let Some(by_id) = self
+            .state
+            .objects
+            .lock()
+            .unwrap()
+            .get_mut(&format!("acct_valid/{kind}"))
+        {
+            by_id.remove(id);
+        }
+    }
+
+    /// Records an event on the valid key's account (listed by `/v1/events`, newest first).
+    pub fn event(&self, id: &str, created: i64, kind: &str, object: Value) {
+        self.put(
+            "events",
+            json!({
+                "id": id, "object": "event", "created": created, "type": kind,
+                "api_version": "2023-08-16", "livemode": false, "pending_webhooks": 0,
+                "request": {"id": null, "idempotency_key": null},
+                "data": {"object": object},
+            }),
+        );
+    }
+
+    /// `/v1/events` answers 403 from now on (`false`: it answers again).
+    pub fn refuse_events(&self, refuse: bool) {
+        self.state.refuse_events.store(refuse, Ordering::Relaxed);
+    }
+
+    /// Moves the fake's clock (its `Date` header) this many seconds ahead of the real one.
+    pub fn set_clock_ahead(&self, seconds: i64) {
+        self.state.clock_ahead.store(seconds, Ordering::Relaxed);
+    }
+
+    /// The ids read one by one since the last call.
+    pub fn take_retrieved(&self) -> Vec<String> {
+        std::mem::take(&mut *self.state.retrieved.lock().unwrap())
     }
 
     /// The items of the offset-paged API.

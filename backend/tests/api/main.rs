@@ -9,6 +9,7 @@ mod ads;
 mod analytics;
 mod audit;
 mod auth;
+mod changes;
 mod cli;
 mod connect;
 mod demo;

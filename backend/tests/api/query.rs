@@ -111,6 +111,7 @@ pub async fn store(
                     failures: 0,
                     incremental_from: None,
                     last_synced_at: None,
+                    progress: None,
                 },
             )
             .await

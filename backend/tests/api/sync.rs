@@ -22,7 +22,7 @@ on_both_databases!(
     faults_are_survived_and_the_store_is_still_exact,
     a_revoked_token_needs_a_reconnect,
     an_object_the_provider_refuses_is_reported_while_the_others_complete,
-    incremental_syncs_read_new_objects_and_re_read_recent_changes,
+    incremental_syncs_read_new_objects_and_changes_from_events,
 );
 
 /// The key the sandboxes here and the fake provider both accept.
@@ -56,7 +56,7 @@ fn start_sandbox_with(config: SandboxConfig) -> (Sandbox, String) {
 }
 
 /// The app, its Demo source pointed at `api_base`, and a user connected to it with the key.
-async fn connected_app(
+pub(crate) async fn connected_app(
     kind: DbKind,
     api_base: String,
     configure: impl FnOnce(&mut allmetrics::configuration::Settings),
@@ -128,7 +128,7 @@ async fn job_of(app: &TestApp, connection: &Connection, object_name: &str) -> Sy
 }
 
 /// `POST /api/v1/connections/demo/sync`: sync now.
-async fn post_sync(app: &TestApp, token: &str) -> reqwest::Response {
+pub(crate) async fn post_sync(app: &TestApp, token: &str) -> reqwest::Response {
     app.call(
         reqwest::Method::POST,
         "/api/v1/connections/demo/sync",
@@ -138,7 +138,7 @@ async fn post_sync(app: &TestApp, token: &str) -> reqwest::Response {
     .await
 }
 
-async fn sync_status(app: &TestApp, token: &str) -> SyncStatus {
+pub(crate) async fn sync_status(app: &TestApp, token: &str) -> SyncStatus {
     let response = app.get_authed("/api/v1/connections/demo/sync", token).await;
     assert_eq!(response.status().as_u16(), 200);
     response.json().await.unwrap()
@@ -430,7 +430,7 @@ async fn charges_by_refunded(app: &TestApp, token: &str) -> BTreeMap<String, f64
         .collect()
 }
 
-async fn incremental_syncs_read_new_objects_and_re_read_recent_changes(kind: DbKind) {
+async fn incremental_syncs_read_new_objects_and_changes_from_events(kind: DbKind) {
     const DAY: i64 = 86_400;
     let charge = |id: &str, created: i64, refunded: bool| {
         json!({
@@ -451,11 +451,22 @@ async fn incremental_syncs_read_new_objects_and_re_read_recent_changes(kind: DbK
         BTreeMap::from([("false".to_string(), 2.0)])
     );
 
-    // After the backfill, a recent charge is refunded and a new one is made.
-    api.put("charges", charge("ch_recent", now - 2 * DAY, true));
-    api.put(
-        "charges",
-        charge("ch_new", chrono::Utc::now().timestamp(), false),
+    // After the backfill, a charge of three weeks ago (older than any recent window) and a
+    // recent one are refunded, and a new one is made: each change is an event.
+    let later = chrono::Utc::now().timestamp();
+    for (event, id, created) in [
+        ("evt_1", "ch_older", now - 20 * DAY),
+        ("evt_2", "ch_recent", now - 2 * DAY),
+    ] {
+        api.put("charges", charge(id, created, true));
+        api.event(event, later, "charge.refunded", charge(id, created, true));
+    }
+    api.put("charges", charge("ch_new", later, false));
+    api.event(
+        "evt_3",
+        later,
+        "charge.succeeded",
+        charge("ch_new", later, false),
     );
     // Nothing is due until the schedule says so: the store still shows the old state.
     sync::run_until_idle(&context).await;
@@ -469,7 +480,7 @@ async fn incremental_syncs_read_new_objects_and_re_read_recent_changes(kind: DbK
 
     assert_eq!(
         charges_by_refunded(&app, &token).await,
-        BTreeMap::from([("false".to_string(), 2.0), ("true".to_string(), 1.0)])
+        BTreeMap::from([("false".to_string(), 1.0), ("true".to_string(), 2.0)])
     );
     assert_eq!(
         app.repository
@@ -481,6 +492,20 @@ async fn incremental_syncs_read_new_objects_and_re_read_recent_changes(kind: DbK
     let status = sync_status(&app, &token).await;
     assert_eq!(status.state, "idle");
     assert_eq!(status.objects["Charge"].synced, 3, "counted once each");
+    assert_eq!(
+        status.objects["Charge"].read_mode.as_deref(),
+        Some("events")
+    );
+    assert_eq!(
+        status.objects["Charge"].requests,
+        Some(1),
+        "one page of events carried every change: no object was read again"
+    );
+    assert_eq!(
+        status.objects["BalanceTransaction"].read_mode.as_deref(),
+        Some("recent_window"),
+        "objects without events re-read the recent window"
+    );
 }
 
 /// Two engines on one PostgreSQL never hold the same job; a dead one's jobs are taken over when
@@ -532,6 +557,7 @@ async fn two_engines_on_one_postgres_never_run_the_same_job_at_once() {
                         failures: 0,
                         incremental_from: None,
                         last_synced_at: None,
+                        progress: None,
                     },
                 )
                 .await

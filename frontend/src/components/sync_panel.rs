@@ -190,9 +190,36 @@ fn object_view(name: &str, object: &ObjectSyncStatus) -> impl IntoView {
                 <div class=fill_class></div>
             </div>
             {object
+                .read_mode
+                .as_deref()
+                .map(|mode| {
+                    let requests = object.requests.unwrap_or(0);
+                    view! {
+                        <p class="muted small" data-testid="sync-read-mode" data-mode=mode.to_string()>
+                            {format!("Last run: {} · {requests} requests", read_mode_label(mode))}
+                        </p>
+                    }
+                })}
+            {object
+                .note
+                .clone()
+                .map(|note| view! { <p class="muted small" data-testid="sync-note">{note}</p> })}
+            {object
                 .last_error
                 .clone()
                 .map(|error| view! { <p class="status-error small">{error}</p> })}
         </li>
+    }
+}
+
+/// How a run read an object, in words.
+fn read_mode_label(mode: &str) -> &'static str {
+    match mode {
+        "backfill" => "whole history",
+        "events" => "changes from the event feed",
+        "webhook" => "changes pushed by webhooks",
+        "full_reread" => "everything read again",
+        "recent_window" => "recent objects read again",
+        _ => "read",
     }
 }

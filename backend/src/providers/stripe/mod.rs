@@ -1,6 +1,8 @@
 //! Stripe: Connect OAuth (Standard accounts) or a restricted API key, and the list API.
 
+pub mod events;
 pub mod reader;
+pub mod webhook;
 
 use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretString};
