@@ -4,8 +4,8 @@ use allmetrics_common::{
     AccountResponse, AdminSourceResponse, ApiKeyRequest, AuthorizeUrlResponse,
     ChooseAccountRequest, ConnectionResponse, CreateObjectRequest, CreateSourceRequest,
     CreateUserRequest, Credentials, ErrorBody, HealthStatus, ObjectResponse, ObjectSyncStatus,
-    ReadinessStatus, RefreshRequest, Role, Series, SeriesMeta, SourceResponse, SyncStatus,
-    TokenResponse, UpdateObjectRequest, UpdateSourceRequest, UserResponse,
+    ReadinessStatus, RefreshRequest, RegisterRequest, Role, Series, SeriesMeta, SourceResponse,
+    SyncStatus, TokenResponse, UpdateObjectRequest, UpdateSourceRequest, UserResponse,
 };
 use allmetrics_common::{
     CreateDashboardRequest, CreateMetricRequest, Dashboard, Metric, UpdateDashboardRequest,
@@ -75,6 +75,7 @@ use crate::routes;
         HealthStatus,
         ReadinessStatus,
         Credentials,
+        RegisterRequest,
         CreateUserRequest,
         RefreshRequest,
         Role,

@@ -36,6 +36,9 @@ impl Application {
             .await
             .context("connecting to the database")?;
         let demo_slugs = prepare_database(&settings, repository.as_ref()).await?;
+        crate::auth::setup_token::announce(&settings, repository.as_ref())
+            .await
+            .context("preparing the first administrator's setup token")?;
         Self::build_with_repository(settings, repository, &demo_slugs)
     }
 

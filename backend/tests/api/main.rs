@@ -15,6 +15,7 @@ mod demo;
 mod deployment;
 mod errors;
 mod fake_provider;
+mod first_admin;
 mod health;
 mod metrics;
 mod offset_provider;
