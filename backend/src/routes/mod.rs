@@ -10,5 +10,6 @@ pub mod extractors;
 pub mod health;
 pub mod me;
 pub mod metrics;
+pub mod prometheus;
 pub mod sources;
 pub mod spa;

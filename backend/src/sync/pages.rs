@@ -72,6 +72,8 @@ impl Pages<'_> {
                 let sent = Instant::now();
                 let result = self.reader.page(window).await;
                 self.budget.record_latency(sent.elapsed());
+                let metrics = &self.context.services.metrics;
+                metrics.sync_request(self.provider_name, result.as_ref().err());
                 result
             };
             let wait = match result {
@@ -137,7 +139,8 @@ impl Pages<'_> {
     ) -> Result<StoredPage, Stop> {
         let now = super::now();
         let lease = i64::try_from(self.context.services.settings.sync.lease_secs).unwrap_or(60);
-        self.context
+        let stored = self
+            .context
             .services
             .repository
             .store_page(
@@ -149,6 +152,9 @@ impl Pages<'_> {
                 now + lease,
             )
             .await?
-            .ok_or(Stop::LeaseLost)
+            .ok_or(Stop::LeaseLost)?;
+        let metrics = &self.context.services.metrics;
+        metrics.objects_stored(self.provider_name, objects.len());
+        Ok(stored)
     }
 }

@@ -18,6 +18,7 @@ mod fake_provider;
 mod first_admin;
 mod health;
 mod metrics;
+mod monitoring;
 mod offset_provider;
 mod openapi;
 mod query;
