@@ -75,6 +75,13 @@ pub struct ApplicationSettings {
     /// that is not a trusted proxy. Empty: the peer address is the client. It keys the login
     /// rate limits.
     pub trusted_proxies: String,
+    /// Serve Prometheus metrics (`GET /metrics`) on a port of their own.
+    pub metrics_enabled: bool,
+    /// The metrics port's address: loopback by default (a scraper on the same host); `0.0.0.0`
+    /// lets other hosts scrape.
+    pub metrics_host: String,
+    /// The metrics port (0 picks any free port; the bound address is logged).
+    pub metrics_port: u16,
 }
 
 impl Default for ApplicationSettings {
@@ -88,6 +95,9 @@ impl Default for ApplicationSettings {
             shutdown_timeout_secs: 30,
             json_limit_bytes: 256 * 1024,
             trusted_proxies: String::new(),
+            metrics_enabled: true,
+            metrics_host: "127.0.0.1".into(),
+            metrics_port: 9464,
         }
     }
 }
@@ -466,6 +476,9 @@ mod tests {
             "sqlite://data/allmetrics.db"
         );
         assert_eq!(settings.base_url(8000), "http://127.0.0.1:8000");
+        assert!(settings.application.metrics_enabled);
+        assert_eq!(settings.application.metrics_host, "127.0.0.1");
+        assert_eq!(settings.application.metrics_port, 9464);
     }
 
     #[test]
@@ -489,9 +502,15 @@ mod tests {
                 ("APP_ENVIRONMENT", "production"),
                 ("APP_APPLICATION__PORT", "4000"),
                 ("APP_DATABASE__URL", "postgres://db/x"),
+                ("APP_APPLICATION__METRICS_PORT", "9100"),
+                ("APP_APPLICATION__METRICS_ENABLED", "false"),
             ],
         );
         assert_eq!(overridden.application.port, 4000);
+        assert_eq!(overridden.application.metrics_port, 9100);
+        assert!(!overridden.application.metrics_enabled);
+        // The API listens everywhere in production; the metrics stay on loopback.
+        assert_eq!(production.application.metrics_host, "127.0.0.1");
         assert_eq!(overridden.database.url.expose_secret(), "postgres://db/x");
     }
 

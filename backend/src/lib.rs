@@ -11,6 +11,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod lookup;
+pub mod monitoring;
 pub mod openapi;
 pub mod providers;
 pub mod query;

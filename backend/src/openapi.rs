@@ -4,9 +4,9 @@ use allmetrics_common::{
     AccountResponse, AdminSourceResponse, ApiKeyRequest, AuthorizeUrlResponse,
     ChooseAccountRequest, ConnectionResponse, CreateObjectRequest, CreateSourceRequest,
     CreateUserRequest, Credentials, ErrorBody, HealthStatus, ObjectResponse, ObjectSyncStatus,
-    ReadinessStatus, RefreshRequest, Role, Series, SeriesMeta, SourceResponse, SyncStatus,
-    TokenResponse, UpdateObjectRequest, UpdateSourceRequest, UserResponse, WebhookEndpointResponse,
-    WebhookReceipt, WebhookSecretRequest,
+    ReadinessStatus, RefreshRequest, RegisterRequest, Role, Series, SeriesMeta, SourceResponse,
+    SyncStatus, TokenResponse, UpdateObjectRequest, UpdateSourceRequest, UserResponse,
+    WebhookEndpointResponse, WebhookReceipt, WebhookSecretRequest,
 };
 use allmetrics_common::{
     CreateDashboardRequest, CreateMetricRequest, Dashboard, Metric, UpdateDashboardRequest,
@@ -80,6 +80,7 @@ use crate::routes;
         HealthStatus,
         ReadinessStatus,
         Credentials,
+        RegisterRequest,
         CreateUserRequest,
         RefreshRequest,
         Role,

@@ -21,6 +21,8 @@ pub struct Services {
     pub settings: Arc<Settings>,
     /// The public URL of this server (redirect URIs and the sandbox are under it).
     pub base_url: Arc<str>,
+    /// What the server measures of itself (the sync engine's requests and objects).
+    pub metrics: Arc<crate::monitoring::Metrics>,
 }
 
 impl Services {

@@ -19,13 +19,15 @@ use crate::openapi;
 use crate::request_context::{normalize_path, request_context};
 use crate::routes::{
     admin, api_docs, auth, connect, connections, dashboards, extractors, health, me, metrics,
-    sources, spa, webhooks,
+    prometheus, sources, spa, webhooks,
 };
 use crate::state::AppState;
 
 pub struct Application {
     port: u16,
     server: Server,
+    /// The Prometheus metrics, on their own port (none when turned off).
+    metrics: Option<(u16, Server)>,
     state: web::Data<AppState>,
 }
 
@@ -36,6 +38,9 @@ impl Application {
             .await
             .context("connecting to the database")?;
         let demo_slugs = prepare_database(&settings, repository.as_ref()).await?;
+        crate::auth::setup_token::announce(&settings, repository.as_ref())
+            .await
+            .context("preparing the first administrator's setup token")?;
         Self::build_with_repository(settings, repository, &demo_slugs)
     }
 
@@ -58,28 +63,62 @@ impl Application {
         })?;
         let bound = listener.local_addr()?;
         let base_url = settings.base_url(bound.port());
+        let metrics_listener = if settings.application.metrics_enabled {
+            let address = (
+                settings.application.metrics_host.as_str(),
+                settings.application.metrics_port,
+            );
+            Some(TcpListener::bind(address).with_context(|| {
+                format!(
+                    "binding the metrics port {}:{} (APP_APPLICATION__METRICS_PORT; \
+                     APP_APPLICATION__METRICS_ENABLED=false turns it off)",
+                    settings.application.metrics_host, settings.application.metrics_port
+                )
+            })?)
+        } else {
+            None
+        };
+        let metrics = Arc::new(crate::monitoring::Metrics::new()?);
         let state = AppState {
             repository: repository.clone(),
             auth: AuthState::new(&settings, &base_url)?,
             cipher: Arc::new(crate::crypto::token_cipher(&settings)?),
             http: crate::providers::http::client(&settings.http)?,
             sandbox: sandbox(&settings, &base_url, demo_slugs),
-            series_cache: crate::query::cache::SeriesCache::new(2000),
+            series_cache: crate::query::cache::SeriesCache::instrumented(
+                2000,
+                metrics.cache_instruments(),
+            ),
             base_url: base_url.into(),
             settings: Arc::new(settings),
+            metrics,
         };
         tracing::info!(address = %bound, base_url = %state.base_url, "allmetrics is listening");
         let state = web::Data::new(state);
         let server = run(listener, state.clone())?;
+        let metrics = match metrics_listener {
+            Some(listener) => {
+                let address = listener.local_addr()?;
+                tracing::info!(address = %address, "metrics are served at /metrics");
+                Some((address.port(), serve_metrics(listener, state.clone())?))
+            }
+            None => None,
+        };
         Ok(Self {
             port: bound.port(),
             server,
+            metrics,
             state,
         })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of the metrics (`GET /metrics`), unless they are turned off.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
     }
 
     /// The state the handlers share (tests drive background work through it).
@@ -94,6 +133,10 @@ impl Application {
 
     /// Serves until a shutdown signal, lets in-flight requests finish, then closes the pool.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let metrics = self.metrics.map(|(_, server)| {
+            let handle = server.handle();
+            (handle, tokio::spawn(server))
+        });
         let refresher = tokio::spawn(refresh_tokens_in_background(self.state.services()));
         let syncer = self.state.settings.sync.enabled.then(|| {
             tokio::spawn(crate::sync::run_forever(crate::sync::SyncContext::new(
@@ -101,6 +144,10 @@ impl Application {
             )))
         });
         let result = self.server.await;
+        if let Some((handle, metrics)) = metrics {
+            handle.stop(false).await;
+            let _ = metrics.await;
+        }
         refresher.abort();
         if let Some(syncer) = syncer {
             syncer.abort();
@@ -244,6 +291,21 @@ fn security_headers(hsts: bool) -> middleware::DefaultHeaders {
     }
 }
 
+/// The metrics port: `GET /metrics` only, one worker, stopped with the API's server.
+fn serve_metrics(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Server> {
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .service(resource("/metrics").get(prometheus::scrape))
+    })
+    .workers(1)
+    .disable_signals()
+    .shutdown_timeout(1)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
 fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Server> {
     let spec = openapi::spec();
     let spec_yaml = web::Data::new(api_docs::OpenApiYaml(spec.to_yaml()?));
@@ -259,6 +321,8 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Serv
             .wrap(middleware::from_fn(request_context))
             .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
             .wrap(middleware::from_fn(normalize_path))
+            // Outermost: every answer is counted and timed, whatever answered it.
+            .wrap(middleware::from_fn(crate::monitoring::record_request))
             .app_data(state.clone())
             .app_data(spec_yaml.clone())
             .app_data(extractors::json_config(json_limit))

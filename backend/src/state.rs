@@ -23,6 +23,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// The public URL of this server (redirect URIs are built from it).
     pub base_url: Arc<str>,
+    /// What the server measures of itself, served on the metrics port.
+    pub metrics: Arc<crate::monitoring::Metrics>,
 }
 
 impl AppState {
@@ -34,6 +36,7 @@ impl AppState {
             cipher: self.cipher.clone(),
             settings: self.settings.clone(),
             base_url: self.base_url.clone(),
+            metrics: self.metrics.clone(),
         }
     }
 }

@@ -1,6 +1,7 @@
 use serde::{Deserialize, Serialize};
 
-/// What a user may do. The first user to register is `admin`.
+/// What a user may do. The first user to register is `admin` in `local`; in `production` the
+/// first admin comes from the setup token or the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
@@ -42,6 +43,34 @@ impl std::fmt::Debug for Credentials {
         f.debug_struct("Credentials")
             .field("email", &self.email)
             .field("password", &"[redacted]")
+            .finish()
+    }
+}
+
+/// `POST /api/v1/auth/register`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RegisterRequest {
+    #[cfg_attr(feature = "openapi", schema(example = "ann@example.com"))]
+    pub email: String,
+    /// At least 10 characters, and not one of the 1,000 most common passwords.
+    #[cfg_attr(feature = "openapi", schema(format = Password))]
+    pub password: String,
+    /// The one-time token a production server prints at its first start, while it has no
+    /// administrator: the account made with it is `admin`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setup_token: Option<String>,
+}
+
+impl std::fmt::Debug for RegisterRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegisterRequest")
+            .field("email", &self.email)
+            .field("password", &"[redacted]")
+            .field(
+                "setup_token",
+                &self.setup_token.as_ref().map(|_| "[redacted]"),
+            )
             .finish()
     }
 }

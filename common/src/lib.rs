@@ -10,7 +10,10 @@ pub mod metrics;
 pub mod sources;
 pub mod sync;
 
-pub use auth::{CreateUserRequest, Credentials, RefreshRequest, Role, TokenResponse, UserResponse};
+pub use auth::{
+    CreateUserRequest, Credentials, RefreshRequest, RegisterRequest, Role, TokenResponse,
+    UserResponse,
+};
 pub use error::ErrorBody;
 pub use health::{HealthStatus, ReadinessStatus};
 pub use metrics::{

@@ -64,6 +64,7 @@ pub async fn start(database: &str, api_base: &str, configure: impl FnOnce(&mut S
     })
     .unwrap();
     settings.application.port = 0;
+    settings.application.metrics_port = 0;
     settings.application.data_dir = folder.path().to_path_buf();
     settings.application.static_dir = folder.path().to_path_buf();
     let url = database_url(database, folder.path()).await;

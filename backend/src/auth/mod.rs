@@ -9,6 +9,7 @@ pub mod jwt;
 pub mod password;
 pub mod rate_limit;
 pub mod session;
+pub mod setup_token;
 
 pub use accounts::{create_account, validate_email};
 pub use extractor::{AdminUser, AuthUser};

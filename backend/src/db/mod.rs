@@ -91,11 +91,34 @@ pub trait Repository:
     async fn migrate(&self) -> DbResult<()>;
     /// One round trip; used by `/readyz`.
     async fn ping(&self) -> DbResult<()>;
+    /// The connection pool now (for the metrics).
+    fn pool_status(&self) -> PoolStatus;
+    /// The sync jobs waiting and running at `now` (for the metrics).
+    async fn sync_queue(&self, now: i64) -> DbResult<SyncQueue>;
     /// Waits for connections in use to be returned, then closes them all.
     async fn close(&self);
 }
 
 pub type SharedRepository = Arc<dyn Repository>;
+
+/// Connections of the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStatus {
+    /// Open, idle or in use.
+    pub size: u32,
+    pub idle: usize,
+}
+
+/// The sync jobs' queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncQueue {
+    /// Due and not leased.
+    pub due: i64,
+    /// Leased to a worker.
+    pub running: i64,
+    /// When the oldest of the waiting jobs became due (unix seconds).
+    pub oldest_due: Option<i64>,
+}
 
 /// Connects to the database named by the URL (`sqlite:` or `postgres:`/`postgresql:`).
 pub async fn connect(settings: &DatabaseSettings) -> DbResult<SharedRepository> {

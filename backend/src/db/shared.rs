@@ -46,6 +46,33 @@ macro_rules! impl_repository {
                 Ok(())
             }
 
+            fn pool_status(&self) -> $crate::db::PoolStatus {
+                $crate::db::PoolStatus {
+                    size: self.pool.size(),
+                    idle: self.pool.num_idle(),
+                }
+            }
+
+            async fn sync_queue(&self, now: i64) -> $crate::db::DbResult<$crate::db::SyncQueue> {
+                let (due, running, oldest_due): (i64, i64, Option<i64>) = sqlx::query_as(
+                    "SELECT \
+                     COALESCE(SUM(CASE WHEN next_run_at <= $1 \
+                         AND (lease_until IS NULL OR lease_until <= $1) THEN 1 ELSE 0 END), 0), \
+                     COALESCE(SUM(CASE WHEN lease_until > $1 THEN 1 ELSE 0 END), 0), \
+                     MIN(CASE WHEN next_run_at <= $1 \
+                         AND (lease_until IS NULL OR lease_until <= $1) THEN next_run_at END) \
+                     FROM sync_jobs",
+                )
+                .bind(now)
+                .fetch_one(&self.pool)
+                .await?;
+                Ok($crate::db::SyncQueue {
+                    due,
+                    running,
+                    oldest_due,
+                })
+            }
+
             async fn close(&self) {
                 self.pool.close().await
             }

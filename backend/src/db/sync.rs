@@ -30,6 +30,9 @@ pub trait SyncStore {
         lease_until: i64,
         limit: i64,
     ) -> DbResult<Vec<SyncJob>>;
+    /// Extends the lease of a job that `owner` holds to `lease_until`; `false` when `owner` does
+    /// not hold it any more.
+    async fn renew_lease(&self, job: SyncJobId, owner: &str, lease_until: i64) -> DbResult<bool>;
     /// Fixes the backfill's upper bound at `before` if it has none yet, and returns the windows
     /// left to walk (newest first), creating `first_windows` (`[created_gte, created_lt)`) when
     /// the backfill starts (none: nothing to read, the backfill is done). Empty when the backfill
@@ -288,6 +291,24 @@ macro_rules! impl_sync_store {
                         .fetch_all(&self.pool)
                         .await?;
                 Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn renew_lease(
+                &self,
+                job: $crate::domain::SyncJobId,
+                owner: &str,
+                lease_until: i64,
+            ) -> $crate::db::DbResult<bool> {
+                let held: Option<i64> = sqlx::query_scalar(
+                    "UPDATE sync_jobs SET lease_until = $3 \
+                     WHERE id = $1 AND lease_owner = $2 RETURNING id",
+                )
+                .bind(job.0)
+                .bind(owner)
+                .bind(lease_until)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(held.is_some())
             }
 
             async fn start_backfill(

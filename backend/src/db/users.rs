@@ -14,6 +14,27 @@ pub trait UserStore {
     async fn user_credentials_by_email(&self, email: &str) -> DbResult<Option<UserCredentials>>;
     async fn user_by_id(&self, id: UserId) -> DbResult<Option<User>>;
     async fn list_users(&self) -> DbResult<Vec<User>>;
+    /// Whether any account is an administrator.
+    async fn admin_exists(&self) -> DbResult<bool>;
+    /// Stores the setup token's hash, valid until `expires_at`, unless a token that has not
+    /// expired is stored (an expired one is replaced). `true` when this call stored it.
+    async fn issue_setup_token(
+        &self,
+        token_hash: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> DbResult<bool>;
+    /// When the stored setup token expires, if one is stored.
+    async fn setup_token_expiry(&self) -> DbResult<Option<i64>>;
+    /// Creates an administrator and uses up the setup token, in one transaction: `None`, storing
+    /// nothing, unless the token's hash is `token_hash`, it has not expired and no administrator
+    /// exists. `Conflict("email")` (the token kept) when the email is taken.
+    async fn create_admin_with_setup_token(
+        &self,
+        new_user: NewUser,
+        token_hash: &str,
+        now: i64,
+    ) -> DbResult<Option<User>>;
 }
 
 #[derive(sqlx::FromRow)]
@@ -131,6 +152,84 @@ macro_rules! impl_user_store {
                 Ok(rows.into_iter().map(Into::into).collect())
             }
 
+            async fn admin_exists(&self) -> $crate::db::DbResult<bool> {
+                let exists: bool =
+                    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE role = 'admin')")
+                        .fetch_one(&self.pool)
+                        .await?;
+                Ok(exists)
+            }
+
+            async fn issue_setup_token(
+                &self,
+                token_hash: &str,
+                now: i64,
+                expires_at: i64,
+            ) -> $crate::db::DbResult<bool> {
+                // Replicas starting together: the first insert wins, the others find its row
+                // alive and leave it.
+                let stored: Option<i64> = sqlx::query_scalar(
+                    "INSERT INTO setup_token (id, token_hash, created_at, expires_at) \
+                     VALUES (1, $1, $2, $3) \
+                     ON CONFLICT (id) DO UPDATE SET token_hash = excluded.token_hash, \
+                     created_at = excluded.created_at, expires_at = excluded.expires_at \
+                     WHERE setup_token.expires_at <= $2 \
+                     RETURNING CAST(id AS BIGINT)",
+                )
+                .bind(token_hash)
+                .bind(now)
+                .bind(expires_at)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(stored.is_some())
+            }
+
+            async fn setup_token_expiry(&self) -> $crate::db::DbResult<Option<i64>> {
+                Ok(
+                    sqlx::query_scalar("SELECT expires_at FROM setup_token WHERE id = 1")
+                        .fetch_optional(&self.pool)
+                        .await?,
+                )
+            }
+
+            async fn create_admin_with_setup_token(
+                &self,
+                new_user: $crate::domain::NewUser,
+                token_hash: &str,
+                now: i64,
+            ) -> $crate::db::DbResult<Option<$crate::domain::User>> {
+                use $crate::db::users::UserRow;
+                let mut transaction = self.pool.begin().await?;
+                Self::serialize_user_creation(&mut transaction).await?;
+                let used: Option<i64> = sqlx::query_scalar(
+                    "DELETE FROM setup_token WHERE id = 1 AND token_hash = $1 \
+                     AND expires_at > $2 \
+                     AND NOT EXISTS (SELECT 1 FROM users WHERE role = 'admin') \
+                     RETURNING CAST(id AS BIGINT)",
+                )
+                .bind(token_hash)
+                .bind(now)
+                .fetch_optional(&mut *transaction)
+                .await?;
+                if used.is_none() {
+                    transaction.rollback().await?;
+                    return Ok(None);
+                }
+                let row: UserRow = sqlx::query_as(concat!(
+                    "INSERT INTO users (email, email_normalized, password_hash, role, created_at) \
+                     VALUES ($1, $2, $3, 'admin', $4) RETURNING ",
+                    $crate::db::users::user_columns!()
+                ))
+                .bind(new_user.email.trim())
+                .bind($crate::domain::user::normalize_email(&new_user.email))
+                .bind(&new_user.password_hash)
+                .bind(chrono::Utc::now())
+                .fetch_one(&mut *transaction)
+                .await
+                .map_err(|error| $crate::db::sources::conflict_on(error, "email"))?;
+                transaction.commit().await?;
+                Ok(Some(row.into()))
+            }
         }
     };
 }

@@ -8,9 +8,13 @@ use std::sync::Mutex;
 
 use allmetrics_common::Series;
 
+use crate::monitoring::CacheInstruments;
+
 pub struct SeriesCache {
     capacity: usize,
     entries: Mutex<(HashMap<String, Series>, VecDeque<String>)>,
+    /// Hits, misses and size, for the metrics.
+    instruments: Option<CacheInstruments>,
 }
 
 impl SeriesCache {
@@ -18,6 +22,15 @@ impl SeriesCache {
         Self {
             capacity,
             entries: Mutex::new((HashMap::new(), VecDeque::new())),
+            instruments: None,
+        }
+    }
+
+    /// A cache that counts its hits, misses and entries.
+    pub fn instrumented(capacity: usize, instruments: CacheInstruments) -> Self {
+        Self {
+            instruments: Some(instruments),
+            ..Self::new(capacity)
         }
     }
 
@@ -29,7 +42,14 @@ impl SeriesCache {
     }
 
     pub fn get(&self, key: &str) -> Option<Series> {
-        self.lock().0.get(key).cloned()
+        let found = self.lock().0.get(key).cloned();
+        if let Some(instruments) = &self.instruments {
+            match found {
+                Some(_) => instruments.hits.inc(),
+                None => instruments.misses.inc(),
+            }
+        }
+        found
     }
 
     /// Keeps the series; past capacity the oldest entry goes.
@@ -49,6 +69,11 @@ impl SeriesCache {
                 }
                 None => break,
             }
+        }
+        if let Some(instruments) = &self.instruments {
+            instruments
+                .entries
+                .set(i64::try_from(map.len()).unwrap_or(i64::MAX));
         }
     }
 }

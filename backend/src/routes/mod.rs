@@ -10,6 +10,7 @@ pub mod extractors;
 pub mod health;
 pub mod me;
 pub mod metrics;
+pub mod prometheus;
 pub mod sources;
 pub mod spa;
 pub mod webhooks;

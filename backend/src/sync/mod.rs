@@ -1,13 +1,15 @@
 //! Sync: every object of every connection kept in the local store. A backfill reads the whole
 //! history right after connecting, in windows of creation time read at once up to the
 //! connection's rate (each checkpointed after every page); incremental syncs then read what is
-//! new on a schedule and re-read a recent window. Jobs are leased in the database, so
-//! several replicas on one PostgreSQL never run the same job at once, and a dead replica's job is
-//! taken over when its lease expires.
+//! new on a schedule and re-read a recent window. Jobs are leased in the database, each to one
+//! worker, and the lease is renewed while the run lasts (waits included), so several workers and
+//! replicas on one database never run the same job at once, and a dead replica's job is taken
+//! over when its lease expires.
 
 mod backfill;
 mod feed;
 mod job;
+mod lease;
 pub mod limiter;
 mod pages;
 pub mod retry;
@@ -19,16 +21,19 @@ use crate::db::{DbError, Repository};
 use crate::domain::Connection;
 use crate::services::Services;
 
-/// What every job run of this process shares.
+/// What every job run of this process shares, and the name its leases are taken in.
 pub struct SyncContext {
     pub services: Services,
-    /// This process's name on the leases it takes.
+    /// The name on the leases taken through this context: the scheduler's own, or one worker's
+    /// (every claim of a job is made in a new worker name, so that one lease is one worker).
     pub owner: String,
-    pub limiters: limiter::ConnectionLimiters,
+    pub limiters: Arc<limiter::ConnectionLimiters>,
     pub retry: retry::RetryPolicy,
     /// Jobs running in this process: a job whose lease ran out while it ran (and that this
     /// process claims again) is not started a second time beside itself.
-    running: std::sync::Mutex<std::collections::HashSet<crate::domain::SyncJobId>>,
+    running: Arc<std::sync::Mutex<std::collections::HashSet<crate::domain::SyncJobId>>>,
+    /// Workers named so far.
+    workers: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl SyncContext {
@@ -59,9 +64,25 @@ impl SyncContext {
         Arc::new(Self {
             owner: format!("allmetrics-{}", uuid::Uuid::new_v4().simple()),
             services,
-            limiters: limiter::ConnectionLimiters::default(),
+            limiters: Default::default(),
             running: Default::default(),
+            workers: Default::default(),
             retry,
+        })
+    }
+
+    /// A worker of this process: the same shared parts, a lease name of its own.
+    fn worker(&self) -> Arc<Self> {
+        let number = self
+            .workers
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Arc::new(Self {
+            services: self.services.clone(),
+            owner: format!("{}-{number}", self.owner),
+            limiters: self.limiters.clone(),
+            retry: self.retry,
+            running: self.running.clone(),
+            workers: self.workers.clone(),
         })
     }
 }
@@ -105,46 +126,44 @@ pub async fn schedule(services: &Services, connection: &Connection) -> Result<u6
         .await
 }
 
-/// Claims the due jobs this process has room for and runs them; returns how many it started.
+/// Claims the due jobs this process has room for, one per worker, and runs them; returns how many
+/// it started.
 async fn run_due(
     context: &Arc<SyncContext>,
     room: usize,
     tasks: &mut tokio::task::JoinSet<()>,
 ) -> usize {
-    if room == 0 {
-        return 0;
-    }
     let lease = i64::try_from(context.services.settings.sync.lease_secs).unwrap_or(60);
-    let now = now();
-    let jobs = match context
-        .services
-        .repository
-        .claim_due_jobs(
-            &context.owner,
-            now,
-            now + lease,
-            i64::try_from(room).unwrap_or(1),
-        )
-        .await
-    {
-        Ok(jobs) => jobs,
-        Err(error) => {
-            tracing::warn!(error = %error, "could not look for due sync jobs");
-            return 0;
-        }
-    };
     let mut started = 0;
-    for sync_job in jobs {
+    for _ in 0..room {
+        let worker = context.worker();
+        let now = now();
+        let claimed = match context
+            .services
+            .repository
+            .claim_due_jobs(&worker.owner, now, now + lease, 1)
+            .await
+        {
+            Ok(claimed) => claimed,
+            Err(error) => {
+                tracing::warn!(error = %error, "could not look for due sync jobs");
+                break;
+            }
+        };
+        let Some(sync_job) = claimed.into_iter().next() else {
+            break;
+        };
         if !context.start_running(sync_job.id) {
-            // Claimed again while it runs: the running task goes on (its lease was extended).
+            // Claimed again while it runs here (its lease ran out while this process could not
+            // renew it): the running worker stops at its next renewal, and the job is taken again
+            // when this claim expires.
             continue;
         }
         started += 1;
-        let context = context.clone();
         tasks.spawn(async move {
             let id = sync_job.id;
-            job::run(&context, sync_job).await;
-            context.stop_running(id);
+            lease::hold(&worker, id, job::run(&worker, sync_job)).await;
+            worker.stop_running(id);
         });
     }
     started

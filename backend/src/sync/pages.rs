@@ -89,6 +89,8 @@ impl Pages<'_> {
                 self.requests.fetch_add(1, Ordering::Relaxed);
                 let result = request().await;
                 self.budget.record_latency(sent.elapsed());
+                let metrics = &self.context.services.metrics;
+                metrics.sync_request(self.provider_name, result.as_ref().err());
                 result
             };
             let wait = match result {
@@ -154,7 +156,8 @@ impl Pages<'_> {
     ) -> Result<StoredPage, Stop> {
         let now = super::now();
         let lease = i64::try_from(self.context.services.settings.sync.lease_secs).unwrap_or(60);
-        self.context
+        let stored = self
+            .context
             .services
             .repository
             .store_page(
@@ -166,6 +169,9 @@ impl Pages<'_> {
                 now + lease,
             )
             .await?
-            .ok_or(Stop::LeaseLost)
+            .ok_or(Stop::LeaseLost)?;
+        let metrics = &self.context.services.metrics;
+        metrics.objects_stored(self.provider_name, objects.len());
+        Ok(stored)
     }
 }

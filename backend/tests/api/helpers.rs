@@ -164,6 +164,8 @@ pub const PASSWORD: &str = "correct horse battery staple";
 pub struct TestApp {
     pub address: String,
     pub port: u16,
+    /// `http://127.0.0.1:PORT` of the metrics, unless they are turned off.
+    pub metrics_address: Option<String>,
     pub client: reqwest::Client,
     pub database: TestDatabase,
     pub repository: SharedRepository,
@@ -184,6 +186,7 @@ pub fn test_settings(database_url: &str, static_dir: PathBuf) -> Settings {
     })
     .unwrap();
     settings.application.port = 0;
+    settings.application.metrics_port = 0;
     settings.application.static_dir = static_dir;
     settings.database.url = SecretString::from(database_url.to_string());
     settings.auth.jwt_secret = Some(SecretString::from(TEST_JWT_SECRET.to_string()));
@@ -223,6 +226,7 @@ pub async fn spawn_app_with(kind: DbKind, configure: impl FnOnce(&mut Settings))
         Application::build_with_repository(settings.clone(), repository.clone(), &demo_slugs)
             .unwrap();
     let port = application.port();
+    let metrics_port = application.metrics_port();
     let handle = application.handle();
     let state = application.state();
     let server = tokio::spawn(application.run_until_stopped());
@@ -230,6 +234,7 @@ pub async fn spawn_app_with(kind: DbKind, configure: impl FnOnce(&mut Settings))
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
+        metrics_address: metrics_port.map(|port| format!("http://127.0.0.1:{port}")),
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .cookie_store(true)

@@ -18,6 +18,7 @@ use crate::on_both_databases;
 on_both_databases!(
     the_store_ends_with_exactly_the_providers_objects,
     a_killed_backfill_resumes_with_no_duplicate_and_no_loss,
+    a_job_waiting_on_retry_after_keeps_its_lease,
     one_large_object_is_read_in_parallel_time_windows,
     faults_are_survived_and_the_store_is_still_exact,
     a_revoked_token_needs_a_reconnect,
@@ -255,6 +256,95 @@ async fn a_killed_backfill_resumes_with_no_duplicate_and_no_loss(kind: DbKind) {
         .await
         .unwrap()
         .is_empty());
+}
+
+async fn a_job_waiting_on_retry_after_keeps_its_lease(kind: DbKind) {
+    // After every few requests the provider answers 429 `Retry-After: 1` three times in a row:
+    // the run waits about 3 s between pages, longer than its 2 s lease.
+    let (sandbox, api_base) = start_sandbox(
+        12,
+        Faults {
+            rate_limit_burst_every: Some(4),
+            rate_limit_burst_len: 3,
+            ..Faults::default()
+        },
+    );
+    let (app, _token, connection) = connected_app(kind, api_base, |settings| {
+        settings.sync.page_size = 5;
+        settings.sync.lease_secs = 2;
+        settings.sync.max_concurrent_jobs = 1;
+        settings.sync.max_windows_per_connection = 1;
+    })
+    .await;
+    // Only the customers.
+    let source = app
+        .repository
+        .data_source_by_slug("demo")
+        .await
+        .unwrap()
+        .unwrap();
+    for object in allmetrics::providers::stripe::CATALOGUE {
+        if object.name != "Customer" {
+            let patch = RoutingSourcePatch {
+                enabled: Some(false),
+                ..Default::default()
+            };
+            app.repository
+                .update_routing_source(source.id, object.name, patch)
+                .await
+                .unwrap();
+        }
+    }
+    app.repository.reset_sync(connection.id).await.unwrap();
+    sync::schedule(&app.state.services(), &connection)
+        .await
+        .unwrap();
+
+    let engine = tokio::spawn({
+        let context = SyncContext::new(app.state.services());
+        async move { sync::run_until_idle(&context).await }
+    });
+    let started = std::time::Instant::now();
+    // Once the run has stored its first page, another replica looks for due jobs all along: it
+    // never gets the running one.
+    while job_of(&app, &connection, "Customer").await.objects_synced == 0 {
+        assert!(
+            !engine.is_finished(),
+            "the run ended before storing anything"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    while !engine.is_finished() {
+        let now = chrono::Utc::now().timestamp();
+        let claimed = app
+            .repository
+            .claim_due_jobs("another-replica", now, now + 60, 10)
+            .await
+            .unwrap();
+        assert!(
+            claimed.is_empty(),
+            "another replica took a running job after {:?}",
+            started.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    engine.await.unwrap();
+    assert!(
+        started.elapsed() > Duration::from_secs(3),
+        "the run waited longer than its lease"
+    );
+    assert_object_is_exact(&app, &sandbox, &connection, "Customer").await;
+    let customers = job_of(&app, &connection, "Customer").await;
+    assert!(customers.backfill_done);
+    assert_eq!(customers.last_error, None);
+    assert_eq!(
+        customers.objects_synced,
+        app.repository
+            .count_synced_objects(connection.id, "Customer")
+            .await
+            .unwrap(),
+        "counted once each"
+    );
 }
 
 async fn one_large_object_is_read_in_parallel_time_windows(kind: DbKind) {
