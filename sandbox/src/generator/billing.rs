@@ -7,7 +7,7 @@
 
 use serde_json::{json, Value};
 
-use super::calendar::{add_months, period_containing};
+use super::calendar::{period_boundary, period_containing};
 use super::timeline::DAY;
 use super::{catalog, Generator, ObjectKind, SideId};
 
@@ -135,7 +135,7 @@ impl SubscriptionFacts {
 
     /// Renewal `k` (k >= 1): the start of the k-th period after billing starts.
     pub(crate) fn boundary(&self, k: i64) -> i64 {
-        add_months(self.billing_start, k * self.step_months())
+        period_boundary(self.billing_start, k * self.step_months())
     }
 
     fn change_at(&self) -> Option<(i64, usize, u64)> {
@@ -290,11 +290,11 @@ impl Generator {
             if at_period_end && !payment_failed {
                 let step = facts.step_months();
                 let mut k = 1 + (LIFETIMES[class] / (31 * DAY)) / step;
-                while add_months(billing_start, k * step) <= requested {
+                while period_boundary(billing_start, k * step) <= requested {
                     k += 1;
                 }
                 facts.end_boundary = Some(k);
-                facts.ended = Some(add_months(billing_start, k * step));
+                facts.ended = Some(period_boundary(billing_start, k * step));
             } else {
                 facts.ended = Some(requested);
             }

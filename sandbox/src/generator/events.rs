@@ -18,7 +18,7 @@ use super::billing::{
     PAST_DUE_AFTER, PAUSE_AFTER, RECOVERED_AFTER, RESUME_AFTER, TRIAL, TRIAL_WILL_END_BEFORE,
     UNCOLLECTIBLE_AFTER, UNPAID_AFTER, VOID_AFTER,
 };
-use super::calendar::add_months;
+use super::calendar::period_boundary;
 use super::catalog::CATALOG_CHANGES;
 use super::customers::{DELETE_LAGS, UPDATE_LAGS};
 use super::ids::ALPHABET;
@@ -498,7 +498,7 @@ impl Generator {
             When::Renewal { trial, yearly, k } => {
                 let created = self.created(stream.kind, index);
                 let billing_start = if trial { created + TRIAL } else { created };
-                add_months(billing_start, k * if yearly { 12 } else { 1 })
+                period_boundary(billing_start, k * if yearly { 12 } else { 1 })
             }
             When::PayoutArrival => payout_arrival(self.created(stream.kind, index)),
             When::AfterStart(offset) => self.now + offset,
@@ -831,4 +831,222 @@ struct Walker {
     number: u16,
     low: u64,
     high: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    const NOW: i64 = 1_767_225_600;
+
+    fn all_streams(generator: &Generator) -> Vec<u16> {
+        generator.streams_of_types(&|_| true)
+    }
+
+    /// Every event with `from <= created <= to`, oldest first, paged like a client would.
+    fn events_between(generator: &Generator, from: i64, to: i64) -> Vec<EventKey> {
+        let streams = all_streams(generator);
+        let mut keys: Vec<EventKey> = Vec::new();
+        loop {
+            let window = EventWindow {
+                streams: &streams,
+                from,
+                to,
+                after: keys.last().copied(),
+                before: None,
+            };
+            let (page, more) = generator.events_page(&window, 100, false);
+            keys.extend(page);
+            if !more {
+                return keys;
+            }
+        }
+    }
+
+    #[test]
+    fn stream_times_never_decrease_with_the_index() {
+        let generator = Generator::new(3, 200, NOW);
+        for stream in &generator.streams {
+            let mut previous = i64::MIN;
+            for index in 0..generator.count_total(stream.kind) {
+                let t = generator.stream_time(stream, index);
+                assert!(t >= previous, "{stream:?} {index}");
+                previous = t;
+            }
+        }
+    }
+
+    #[test]
+    fn event_ids_round_trip_and_sort_like_events() {
+        let generator = Generator::new(5, 300, NOW);
+        let keys = events_between(&generator, NOW - 10 * DAY, NOW);
+        assert!(keys.len() > 100, "{}", keys.len());
+        let mut previous = String::new();
+        for key in &keys {
+            let id = generator.event_id(*key);
+            assert_eq!(generator.event_key(&id), Some(*key));
+            assert!(generator.event_happens(*key));
+            assert!(id > previous);
+            previous = id;
+        }
+        assert_eq!(generator.event_key("evt_nope"), None);
+        let other = Generator::new(6, 300, NOW);
+        assert_eq!(other.event_key(&generator.event_id(keys[0])), None);
+        assert_eq!(
+            generator.events_count_between(NOW - 10 * DAY, NOW),
+            keys.len() as u64
+        );
+    }
+
+    #[test]
+    fn newest_first_pages_are_the_reverse_of_oldest_first() {
+        let generator = Generator::new(5, 300, NOW);
+        let oldest_first = events_between(&generator, NOW - 6 * DAY, NOW);
+        let streams = all_streams(&generator);
+        let mut newest_first: Vec<EventKey> = Vec::new();
+        loop {
+            let window = EventWindow {
+                streams: &streams,
+                from: NOW - 6 * DAY,
+                to: NOW,
+                after: None,
+                before: newest_first.last().copied(),
+            };
+            let (page, more) = generator.events_page(&window, 37, true);
+            newest_first.extend(page);
+            if !more {
+                break;
+            }
+        }
+        newest_first.reverse();
+        assert_eq!(newest_first, oldest_first);
+    }
+
+    /// Applying the events of `(t1, t2]` to the objects as they were at `t1` gives the objects at `t2`, and
+    /// every object that changed has an event (balance transactions excepted: Stripe sends none for them).
+    #[test]
+    fn events_carry_every_change_between_two_instants() {
+        let generator = Generator::new(11, 250, NOW);
+        for (t1, t2) in [
+            (NOW - 25 * DAY, NOW + 40 * DAY),
+            (NOW + 100 * DAY, NOW + 500 * DAY),
+        ] {
+            let mut latest: HashMap<(ObjectKind, String), Value> = HashMap::new();
+            let mut previous_created = i64::MIN;
+            for key in events_between(&generator, t1 + 1, t2) {
+                assert!(key.created >= previous_created);
+                previous_created = key.created;
+                let event = generator.event_json(key);
+                let object = event["data"]["object"].clone();
+                let kind =
+                    ObjectKind::from_object_name(object["object"].as_str().unwrap()).unwrap();
+                let id = object["id"].as_str().unwrap().to_owned();
+                latest.insert((kind, id), object);
+            }
+            assert!(!latest.is_empty());
+            let mut changed = 0;
+            for kind in ObjectKind::ALL {
+                for index in 0..generator.count_at(kind, t2) {
+                    let before = generator.object_at(kind, index, t1);
+                    let after = generator.object_at(kind, index, t2);
+                    let id = generator.id(kind, index);
+                    let applied = latest.get(&(kind, id.clone())).cloned();
+                    if kind == ObjectKind::BalanceTransaction {
+                        assert!(applied.is_none());
+                        continue;
+                    }
+                    let applied = applied.unwrap_or_else(|| before.clone());
+                    if before != after {
+                        changed += 1;
+                    }
+                    if after["deleted"] == true {
+                        assert_eq!(applied["deleted"], true, "{kind:?} {id}");
+                        assert_eq!(applied["id"], after["id"]);
+                    } else {
+                        assert_eq!(applied, after, "{kind:?} {id} between {t1} and {t2}");
+                    }
+                }
+            }
+            assert!(changed > 100, "{changed}");
+        }
+    }
+
+    #[test]
+    fn updated_events_name_the_old_values_of_what_changed() {
+        let generator = Generator::new(2, 400, NOW);
+        let keys = events_between(&generator, NOW - 30 * DAY, NOW + 200 * DAY);
+        let mut seen = HashMap::new();
+        for key in keys {
+            let event = generator.event_json(key);
+            let event_type = event["type"].as_str().unwrap().to_owned();
+            *seen.entry(event_type.clone()).or_insert(0) += 1;
+            if event_type.ends_with(".updated") {
+                let previous = event["data"]["previous_attributes"].as_object().unwrap();
+                assert!(!previous.is_empty(), "{event}");
+                for (field, old) in previous {
+                    assert_ne!(&event["data"]["object"][field], old, "{event_type} {field}");
+                }
+            } else {
+                assert!(event["data"].get("previous_attributes").is_none());
+            }
+            if event_type.ends_with(".deleted") && !event_type.starts_with("customer.subscription")
+            {
+                assert_eq!(event["data"]["object"]["deleted"], true);
+            }
+            assert_eq!(event["api_version"], API_VERSION);
+            assert_eq!(event["object"], "event");
+        }
+        for wanted in [
+            "customer.created",
+            "customer.updated",
+            "customer.deleted",
+            "customer.subscription.created",
+            "customer.subscription.updated",
+            "customer.subscription.deleted",
+            "customer.subscription.paused",
+            "customer.subscription.resumed",
+            "customer.subscription.trial_will_end",
+            "invoice.created",
+            "invoice.finalized",
+            "invoice.paid",
+            "invoice.payment_succeeded",
+            "invoice.voided",
+            "invoice.marked_uncollectible",
+            "charge.succeeded",
+            "charge.refunded",
+            "charge.updated",
+            "charge.dispute.created",
+            "charge.dispute.closed",
+            "refund.created",
+            "payment_intent.created",
+            "payment_intent.succeeded",
+            "payout.created",
+            "payout.paid",
+            "product.updated",
+            "product.deleted",
+            "price.updated",
+            "price.deleted",
+        ] {
+            assert!(seen.contains_key(wanted), "no {wanted}: {seen:?}");
+        }
+    }
+
+    #[test]
+    fn some_objects_change_months_after_they_were_created() {
+        let generator = Generator::new(4, 500, NOW);
+        let keys = events_between(&generator, NOW, NOW + 30 * DAY);
+        let late = keys
+            .iter()
+            .filter(|key| {
+                let event = generator.event_json(**key);
+                let created = event["data"]["object"]["created"]
+                    .as_i64()
+                    .unwrap_or(i64::MAX);
+                key.created - created > 90 * DAY
+            })
+            .count();
+        assert!(late > 20, "{late} of {}", keys.len());
+    }
 }
