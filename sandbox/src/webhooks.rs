@@ -352,14 +352,16 @@ async fn deliver_forever(state: Weak<State>) {
             return;
         };
         let poll = strong.config.webhooks.poll_interval;
-        let batches = pick_up(&strong);
-        drop(strong);
+        // Pages are computed on the blocking pool: deliveries in flight keep going meanwhile.
+        let batches = tokio::task::spawn_blocking(move || pick_up(&strong))
+            .await
+            .unwrap_or_default();
         for batch in batches {
             let state = state.clone();
             let http = http.clone();
             let permits = Arc::clone(&permits);
             tokio::spawn(async move {
-                // A reversed batch goes out one by one, newest first; other batches hold one delivery.
+                // A batch with reversed events goes out one by one; other batches hold one delivery.
                 for delivery in batch {
                     deliver(&state, &http, &permits, delivery).await;
                 }
@@ -373,24 +375,23 @@ async fn deliver_forever(state: Weak<State>) {
 }
 
 /// Picks up, for every enabled endpoint, the events since its cursor up to the clock's now, as long as the
-/// outstanding deliveries stay under [`MAX_OUTSTANDING`]. Returns batches to send.
+/// outstanding deliveries stay under [`MAX_OUTSTANDING`]. Returns batches to send. Pages are computed on a
+/// copy of the endpoints, outside their lock, so requests to `/v1/webhook_endpoints` never wait on them.
 fn pick_up(state: &State) -> Vec<Vec<Delivery>> {
     let webhooks = &state.webhooks;
     let now = state.clock.unix_now();
     let generator = &state.generator;
     let mut batches = Vec::new();
-    let mut endpoints = lock(&webhooks.endpoints);
-    for endpoint in endpoints.iter_mut().filter(|endpoint| !endpoint.disabled) {
+    for endpoint in webhooks.list().iter().filter(|endpoint| !endpoint.disabled) {
         let room =
             MAX_OUTSTANDING.saturating_sub(webhooks.counters.outstanding.load(Ordering::Acquire));
         if room == 0 {
             break;
         }
         let streams = generator.streams_of_types(&|event_type| endpoint.wants(event_type));
-        let from = endpoint.created.saturating_add(1);
         let window = EventWindow {
             streams: &streams,
-            from,
+            from: endpoint.created.saturating_add(1),
             to: now,
             after: endpoint.cursor,
             before: None,
@@ -399,11 +400,26 @@ fn pick_up(state: &State) -> Vec<Vec<Delivery>> {
         let Some(last) = keys.last() else {
             continue;
         };
-        endpoint.cursor = Some(*last);
-        webhooks
-            .counters
-            .outstanding
-            .fetch_add(keys.len() as u64, Ordering::AcqRel);
+        // Only if nobody changed the endpoint meanwhile (its events or its cursor).
+        {
+            let mut endpoints = lock(&webhooks.endpoints);
+            let Some(current) = endpoints
+                .iter_mut()
+                .find(|current| current.id == endpoint.id)
+            else {
+                continue;
+            };
+            if current.cursor != endpoint.cursor
+                || current.enabled_events != endpoint.enabled_events
+            {
+                continue;
+            }
+            current.cursor = Some(*last);
+            webhooks
+                .counters
+                .outstanding
+                .fetch_add(keys.len() as u64, Ordering::AcqRel);
+        }
         let mut faults = lock(&webhooks.faults);
         let reversed = (faults.reverse.min(keys.len() as u64)) as usize;
         faults.reverse -= reversed as u64;
@@ -421,11 +437,14 @@ fn pick_up(state: &State) -> Vec<Vec<Delivery>> {
             .collect();
         drop(faults);
         if reversed > 0 {
+            // The reversed events, then the rest of the page, one after another: out of order for sure.
             let mut batch: Vec<Delivery> = deliveries.drain(..reversed).collect();
             batch.reverse();
+            batch.extend(deliveries);
             batches.push(batch);
+        } else {
+            batches.extend(deliveries.into_iter().map(|delivery| vec![delivery]));
         }
-        batches.extend(deliveries.into_iter().map(|delivery| vec![delivery]));
     }
     batches
 }
@@ -523,8 +542,9 @@ async fn deliver(
 /// Whether some endpoint has events up to `now` it has not picked up yet.
 pub(crate) fn behind(state: &State) -> u64 {
     let now = state.clock.unix_now();
-    let endpoints = lock(&state.webhooks.endpoints);
-    endpoints
+    state
+        .webhooks
+        .list()
         .iter()
         .filter(|endpoint| !endpoint.disabled)
         .filter(|endpoint| {

@@ -678,7 +678,54 @@ impl Generator {
     /// `after` and `before`, newest first (`newest_first`) or oldest first; and whether there are more
     /// beyond them in that direction. Each stream is walked lazily from its end of the window, so a page costs
     /// its events plus two binary searches per stream.
+    ///
+    /// The window is taken in time slices from its near end, each twice as long as the one before, so that a
+    /// page near the end of a long window only looks at the objects of the slices it needs.
     pub(crate) fn events_page(
+        &self,
+        window: &EventWindow,
+        limit: usize,
+        newest_first: bool,
+    ) -> (Vec<EventKey>, bool) {
+        let mut low = window.from;
+        let mut high = window.to;
+        if let Some(after) = window.after {
+            low = low.max(after.created);
+        }
+        if let Some(before) = window.before {
+            high = high.min(before.created);
+        }
+        let mut keys: Vec<EventKey> = Vec::new();
+        let mut span: i64 = 3600;
+        while low <= high && keys.len() <= limit {
+            let slice = if newest_first {
+                EventWindow {
+                    from: low.max(high.saturating_sub(span - 1)),
+                    to: high,
+                    ..*window
+                }
+            } else {
+                EventWindow {
+                    from: low,
+                    to: high.min(low.saturating_add(span - 1)),
+                    ..*window
+                }
+            };
+            let (page, _) = self.events_page_in(&slice, limit + 1 - keys.len(), newest_first);
+            keys.extend(page);
+            if newest_first {
+                high = slice.from - 1;
+            } else {
+                low = slice.to + 1;
+            }
+            span = span.saturating_mul(2);
+        }
+        let has_more = keys.len() > limit;
+        keys.truncate(limit);
+        (keys, has_more)
+    }
+
+    fn events_page_in(
         &self,
         window: &EventWindow,
         limit: usize,
