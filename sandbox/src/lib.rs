@@ -298,21 +298,24 @@ impl Sandbox {
     }
 
     /// 0 once every event up to the clock's now is delivered to every enabled endpoint (or given up after
-    /// its retries); otherwise the deliveries waiting, in flight or between retries, plus one for each endpoint
-    /// that has events not picked up yet.
+    /// its retries); otherwise the deliveries waiting, in flight or between retries, or when there are none,
+    /// the number of endpoints that have events not picked up yet.
     pub fn pending_webhook_deliveries(&self) -> u64 {
-        self.state
+        let outstanding = self
+            .state
             .webhooks
             .counters
             .outstanding
-            .load(std::sync::atomic::Ordering::Acquire)
-            + webhooks::behind(&self.state)
+            .load(std::sync::atomic::Ordering::Acquire);
+        if outstanding > 0 {
+            return outstanding;
+        }
+        webhooks::behind(&self.state)
     }
 
     /// Waits until [`Sandbox::pending_webhook_deliveries`] is 0.
     pub async fn webhooks_idle(&self) {
         while self.pending_webhook_deliveries() > 0 {
-            self.state.webhooks.wake();
             tokio::time::sleep(webhooks::IDLE_CHECK).await;
         }
     }

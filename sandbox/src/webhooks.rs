@@ -383,9 +383,10 @@ fn pick_up(state: &State) -> Vec<Vec<Delivery>> {
     let generator = &state.generator;
     let mut batches = Vec::new();
     for endpoint in webhooks.list().iter().filter(|endpoint| !endpoint.disabled) {
-        let room =
-            MAX_OUTSTANDING.saturating_sub(webhooks.counters.outstanding.load(Ordering::Acquire));
-        if room == 0 {
+        let outstanding = webhooks.counters.outstanding.load(Ordering::Acquire);
+        let room = MAX_OUTSTANDING.saturating_sub(outstanding);
+        // Whole pages only (a page costs about the same whatever its length), unless nothing is on its way.
+        if room < PAGE as u64 && outstanding > 0 {
             break;
         }
         let streams = generator.streams_of_types(&|event_type| endpoint.wants(event_type));
@@ -473,11 +474,17 @@ async fn deliver(
                 .fetch_sub(1, Ordering::AcqRel);
             return;
         };
-        let body =
-            serde_json::to_vec(&strong.generator.event_json(delivery.key)).unwrap_or_default();
-        let t = strong.clock.unix_now();
+        // Rendering is CPU work: off the thread that drives the deliveries in flight.
+        let key = delivery.key;
+        let rendered = tokio::task::spawn_blocking(move || {
+            let body = serde_json::to_vec(&strong.generator.event_json(key)).unwrap_or_default();
+            (body, strong.clock.unix_now())
+        })
+        .await;
+        let Ok((body, t)) = rendered else {
+            return;
+        };
         let signature = signature_header(&endpoint.secrets_at(t), t, &body);
-        drop(strong);
         let sends = if delivery.duplicate { 2 } else { 1 };
         let mut accepted = false;
         for _ in 0..sends {
@@ -565,4 +572,4 @@ pub(crate) fn behind(state: &State) -> u64 {
 }
 
 /// How long to wait between checks of [`behind`] when a test waits for deliveries to finish.
-pub(crate) const IDLE_CHECK: Duration = Duration::from_millis(20);
+pub(crate) const IDLE_CHECK: Duration = Duration::from_millis(50);

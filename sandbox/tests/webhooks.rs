@@ -442,10 +442,10 @@ async fn a_flood_of_ten_thousand_events_is_delivered_in_bounded_memory() {
             started.elapsed() < Duration::from_secs(120),
             "stuck at {pending}"
         );
-        tokio::time::sleep(Duration::from_millis(10)).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    // Never more than a bounded number of deliveries at once (plus one per endpoint still behind).
-    assert!(peak <= 257, "{peak}");
+    // Never more than a bounded number of deliveries at once.
+    assert!(peak <= 256, "{peak}");
     let received = receiver.received.lock().unwrap().len() as u64;
     assert!(received >= expected, "{received} < {expected}");
 }

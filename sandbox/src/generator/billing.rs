@@ -211,10 +211,11 @@ impl Generator {
         let mut draws = self.draws(ObjectKind::Subscription, index);
         // Recent sign-ups subscribe; prices are in USD, so look for a USD customer (a few tries).
         let mut customer = None;
+        let existing = self.count_until(ObjectKind::Customer, facts.created);
         for _ in 0..8 {
-            let candidate = self.customer_before(facts.created, &mut draws, true);
+            let candidate = Generator::customer_among(existing, &mut draws, true);
             customer = candidate.or(customer);
-            if candidate.is_some_and(|c| self.customer_facts(c).currency == "usd") {
+            if candidate.is_some_and(|c| self.customer_currency(c) == "usd") {
                 break;
             }
         }
@@ -561,11 +562,10 @@ pub(crate) fn invoice_json(generator: &Generator, index: u64, at: i64) -> Value 
             break;
         }
         let candidate = draws.below(existing);
-        let facts = generator.subscription_facts(candidate);
-        if facts.billable_at(created) {
+        if generator.subscription_plan(candidate).billable_at(created) {
             billed = Some(Billed::Subscription {
                 index: candidate,
-                facts: Box::new(facts),
+                facts: Box::new(generator.subscription_facts(candidate)),
             });
             break;
         }

@@ -107,6 +107,12 @@ impl Generator {
         }
     }
 
+    /// The customer's currency alone (the first of its draws), without building its facts.
+    pub(crate) fn customer_currency(&self, index: u64) -> &'static str {
+        let mut draws = self.draws(ObjectKind::Customer, index);
+        MARKETS[draws.weighted(&MARKETS.map(|(_, weight, _)| weight))].0
+    }
+
     pub(crate) fn customer_facts(&self, index: u64) -> CustomerFacts {
         let mut draws = self.draws(ObjectKind::Customer, index);
         let market = &MARKETS[draws.weighted(&MARKETS.map(|(_, weight, _)| weight))];
@@ -138,6 +144,11 @@ impl Generator {
     /// the ones starting subscriptions). `None` when nobody had signed up yet.
     pub(crate) fn customer_before(&self, t: i64, draws: &mut Draws, recent: bool) -> Option<u64> {
         let existing = self.count_until(ObjectKind::Customer, t);
+        Generator::customer_among(existing, draws, recent)
+    }
+
+    /// [`Generator::customer_before`] once the number of customers by then is known.
+    pub(crate) fn customer_among(existing: u64, draws: &mut Draws, recent: bool) -> Option<u64> {
         if existing == 0 {
             return None;
         }

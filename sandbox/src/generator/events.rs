@@ -696,7 +696,7 @@ impl Generator {
             high = high.min(before.created);
         }
         let mut keys: Vec<EventKey> = Vec::new();
-        let mut span: i64 = 3600;
+        let mut span: i64 = DAY;
         while low <= high && keys.len() <= limit {
             let slice = if newest_first {
                 EventWindow {
@@ -975,10 +975,10 @@ mod tests {
     /// every object that changed has an event (balance transactions excepted: Stripe sends none for them).
     #[test]
     fn events_carry_every_change_between_two_instants() {
-        let generator = Generator::new(11, 250, NOW);
+        let generator = Generator::new(11, 120, NOW);
         for (t1, t2) in [
-            (NOW - 25 * DAY, NOW + 40 * DAY),
-            (NOW + 100 * DAY, NOW + 500 * DAY),
+            (NOW - 25 * DAY, NOW + 30 * DAY),
+            (NOW + 100 * DAY, NOW + 300 * DAY),
         ] {
             let mut latest: HashMap<(ObjectKind, String), Value> = HashMap::new();
             let mut previous_created = i64::MIN;
@@ -1022,8 +1022,8 @@ mod tests {
 
     #[test]
     fn updated_events_name_the_old_values_of_what_changed() {
-        let generator = Generator::new(2, 400, NOW);
-        let keys = events_between(&generator, NOW - 30 * DAY, NOW + 200 * DAY);
+        let generator = Generator::new(2, 500, NOW);
+        let keys = events_between(&generator, NOW - 30 * DAY, NOW + 125 * DAY);
         let mut seen = HashMap::new();
         for key in keys {
             let event = generator.event_json(key);
