@@ -5,6 +5,28 @@
 //!   `/oauth/deauthorize`, `/oauth/revoke`), with PKCE S256.
 //! - A Stripe-compatible read API (`/v1/{customers,charges,...}` and `/v1/{...}/{id}`) over deterministic
 //!   generated data: same seed and size, same objects, produced on demand so memory stays flat.
+//! - A Stripe account that lives on the sandbox's clock (`config.now` at the start, then real time plus every
+//!   [`Sandbox::advance_clock`]): objects keep being created at the recent rate for three years after the start,
+//!   and change on fixed schedules (subscriptions renew, change plan, pause and resume, go past due, cancel at
+//!   once or at period end, trials convert or lapse; invoices are finalized, then paid, voided or marked
+//!   uncollectible; charges settle, are refunded and disputed; payouts arrive; customers change their email and
+//!   a few are deleted, as are the legacy product and its prices 120 days after the start). History is fixed:
+//!   what `/v1` answers about an instant never changes when asked later. `/v1` answers as of the clock and
+//!   stamps it in `Date`; a deleted customer answers `{"id", "object": "customer", "deleted": true}`, deleted
+//!   products and prices 404, lists leave deleted objects out.
+//! - Stripe's change feed: `GET /v1/events` (newest first, `limit`, `starting_after`/`ending_before`, `type`
+//!   with a trailing `*` wildcard, `types[]` up to 20, `created` and `created[gt|gte|lt|lte]`, the last 30 days
+//!   only) and `GET /v1/events/{id}`; every creation and change is an event (balance transactions excepted, as
+//!   at Stripe), `data.previous_attributes` on `*.updated`.
+//! - Webhook endpoints: `POST /v1/webhook_endpoints` (form: `url`, `enabled_events[]` or `*`, `description`,
+//!   `metadata[...]`; the answer carries the `whsec_...` secret, shown only then), `GET /v1/webhook_endpoints`,
+//!   `GET|POST|DELETE /v1/webhook_endpoints/{id}` (at most 16). Events after an endpoint's creation are
+//!   POSTed to it signed as Stripe signs them (`Stripe-Signature: t=...,v1=...`), retried with exponential
+//!   backoff ([`WebhookConfig`]), by a delivery thread of the sandbox's own.
+//! - A restricted key (`config.restricted_api_key`, `rk_test_...`) that reads objects, but gets Stripe's 403
+//!   on `/v1/events` and `/v1/webhook_endpoints`.
+//! - A clock knob for demos: `POST /v1/test_helpers/advance_clock` with form field `seconds` moves the clock
+//!   forward (as [`Sandbox::advance_clock`]) and answers `{"now": <unix seconds>}`.
 //! - A Google Analytics 4 API (`/v1beta/accountSummaries`, `/v1beta/properties/{id}` and
 //!   `/v1beta/properties/{id}:runReport`) over three fixed properties with deterministic daily data, GA's
 //!   error shapes and its property quotas (tokens per hour and day, 10 concurrent requests). The OAuth server

@@ -155,7 +155,7 @@ pub const MAX_SIZE: u64 = 10_000_000_000_000;
 /// Produces every object of a sandbox on demand. Cheap to query concurrently (`&self` only).
 ///
 /// The data spans the two years before `now` (the past, fixed when the sandbox starts) and
-/// [`timeline::HORIZON_DAYS`] after it (the future a moving clock unfolds, at the rate of the last days).
+/// three years (1,095 days) after it (the future a moving clock unfolds, at the rate of the last days).
 /// [`Generator::count`] and [`Generator::object`] describe the account as of `now`; [`Generator::object_at`]
 /// and [`Generator::count_at`] at any instant.
 pub struct Generator {
