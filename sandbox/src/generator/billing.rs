@@ -503,6 +503,8 @@ pub(crate) const PAID_AFTER: [i64; 3] = [
 pub(crate) const VOID_AFTER: i64 = 15 * DAY + 5 * 3600;
 /// Some are written off a month later, a few only after two and a half months.
 pub(crate) const UNCOLLECTIBLE_AFTER: [i64; 2] = [30 * DAY + 5 * 3600, 75 * DAY + 5 * 3600];
+/// When an invoice left open gets its dunning reminder.
+pub(crate) const REMINDER_AFTER: i64 = 20 * DAY + 5 * 3600;
 const OUTCOME_SALT: u64 = 0x6f75_7463;
 
 /// How an invoice ends, decided apart from its other draws so event streams can tell cheaply.
@@ -623,7 +625,14 @@ pub(crate) fn invoice_json(generator: &Generator, index: u64, at: i64) -> Value 
     let send_invoice = subscription.is_none() && draws.chance(0.5);
     let due_date = send_invoice.then_some(created + 30 * DAY);
 
-    let settles = generator.invoice_outcome(index).settles();
+    let outcome = generator.invoice_outcome(index);
+    let settles = outcome.settles();
+    // Invoices left open get a dunning reminder (an `invoice.updated`).
+    let metadata = if outcome == InvoiceOutcome::Open && created + REMINDER_AFTER <= at {
+        json!({ "dunning": "reminder_sent" })
+    } else {
+        json!({})
+    };
     let status = if at < created + FINALIZE_AFTER {
         "draft"
     } else {
@@ -787,7 +796,7 @@ pub(crate) fn invoice_json(generator: &Generator, index: u64, at: i64) -> Value 
             "url": format!("/v1/invoices/{id}/lines"),
         },
         "livemode": false,
-        "metadata": {},
+        "metadata": metadata,
         "next_payment_attempt": match finalized_at {
             Some(finalized) if status == "open" && !send_invoice => Value::from(finalized + 3 * DAY),
             _ => Value::Null,

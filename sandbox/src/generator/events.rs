@@ -15,8 +15,8 @@ use serde_json::{json, Map, Value};
 use super::billing::{
     Amendment, InvoiceOutcome, Trial, CHANGE_AFTER, FINALIZE_AFTER, INCOMPLETE_WINDOW,
     LAPSE_REQUEST, LIFETIMES, MAX_MONTHLY_RENEWALS, MAX_YEARLY_RENEWALS, PAID_AFTER,
-    PAST_DUE_AFTER, PAUSE_AFTER, RECOVERED_AFTER, RESUME_AFTER, TRIAL, TRIAL_WILL_END_BEFORE,
-    UNCOLLECTIBLE_AFTER, UNPAID_AFTER, VOID_AFTER,
+    PAST_DUE_AFTER, PAUSE_AFTER, RECOVERED_AFTER, REMINDER_AFTER, RESUME_AFTER, TRIAL,
+    TRIAL_WILL_END_BEFORE, UNCOLLECTIBLE_AFTER, UNPAID_AFTER, VOID_AFTER,
 };
 use super::calendar::period_boundary;
 use super::catalog::CATALOG_CHANGES;
@@ -71,6 +71,7 @@ pub(crate) enum What {
     },
     InvoiceFinalized,
     InvoiceSettled(InvoiceOutcome),
+    InvoiceReminded,
     TrialWillEnd,
     TrialConverted,
     LapseRequested,
@@ -274,6 +275,12 @@ pub(crate) fn streams() -> Vec<Stream> {
         at(VOID_AFTER),
         W::InvoiceSettled(InvoiceOutcome::Void),
         "invoice.voided",
+    ));
+    all.push(stream(
+        K::Invoice,
+        at(REMINDER_AFTER),
+        W::InvoiceReminded,
+        "invoice.updated",
     ));
     for (class, lag) in UNCOLLECTIBLE_AFTER.iter().enumerate() {
         all.push(stream(
@@ -548,6 +555,7 @@ impl Generator {
             What::PayoutArrived { failed } => payout_fails(self, index) == failed,
             What::InvoiceFinalized => true,
             What::InvoiceSettled(outcome) => self.invoice_outcome(index) == outcome,
+            What::InvoiceReminded => self.invoice_outcome(index) == InvoiceOutcome::Open,
             What::TrialWillEnd | What::TrialConverted => {
                 let facts = self.subscription_plan(index);
                 !facts.incomplete && facts.trial == Trial::Converts
@@ -1061,6 +1069,7 @@ mod tests {
             "invoice.payment_succeeded",
             "invoice.voided",
             "invoice.marked_uncollectible",
+            "invoice.updated",
             "charge.succeeded",
             "charge.refunded",
             "charge.updated",
