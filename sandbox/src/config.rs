@@ -18,6 +18,11 @@ pub struct SandboxConfig {
     pub client_secret: String,
     /// A secret key accepted on `/v1` the way Stripe accepts `sk_test_...` keys.
     pub api_key: Option<String>,
+    /// A restricted key accepted on `/v1` the way Stripe accepts `rk_test_...` keys: it reads every object,
+    /// but has no permission on events (`/v1/events` answers 403) nor webhook endpoints.
+    pub restricted_api_key: Option<String>,
+    /// How webhook deliveries behave (timeout, retries, concurrency).
+    pub webhooks: WebhookConfig,
     /// Registered redirect URIs; `/oauth/authorize` requires an exact match. Empty accepts none.
     pub redirect_uris: Vec<String>,
     /// Added to every `/v1`, `/v1beta` and `/v25.0` Graph request.
@@ -53,6 +58,8 @@ impl Default for SandboxConfig {
             client_id: "sandbox_client".to_owned(),
             client_secret: "sandbox_secret".to_owned(),
             api_key: None,
+            restricted_api_key: None,
+            webhooks: WebhookConfig::default(),
             redirect_uris: Vec::new(),
             latency: Duration::ZERO,
             rate_limit_per_sec: None,
@@ -85,4 +92,34 @@ pub struct Faults {
     pub truncated_rate: f64,
     /// Share of 200 bodies replaced by something that is not JSON (still 200, still `application/json`).
     pub malformed_rate: f64,
+}
+
+/// How the sandbox delivers webhooks. Stripe retries for three days with exponential backoff; the sandbox
+/// compresses that to seconds so tests see retries happen.
+#[derive(Clone, Debug)]
+pub struct WebhookConfig {
+    /// A delivery not answered within this is a failure (Stripe: 10 s).
+    pub timeout: Duration,
+    /// Delay before the first retry; doubled for each next one, up to `max_backoff`.
+    pub first_backoff: Duration,
+    pub max_backoff: Duration,
+    /// Attempts per event and endpoint, the first included; after the last the delivery is given up.
+    pub max_attempts: u32,
+    /// Deliveries in flight at once, all endpoints together.
+    pub concurrency: usize,
+    /// How often the delivery task looks for new events when nothing wakes it.
+    pub poll_interval: Duration,
+}
+
+impl Default for WebhookConfig {
+    fn default() -> Self {
+        WebhookConfig {
+            timeout: Duration::from_secs(10),
+            first_backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(30),
+            max_attempts: 8,
+            concurrency: 16,
+            poll_interval: Duration::from_secs(1),
+        }
+    }
 }

@@ -5,6 +5,28 @@
 //!   `/oauth/deauthorize`, `/oauth/revoke`), with PKCE S256.
 //! - A Stripe-compatible read API (`/v1/{customers,charges,...}` and `/v1/{...}/{id}`) over deterministic
 //!   generated data: same seed and size, same objects, produced on demand so memory stays flat.
+//! - A Stripe account that lives on the sandbox's clock (`config.now` at the start, then real time plus every
+//!   [`Sandbox::advance_clock`]): objects keep being created at the recent rate for three years after the start,
+//!   and change on fixed schedules (subscriptions renew, change plan, pause and resume, go past due, cancel at
+//!   once or at period end, trials convert or lapse; invoices are finalized, then paid, voided or marked
+//!   uncollectible; charges settle, are refunded and disputed; payouts arrive; customers change their email and
+//!   a few are deleted, as are the legacy product and its prices 120 days after the start). History is fixed:
+//!   what `/v1` answers about an instant never changes when asked later. `/v1` answers as of the clock and
+//!   stamps it in `Date`; a deleted customer answers `{"id", "object": "customer", "deleted": true}`, deleted
+//!   products and prices 404, lists leave deleted objects out.
+//! - Stripe's change feed: `GET /v1/events` (newest first, `limit`, `starting_after`/`ending_before`, `type`
+//!   with a trailing `*` wildcard, `types[]` up to 20, `created` and `created[gt|gte|lt|lte]`, the last 30 days
+//!   only) and `GET /v1/events/{id}`; every creation and change is an event (balance transactions excepted, as
+//!   at Stripe), `data.previous_attributes` on `*.updated`.
+//! - Webhook endpoints: `POST /v1/webhook_endpoints` (form: `url`, `enabled_events[]` or `*`, `description`,
+//!   `metadata[...]`; the answer carries the `whsec_...` secret, shown only then), `GET /v1/webhook_endpoints`,
+//!   `GET|POST|DELETE /v1/webhook_endpoints/{id}` (at most 16). Events after an endpoint's creation are
+//!   POSTed to it signed as Stripe signs them (`Stripe-Signature: t=...,v1=...`), retried with exponential
+//!   backoff ([`WebhookConfig`]), by a delivery thread of the sandbox's own.
+//! - A restricted key (`config.restricted_api_key`, `rk_test_...`) that reads objects, but gets Stripe's 403
+//!   on `/v1/events` and `/v1/webhook_endpoints`.
+//! - A clock knob for demos: `POST /v1/test_helpers/advance_clock` with form field `seconds` moves the clock
+//!   forward (as [`Sandbox::advance_clock`]) and answers `{"now": <unix seconds>}`.
 //! - A Google Analytics 4 API (`/v1beta/accountSummaries`, `/v1beta/properties/{id}` and
 //!   `/v1beta/properties/{id}:runReport`) over three fixed properties with deterministic daily data, GA's
 //!   error shapes and its property quotas (tokens per hour and day, 10 concurrent requests). The OAuth server
@@ -29,6 +51,7 @@ mod generator;
 mod oauth;
 mod rng;
 mod server;
+mod webhooks;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -37,9 +60,13 @@ use actix_web::web;
 
 pub use ads::AdAccount;
 pub use analytics::AnalyticsProperty;
-pub use config::{Faults, SandboxConfig};
+pub use config::{Faults, SandboxConfig, WebhookConfig};
+pub use generator::events::{EventKey, API_VERSION as EVENTS_API_VERSION};
 pub use generator::{Generator, ObjectKind, MAX_SIZE};
 pub use server::{bind, run};
+pub use webhooks::{
+    signature_header as webhook_signature_header, MAX_ENDPOINTS as MAX_WEBHOOK_ENDPOINTS,
+};
 
 /// The Stripe account the sandbox's data belongs to.
 pub(crate) struct Account {
@@ -61,6 +88,7 @@ pub(crate) struct State {
     pub stripe_traffic: api::Traffic,
     pub analytics: analytics::Analytics,
     pub ads: ads::Ads,
+    pub webhooks: webhooks::Webhooks,
 }
 
 /// A running sandbox's state: configuration, data generator, issued codes and tokens, rate limiter.
@@ -77,7 +105,7 @@ impl Sandbox {
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |elapsed| elapsed.as_secs() as i64)
         });
-        let account_hash = rng::hash(&[config.seed, 0x6163_6374]);
+        let account_hash = rng::hash(&[config.seed, generator::ACCOUNT_SALT]);
         let account = Account {
             id: format!("acct_{}", generator::ids::base62_string(account_hash, 16)),
             publishable_key: format!(
@@ -100,6 +128,7 @@ impl Sandbox {
                     config.ads_calls_per_hour,
                     config.ads_max_range_days,
                 ),
+                webhooks: webhooks::Webhooks::default(),
                 config,
             }),
         }
@@ -193,11 +222,150 @@ impl Sandbox {
         self.state.tokens.revoke_all();
     }
 
-    /// Moves the clock that authorization codes (5 minutes) and access tokens (`access_token_ttl`; Facebook's
-    /// 5,400 s and 60 days) expire by, and that Google Analytics quota hours and days and Facebook usage hours
-    /// are counted on, so tests need not sleep. Generated data (and so every property's and ad account's
-    /// "today") and the rate limiter are unaffected.
+    /// Moves the sandbox's clock forward, so tests need not sleep: authorization codes (5 minutes) and access
+    /// tokens (`access_token_ttl`; Facebook's 5,400 s and 60 days) expire by it, Google Analytics quota hours
+    /// and days and Facebook usage hours are counted on it, and the Stripe account lives on it: objects are
+    /// created and change, events happen and webhooks go out as the clock passes (a jump delivers every event
+    /// it passes over). Google Analytics' and Facebook's data (and their "today") and the rate limiter are
+    /// unaffected. Over HTTP: `POST /v1/test_helpers/advance_clock` with `seconds`.
     pub fn advance_clock(&self, by: Duration) {
         self.state.clock.advance(by);
+        self.state.webhooks.wake();
+    }
+
+    /// The sandbox clock's time (unix seconds): the start (`config.now`), plus the time elapsed since, plus
+    /// every [`Sandbox::advance_clock`]. `/v1` answers as of this instant and stamps it in `Date`.
+    pub fn now_unix(&self) -> i64 {
+        self.state.clock.unix_now()
+    }
+
+    /// Every object of a kind that exists at the clock's now (created by then, deleted ones left out), oldest
+    /// first, exactly as `/v1/{kind}/{id}` serves each (canceled subscriptions included: they exist, `/v1`
+    /// lists them with `status=all`).
+    pub fn stripe_objects_now(
+        &self,
+        kind: ObjectKind,
+    ) -> impl Iterator<Item = serde_json::Value> + '_ {
+        let at = self.now_unix();
+        let generator = &self.state.generator;
+        (0..generator.count_at(kind, at))
+            .filter(move |&index| generator.exists_at(kind, index, at))
+            .map(move |index| generator.object_at(kind, index, at))
+    }
+
+    /// The object with this id as `/v1` serves it now; `None` when it does not exist yet, or is deleted.
+    pub fn stripe_object_now(&self, kind: ObjectKind, id: &str) -> Option<serde_json::Value> {
+        let at = self.now_unix();
+        let generator = &self.state.generator;
+        let index = generator.index_of(kind, id)?;
+        generator
+            .exists_at(kind, index, at)
+            .then(|| generator.object_at(kind, index, at))
+    }
+
+    /// How many events (of every type) happen with `from <= created <= to`, whether `/v1/events` still keeps
+    /// them or not. Counts without building them, but walks every candidate: meant for tests.
+    pub fn events_count_between(&self, from: i64, to: i64) -> u64 {
+        self.state.generator.events_count_between(from, to)
+    }
+
+    /// Registers a webhook endpoint (as `POST /v1/webhook_endpoints` does) for `enabled_events` (Stripe's type
+    /// names, or `*`); returns its id and its signing secret. Events that happen from now on are delivered
+    /// to `url`.
+    pub fn create_webhook_endpoint(
+        &self,
+        url: &str,
+        enabled_events: &[&str],
+    ) -> Result<(String, String), String> {
+        let params = webhooks::EndpointParams {
+            url: Some(url.to_owned()),
+            enabled_events: Some(
+                enabled_events
+                    .iter()
+                    .map(|event| (*event).to_owned())
+                    .collect(),
+            ),
+            ..webhooks::EndpointParams::default()
+        };
+        let endpoint = self
+            .state
+            .webhooks
+            .create(params, self.now_unix())
+            .map_err(|invalid| invalid.message)?;
+        self.state.webhooks.start(Arc::downgrade(&self.state));
+        let secret = endpoint.json(true)["secret"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        Ok((endpoint.id, secret))
+    }
+
+    /// Gives an endpoint a new secret; the old one keeps signing (deliveries carry one `v1` per secret) for
+    /// `keep_old_for` of the sandbox's clock, as Stripe's "roll secret" with an expiry does. `None` when there
+    /// is no such endpoint.
+    pub fn roll_webhook_secret(&self, id: &str, keep_old_for: Duration) -> Option<String> {
+        let until = self
+            .now_unix()
+            .saturating_add(i64::try_from(keep_old_for.as_secs()).unwrap_or(i64::MAX));
+        self.state.webhooks.roll_secret(id, until)
+    }
+
+    /// Makes the next `duplicate` deliveries arrive twice each, and the next `reverse` events picked up be
+    /// delivered newest first, one after another (adds to what is already asked).
+    pub fn webhook_delivery_faults(&self, duplicate: u32, reverse: u32) {
+        self.state
+            .webhooks
+            .set_faults(u64::from(duplicate), u64::from(reverse));
+        self.state.webhooks.wake();
+    }
+
+    /// 0 once every event up to the clock's now is delivered to every enabled endpoint (or given up after
+    /// its retries); otherwise the deliveries waiting, in flight or between retries, or when there are none,
+    /// the number of endpoints that have events not picked up yet.
+    pub fn pending_webhook_deliveries(&self) -> u64 {
+        let outstanding = self
+            .state
+            .webhooks
+            .counters
+            .outstanding
+            .load(std::sync::atomic::Ordering::Acquire);
+        if outstanding > 0 {
+            return outstanding;
+        }
+        webhooks::behind(&self.state)
+    }
+
+    /// Waits until [`Sandbox::pending_webhook_deliveries`] is 0.
+    pub async fn webhooks_idle(&self) {
+        while self.pending_webhook_deliveries() > 0 {
+            tokio::time::sleep(webhooks::IDLE_CHECK).await;
+        }
+    }
+
+    /// Webhook POSTs sent (retries and duplicates included).
+    pub fn webhook_deliveries_attempted(&self) -> u64 {
+        self.state
+            .webhooks
+            .counters
+            .attempted
+            .load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Webhook POSTs answered 2xx.
+    pub fn webhook_deliveries_succeeded(&self) -> u64 {
+        self.state
+            .webhooks
+            .counters
+            .succeeded
+            .load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Deliveries given up after their last attempt failed.
+    pub fn webhook_deliveries_given_up(&self) -> u64 {
+        self.state
+            .webhooks
+            .counters
+            .given_up
+            .load(std::sync::atomic::Ordering::Acquire)
     }
 }

@@ -56,6 +56,10 @@ struct Args {
     /// /v25.0.
     #[arg(long)]
     api_key: Option<String>,
+    /// Accepted on /v1 as a restricted key (like Stripe's rk_test_...): objects yes, events and webhook
+    /// endpoints no (403).
+    #[arg(long)]
+    restricted_api_key: Option<String>,
     /// A registered OAuth redirect URI (repeatable; exact match required).
     #[arg(long = "redirect-uri")]
     redirect_uris: Vec<String>,
@@ -92,6 +96,8 @@ impl Args {
             client_id: self.client_id,
             client_secret: self.client_secret,
             api_key: self.api_key,
+            restricted_api_key: self.restricted_api_key,
+            webhooks: allmetrics_sandbox::WebhookConfig::default(),
             redirect_uris: self.redirect_uris,
             latency: Duration::from_millis(self.latency_ms),
             rate_limit_per_sec: self.rate_limit,

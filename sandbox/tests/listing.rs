@@ -311,7 +311,7 @@ async fn errors_have_stripe_shapes() {
         404
     );
 
-    let (status, body) = running.get("/v1/events").await;
+    let (status, body) = running.get("/v1/invoiceitems").await;
     assert_eq!(status, 404);
     assert!(body["error"]["message"]
         .as_str()

@@ -57,7 +57,7 @@ fn presented_key(req: &HttpRequest, style: KeyStyle) -> Option<String> {
 
 /// `sk_test_****************************abcd`, as Stripe echoes keys in errors: the key type stays visible,
 /// the last four characters too when the key is long enough, the rest is starred.
-fn mask(key: &str) -> String {
+pub(crate) fn mask(key: &str) -> String {
     if !key.is_ascii() {
         return "*".repeat(key.chars().count());
     }
@@ -81,6 +81,9 @@ fn mask(key: &str) -> String {
 pub(crate) struct Credential {
     /// The key or token itself (rate limits are kept per credential).
     pub key: String,
+    /// A restricted key (`rk_test_...`): it reads objects but may not read events nor manage webhook
+    /// endpoints.
+    pub restricted: bool,
     /// An access token's scope; `None` for the API key, which may do everything.
     pub scope: Option<String>,
 }
@@ -126,8 +129,13 @@ pub(crate) fn authenticate(
         .api_key
         .as_deref()
         .is_some_and(|api_key| constant_time_eq(api_key, &key));
+    let restricted = state
+        .config
+        .restricted_api_key
+        .as_deref()
+        .is_some_and(|restricted_key| constant_time_eq(restricted_key, &key));
     let mut scope = None;
-    if !is_api_key {
+    if !is_api_key && !restricted {
         match state.tokens.access_token_scope(&key, state.clock.now()) {
             Ok(granted) => scope = Some(granted),
             Err(TokenState::Expired) => {
@@ -164,7 +172,11 @@ pub(crate) fn authenticate(
             ));
         }
     }
-    Ok(Credential { key, scope })
+    Ok(Credential {
+        key,
+        restricted,
+        scope,
+    })
 }
 
 #[cfg(test)]

@@ -218,14 +218,19 @@ impl ListQuery {
         self.filters.iter().all(|filter| filter.accepts(object))
     }
 
-    /// Whether any object in `range` passes the filters (without generating any when there are none).
-    fn any_match(&self, generator: &Generator, kind: ObjectKind, range: Range<u64>) -> bool {
-        if self.filters.is_empty() {
-            return !range.is_empty();
-        }
-        range
-            .into_iter()
-            .any(|i| self.accepts(&generator.object(kind, i)))
+    /// Whether any object in `range` exists at `at` and passes the filters (without generating any when there
+    /// are none).
+    fn any_match(
+        &self,
+        generator: &Generator,
+        kind: ObjectKind,
+        range: Range<u64>,
+        at: i64,
+    ) -> bool {
+        range.into_iter().any(|i| {
+            generator.exists_at(kind, i, at)
+                && (self.filters.is_empty() || self.accepts(&generator.object_at(kind, i, at)))
+        })
     }
 }
 
@@ -235,33 +240,49 @@ pub(crate) struct Page {
     pub has_more: bool,
 }
 
-pub(crate) fn page(generator: &Generator, kind: ObjectKind, query: &ListQuery) -> Page {
-    let (low, high) = generator.created_range(kind, query.gte, query.lt);
+/// The page of objects that exist at `at` (created by then, not deleted).
+pub(crate) fn page(generator: &Generator, kind: ObjectKind, query: &ListQuery, at: i64) -> Page {
+    let existing = generator.count_at(kind, at);
+    let low = query
+        .gte
+        .map_or(0, |t| generator.first_index_at_or_after(kind, t))
+        .min(existing);
+    let high = query
+        .lt
+        .map_or(existing, |t| generator.first_index_at_or_after(kind, t))
+        .clamp(low, existing);
     let limit = query.limit as usize;
     let mut data = Vec::with_capacity(limit);
     if let Some(cursor) = query.ending_before {
         // The objects just newer than the cursor: walk up from it, then present them newest first.
         let mut index = low.max(cursor.saturating_add(1));
         while index < high && data.len() < limit {
-            let object = generator.object(kind, index);
+            let current = index;
             index += 1;
+            if !generator.exists_at(kind, current, at) {
+                continue;
+            }
+            let object = generator.object_at(kind, current, at);
             if query.accepts(&object) {
                 data.push(object);
             }
         }
-        let has_more = query.any_match(generator, kind, index..high);
+        let has_more = query.any_match(generator, kind, index..high, at);
         data.reverse();
         Page { data, has_more }
     } else {
         let mut index = query.starting_after.map_or(high, |cursor| cursor.min(high));
         while index > low && data.len() < limit {
             index -= 1;
-            let object = generator.object(kind, index);
+            if !generator.exists_at(kind, index, at) {
+                continue;
+            }
+            let object = generator.object_at(kind, index, at);
             if query.accepts(&object) {
                 data.push(object);
             }
         }
-        let has_more = query.any_match(generator, kind, low..index);
+        let has_more = query.any_match(generator, kind, low..index, at);
         Page { data, has_more }
     }
 }
@@ -301,6 +322,7 @@ mod tests {
             &generator,
             kind,
             &ListQuery::parse(&generator, kind, &pairs("limit=10")).unwrap(),
+            NOW,
         );
         assert!(first.has_more);
         assert_eq!(ids(&first)[0], generator.id(kind, 24));
@@ -314,6 +336,7 @@ mod tests {
                 &pairs(&format!("limit=10&starting_after={cursor}")),
             )
             .unwrap(),
+            NOW,
         );
         assert_eq!(ids(&second)[0], generator.id(kind, 14));
         let back = page(
@@ -325,6 +348,7 @@ mod tests {
                 &pairs(&format!("limit=3&ending_before={}", ids(&second)[0])),
             )
             .unwrap(),
+            NOW,
         );
         assert_eq!(
             ids(&back),

@@ -6,6 +6,7 @@
 
 pub(crate) mod auth;
 mod errors;
+pub(crate) mod events;
 pub(crate) mod knobs;
 pub(crate) mod list;
 
@@ -23,12 +24,63 @@ use crate::State;
 use errors::StripeError;
 use knobs::BodyFault;
 
-pub(crate) fn scope() -> actix_web::Scope {
+pub(crate) fn scope() -> actix_web::Scope<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<actix_web::body::BoxBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
     // Other methods get Stripe's "Unrecognized request URL" 404 rather than a bare 405.
     web::scope("/v1")
+        .wrap_fn(|req, service| {
+            let state = req.app_data::<web::Data<State>>().cloned();
+            let response = actix_web::dev::Service::call(service, req);
+            async move {
+                let mut response = response.await?;
+                // The provider's clock, which clients judge staleness by.
+                if let Some(state) = state {
+                    let date = http_date(state.clock.unix_now());
+                    if let Ok(value) = header::HeaderValue::from_str(&date) {
+                        response.headers_mut().insert(header::DATE, value);
+                    }
+                }
+                Ok(response)
+            }
+        })
         .service(
             web::resource("/account")
                 .route(web::get().to(account))
+                .default_service(web::to(unrecognized)),
+        )
+        .service(
+            web::resource("/events")
+                .route(web::get().to(list_events))
+                .default_service(web::to(unrecognized)),
+        )
+        .service(
+            web::resource("/events/{id}")
+                .route(web::get().to(retrieve_event))
+                .default_service(web::to(unrecognized)),
+        )
+        .service(
+            web::resource("/webhook_endpoints")
+                .route(web::get().to(webhook_endpoints::list))
+                .route(web::post().to(webhook_endpoints::create))
+                .default_service(web::to(unrecognized)),
+        )
+        .service(
+            web::resource("/webhook_endpoints/{id}")
+                .route(web::get().to(webhook_endpoints::retrieve))
+                .route(web::post().to(webhook_endpoints::update))
+                .route(web::delete().to(webhook_endpoints::delete))
+                .default_service(web::to(unrecognized)),
+        )
+        .service(
+            web::resource("/test_helpers/advance_clock")
+                .route(web::post().to(advance_clock))
                 .default_service(web::to(unrecognized)),
         )
         .service(
@@ -48,6 +100,10 @@ pub(crate) fn scope() -> actix_web::Scope {
 pub(crate) struct Admitted {
     pub request_id: String,
     pub body_fault: BodyFault,
+    /// The key or token it authenticated with.
+    pub key: String,
+    /// A restricted key (no events, no webhook endpoints).
+    pub restricted: bool,
 }
 
 /// Request counters of one API (`/v1`, `/v1beta` or `/v25.0`). Each API keeps its own, so that one's traffic never shifts
@@ -167,6 +223,8 @@ pub(crate) async fn admit(
     Ok(Admitted {
         request_id,
         body_fault: plan.body,
+        key: credential.key,
+        restricted: credential.restricted,
     })
 }
 
@@ -230,7 +288,7 @@ async fn list_objects(
     };
     match list::ListQuery::parse(&state.generator, kind, &pairs) {
         Ok(query) => {
-            let page = list::page(&state.generator, kind, &query);
+            let page = list::page(&state.generator, kind, &query, state.clock.unix_now());
             json_response(&admitted, &list::envelope(kind, page))
         }
         Err(error) => error.response(&admitted.request_id),
@@ -251,10 +309,282 @@ async fn retrieve_object(
     let Some(kind) = ObjectKind::from_list_path(&list_path) else {
         return unrecognized_error(&req).response(&admitted.request_id);
     };
-    match state.generator.index_of(kind, &id) {
-        Some(index) => json_response(&admitted, &state.generator.object(kind, index)),
-        None => StripeError::no_such(StatusCode::NOT_FOUND, kind.object_name(), &id, "id")
+    let now = state.clock.unix_now();
+    let object = state
+        .generator
+        .index_of(kind, &id)
+        .map(|index| state.generator.object_at(kind, index, now))
+        .filter(|object| !object.is_null());
+    match object {
+        // Stripe still answers a deleted customer (as `{"id", "object", "deleted": true}`); other deleted
+        // objects are gone.
+        Some(object) if object["deleted"] != true || kind == ObjectKind::Customer => {
+            json_response(&admitted, &object)
+        }
+        _ => StripeError::no_such(StatusCode::NOT_FOUND, kind.object_name(), &id, "id")
             .response(&admitted.request_id),
+    }
+}
+
+/// RFC 7231's date (`Tue, 01 Dec 2026 10:00:00 GMT`) of a unix time.
+pub(crate) fn http_date(unix: i64) -> String {
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix.max(0) as u64);
+    header::HttpDate::from(at).to_string()
+}
+
+/// Stripe's 403 for a restricted key that lacks `permission`.
+fn missing_permission(state: &State, admitted: &Admitted, permission: &str) -> HttpResponse {
+    StripeError::forbidden(format!(
+        "The provided key '{}' does not have the required permissions for this endpoint on account '{}'. Having the '{permission}' permission would allow this request to continue.",
+        auth::mask(&admitted.key),
+        state.account.id,
+    ))
+    .response(&admitted.request_id)
+}
+
+fn query_pairs(req: &HttpRequest) -> Result<Vec<(String, String)>, StripeError> {
+    serde_urlencoded::from_str(req.query_string())
+        .map_err(|_| StripeError::invalid_request("The query string is malformed."))
+}
+
+/// `GET /v1/events`
+async fn list_events(state: web::Data<State>, req: HttpRequest) -> HttpResponse {
+    let admitted = match admit_v1(&state, &req).await {
+        Ok(admitted) => admitted,
+        Err(response) => return response,
+    };
+    if admitted.restricted {
+        return missing_permission(&state, &admitted, "rak_event_read");
+    }
+    let parsed =
+        query_pairs(&req).and_then(|pairs| events::EventsQuery::parse(&state.generator, &pairs));
+    match parsed {
+        Ok(query) => json_response(
+            &admitted,
+            &events::list(&state.generator, &query, state.clock.unix_now()),
+        ),
+        Err(error) => error.response(&admitted.request_id),
+    }
+}
+
+/// `GET /v1/events/{id}`
+async fn retrieve_event(
+    state: web::Data<State>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> HttpResponse {
+    let admitted = match admit_v1(&state, &req).await {
+        Ok(admitted) => admitted,
+        Err(response) => return response,
+    };
+    if admitted.restricted {
+        return missing_permission(&state, &admitted, "rak_event_read");
+    }
+    let id = path.into_inner();
+    match events::retrieve(&state.generator, &id, state.clock.unix_now()) {
+        Some(event) => json_response(&admitted, &event),
+        None => StripeError::no_such(StatusCode::NOT_FOUND, "event", &id, "id")
+            .response(&admitted.request_id),
+    }
+}
+
+/// `POST /v1/test_helpers/advance_clock` with `seconds`: moves the sandbox's clock forward (the account's
+/// data and events unfold, webhooks go out) and answers the new time.
+async fn advance_clock(
+    state: web::Data<State>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
+    let admitted = match admit_v1(&state, &req).await {
+        Ok(admitted) => admitted,
+        Err(response) => return response,
+    };
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let seconds = pairs
+        .iter()
+        .find(|(name, _)| name == "seconds")
+        .and_then(|(_, value)| value.trim().parse::<u64>().ok());
+    let Some(seconds) = seconds else {
+        return StripeError::invalid_request(
+            "Missing required param: seconds (a whole number of seconds, 0 or more).",
+        )
+        .with_param("seconds")
+        .response(&admitted.request_id);
+    };
+    state.clock.advance(std::time::Duration::from_secs(seconds));
+    state.webhooks.wake();
+    json_response(
+        &admitted,
+        &json!({ "object": "test_helpers.advance_clock", "now": state.clock.unix_now() }),
+    )
+}
+
+mod webhook_endpoints {
+    //! `/v1/webhook_endpoints`: create (the secret shown once), list, retrieve, update, delete.
+
+    use std::sync::Arc;
+
+    use actix_web::http::StatusCode;
+    use actix_web::{web, HttpRequest, HttpResponse};
+    use serde_json::{json, Value};
+
+    use super::errors::StripeError;
+    use super::{admit_v1, json_response, missing_permission, Admitted};
+    use crate::webhooks::EndpointParams;
+    use crate::State;
+
+    async fn admit_writer(state: &State, req: &HttpRequest) -> Result<Admitted, HttpResponse> {
+        let admitted = admit_v1(state, req).await?;
+        if admitted.restricted {
+            return Err(missing_permission(state, &admitted, "rak_webhook_write"));
+        }
+        Ok(admitted)
+    }
+
+    /// Stripe's form encoding: `url`, `enabled_events[]` (or `enabled_events[0]`...), `description`,
+    /// `metadata[key]`, `disabled`.
+    fn params(body: &[u8]) -> Result<EndpointParams, StripeError> {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
+            .map_err(|_| StripeError::invalid_request("The request body is malformed."))?;
+        let mut params = EndpointParams::default();
+        for (name, value) in pairs {
+            match name.as_str() {
+                "url" => params.url = Some(value),
+                "description" => params.description = Some(value),
+                "disabled" => params.disabled = Some(value == "true"),
+                "enabled_events" => params
+                    .enabled_events
+                    .get_or_insert_with(Vec::new)
+                    .push(value),
+                _ if name.starts_with("enabled_events[") => {
+                    params
+                        .enabled_events
+                        .get_or_insert_with(Vec::new)
+                        .push(value);
+                }
+                _ => {
+                    if let Some(key) = name
+                        .strip_prefix("metadata[")
+                        .and_then(|rest| rest.strip_suffix(']'))
+                    {
+                        params.metadata.insert(key.to_owned(), Value::String(value));
+                    }
+                }
+            }
+        }
+        Ok(params)
+    }
+
+    fn invalid(invalid: crate::webhooks::Invalid) -> StripeError {
+        let error = StripeError::invalid_request(invalid.message);
+        match invalid.param {
+            Some(param) => error.with_param(param),
+            None => error,
+        }
+    }
+
+    fn missing(id: &str) -> StripeError {
+        StripeError::no_such(StatusCode::NOT_FOUND, "webhook_endpoint", id, "id")
+    }
+
+    pub(super) async fn create(
+        state: web::Data<State>,
+        req: HttpRequest,
+        body: web::Bytes,
+    ) -> HttpResponse {
+        let admitted = match admit_writer(&state, &req).await {
+            Ok(admitted) => admitted,
+            Err(response) => return response,
+        };
+        let created = params(&body).and_then(|params| {
+            state
+                .webhooks
+                .create(params, state.clock.unix_now())
+                .map_err(invalid)
+        });
+        match created {
+            Ok(endpoint) => {
+                state
+                    .webhooks
+                    .start(Arc::downgrade(&state.clone().into_inner()));
+                json_response(&admitted, &endpoint.json(true))
+            }
+            Err(error) => error.response(&admitted.request_id),
+        }
+    }
+
+    pub(super) async fn list(state: web::Data<State>, req: HttpRequest) -> HttpResponse {
+        let admitted = match admit_writer(&state, &req).await {
+            Ok(admitted) => admitted,
+            Err(response) => return response,
+        };
+        // Newest first, like every Stripe list (16 at most: one page).
+        let data: Vec<Value> = state
+            .webhooks
+            .list()
+            .iter()
+            .rev()
+            .map(|endpoint| endpoint.json(false))
+            .collect();
+        json_response(
+            &admitted,
+            &json!({ "object": "list", "data": data, "has_more": false, "url": "/v1/webhook_endpoints" }),
+        )
+    }
+
+    pub(super) async fn retrieve(
+        state: web::Data<State>,
+        req: HttpRequest,
+        path: web::Path<String>,
+    ) -> HttpResponse {
+        let admitted = match admit_writer(&state, &req).await {
+            Ok(admitted) => admitted,
+            Err(response) => return response,
+        };
+        match state.webhooks.get(&path) {
+            Some(endpoint) => json_response(&admitted, &endpoint.json(false)),
+            None => missing(&path).response(&admitted.request_id),
+        }
+    }
+
+    pub(super) async fn update(
+        state: web::Data<State>,
+        req: HttpRequest,
+        path: web::Path<String>,
+        body: web::Bytes,
+    ) -> HttpResponse {
+        let admitted = match admit_writer(&state, &req).await {
+            Ok(admitted) => admitted,
+            Err(response) => return response,
+        };
+        let params = match params(&body) {
+            Ok(params) => params,
+            Err(error) => return error.response(&admitted.request_id),
+        };
+        match state.webhooks.update(&path, params) {
+            Some(Ok(endpoint)) => json_response(&admitted, &endpoint.json(false)),
+            Some(Err(error)) => invalid(error).response(&admitted.request_id),
+            None => missing(&path).response(&admitted.request_id),
+        }
+    }
+
+    pub(super) async fn delete(
+        state: web::Data<State>,
+        req: HttpRequest,
+        path: web::Path<String>,
+    ) -> HttpResponse {
+        let admitted = match admit_writer(&state, &req).await {
+            Ok(admitted) => admitted,
+            Err(response) => return response,
+        };
+        if state.webhooks.delete(&path) {
+            json_response(
+                &admitted,
+                &json!({ "id": path.as_str(), "object": "webhook_endpoint", "deleted": true }),
+            )
+        } else {
+            missing(&path).response(&admitted.request_id)
+        }
     }
 }
 

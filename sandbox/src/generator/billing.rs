@@ -7,7 +7,7 @@
 
 use serde_json::{json, Value};
 
-use super::calendar::period_containing;
+use super::calendar::{period_boundary, period_containing};
 use super::timeline::DAY;
 use super::{catalog, Generator, ObjectKind, SideId};
 
@@ -46,212 +46,355 @@ const CANCELLATION_FEEDBACK: [&str; 8] = [
     "low_quality",
     "other",
 ];
-const TRIAL_DAYS: i64 = 14;
+/// A trial lasts two weeks; Stripe warns three days before it ends.
+pub(crate) const TRIAL: i64 = 14 * DAY;
+pub(crate) const TRIAL_WILL_END_BEFORE: i64 = 3 * DAY;
 /// Stripe expires an unpaid first invoice (and its subscription) after 23 hours.
-const INCOMPLETE_WINDOW: i64 = 23 * 3600;
+pub(crate) const INCOMPLETE_WINDOW: i64 = 23 * 3600;
+/// When a trial that lapses is canceled, after sign-up (it ends with the trial).
+pub(crate) const LAPSE_REQUEST: i64 = 6 * DAY + 5 * 3600;
+/// How long after billing starts customers ask to cancel, for each lifetime class. The odd hours keep requests
+/// off the period boundaries (which keep the time of day of the billing start).
+pub(crate) const LIFETIMES: [i64; 6] = [
+    20 * DAY + 7 * 3600,
+    61 * DAY + 7 * 3600,
+    150 * DAY + 7 * 3600,
+    300 * DAY + 7 * 3600,
+    500 * DAY + 7 * 3600,
+    800 * DAY + 7 * 3600,
+];
+const LIFETIME_SHARES: [f64; 6] = [0.08, 0.10, 0.12, 0.12, 0.10, 0.08];
+/// When a plan change (upgrade, downgrade, seats) happens after billing starts, per class.
+pub(crate) const CHANGE_AFTER: [i64; 2] = [50 * DAY + 3 * 3600, 130 * DAY + 3 * 3600];
+/// Collection paused for a month.
+pub(crate) const PAUSE_AFTER: i64 = 75 * DAY + 2 * 3600;
+pub(crate) const RESUME_AFTER: i64 = 105 * DAY + 2 * 3600;
+/// A failing card: past due, then either paid again or left unpaid.
+pub(crate) const PAST_DUE_AFTER: i64 = 95 * DAY + 4 * 3600;
+pub(crate) const RECOVERED_AFTER: i64 = 100 * DAY + 4 * 3600;
+pub(crate) const UNPAID_AFTER: i64 = 109 * DAY + 4 * 3600;
+/// The most renewals a subscription can have within the generated span (monthly and yearly).
+pub(crate) const MAX_MONTHLY_RENEWALS: i64 = 62;
+pub(crate) const MAX_YEARLY_RENEWALS: i64 = 6;
+const PLAN_SALT: u64 = 0x706c_616e;
 
-pub(crate) struct Upgrade {
-    pub from_price: usize,
-    pub at: i64,
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Trial {
+    None,
+    Converts,
+    Lapses,
 }
 
+/// The one change a subscription may go through while it is live.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Amendment {
+    None,
+    /// To `price` and `quantity`, after [`CHANGE_AFTER`]`[class]`.
+    Change {
+        class: usize,
+        price: usize,
+        quantity: u64,
+    },
+    Pause,
+    PastDue {
+        recovers: bool,
+    },
+}
+
+/// A subscription's whole life, decided up front from its draws: every time it changes is a fixed lag after
+/// its creation or a billing period boundary, so "which subscriptions change in [a, b)" is a binary search.
 pub(crate) struct SubscriptionFacts {
     pub created: i64,
     pub customer: u64,
+    pub yearly: bool,
     pub price: usize,
     pub quantity: u64,
-    pub upgrade: Option<Upgrade>,
-    pub trial: Option<(i64, i64)>,
+    pub trial: Trial,
+    pub incomplete: bool,
     /// When paid service starts (the trial end, if any).
     pub billing_start: i64,
-    pub canceled_at: Option<i64>,
-    pub cancel_at: Option<i64>,
-    pub ended_at: Option<i64>,
-    pub cancellation_reason: Option<&'static str>,
-    pub feedback: Option<&'static str>,
-    pub status: SubscriptionStatus,
+    pub amendment: Amendment,
+    /// When the customer asks to cancel (or the trial lapse is recorded).
+    pub requested: Option<i64>,
+    /// When service ends (incomplete ones expire).
+    pub ended: Option<i64>,
+    /// The period boundary (renewal number) a cancellation at period end takes effect on.
+    pub end_boundary: Option<i64>,
+    pub payment_failed: bool,
+    pub feedback: &'static str,
 }
 
 impl SubscriptionFacts {
-    fn step_months(&self) -> i64 {
-        if catalog::is_yearly(self.price) {
+    pub(crate) fn step_months(&self) -> i64 {
+        if self.yearly {
             12
         } else {
             1
         }
     }
 
-    /// The price billed at `t` (before an upgrade, the old one).
-    pub(crate) fn price_at(&self, t: i64) -> usize {
-        match &self.upgrade {
-            Some(upgrade) if t < upgrade.at => upgrade.from_price,
-            _ => self.price,
+    /// Renewal `k` (k >= 1): the start of the k-th period after billing starts.
+    pub(crate) fn boundary(&self, k: i64) -> i64 {
+        period_boundary(self.billing_start, k * self.step_months())
+    }
+
+    fn change_at(&self) -> Option<(i64, usize, u64)> {
+        match self.amendment {
+            Amendment::Change {
+                class,
+                price,
+                quantity,
+            } => Some((self.billing_start + CHANGE_AFTER[class], price, quantity)),
+            _ => None,
+        }
+    }
+
+    /// The price and quantity billed at `t`.
+    pub(crate) fn price_and_quantity_at(&self, t: i64) -> (usize, u64) {
+        match self.change_at() {
+            Some((at, price, quantity)) if at <= t => (price, quantity),
+            _ => (self.price, self.quantity),
         }
     }
 
     /// Whether the subscription was in paid service at `t`.
     pub(crate) fn billable_at(&self, t: i64) -> bool {
-        !matches!(
-            self.status,
-            SubscriptionStatus::Incomplete | SubscriptionStatus::IncompleteExpired
-        ) && self.billing_start <= t
-            && self.ended_at.is_none_or(|ended| ended > t)
+        !self.incomplete && self.billing_start <= t && self.ended.is_none_or(|ended| ended > t)
     }
 
-    /// The current period: the trial while trialing, else the billing period containing `now` (or the end).
-    fn current_period(&self, now: i64) -> (i64, i64) {
-        match self.trial {
-            Some((start, end)) if now < end => (start, end),
-            _ => {
-                let at = self
-                    .ended_at
-                    .map_or(now, |ended| (ended - 1).max(self.billing_start));
-                period_containing(self.billing_start, self.step_months(), at)
+    pub(crate) fn status_at(&self, at: i64) -> SubscriptionStatus {
+        if self.incomplete {
+            return if self.ended.is_some_and(|ended| ended <= at) {
+                SubscriptionStatus::IncompleteExpired
+            } else {
+                SubscriptionStatus::Incomplete
+            };
+        }
+        if self.ended.is_some_and(|ended| ended <= at) {
+            return SubscriptionStatus::Canceled;
+        }
+        if self.trial != Trial::None && at < self.billing_start {
+            return SubscriptionStatus::Trialing;
+        }
+        if let Amendment::PastDue { recovers } = self.amendment {
+            let since = at - self.billing_start;
+            if recovers && (PAST_DUE_AFTER..RECOVERED_AFTER).contains(&since) {
+                return SubscriptionStatus::PastDue;
+            }
+            if !recovers && since >= UNPAID_AFTER {
+                return SubscriptionStatus::Unpaid;
+            }
+            if !recovers && since >= PAST_DUE_AFTER {
+                return SubscriptionStatus::PastDue;
             }
         }
+        SubscriptionStatus::Active
+    }
+
+    /// The current period at `at`: the trial while trialing, else the billing period containing `at` (or the
+    /// last one, once ended).
+    fn current_period(&self, at: i64) -> (i64, i64) {
+        if self.trial != Trial::None && at < self.billing_start {
+            return (self.created, self.billing_start);
+        }
+        let at = match self.ended {
+            Some(ended) if ended <= at => (ended - 1).max(self.billing_start),
+            _ => at,
+        };
+        period_containing(self.billing_start, self.step_months(), at)
     }
 }
 
 impl Generator {
     pub(crate) fn subscription_facts(&self, index: u64) -> SubscriptionFacts {
+        let mut facts = self.subscription_plan(index);
         let mut draws = self.draws(ObjectKind::Subscription, index);
-        let created = self.created(ObjectKind::Subscription, index);
         // Recent sign-ups subscribe; prices are in USD, so look for a USD customer (a few tries).
         let mut customer = None;
+        let existing = self.count_until(ObjectKind::Customer, facts.created);
         for _ in 0..8 {
-            let candidate = self.customer_before(created, &mut draws, true);
+            let candidate = Generator::customer_among(existing, &mut draws, true);
             customer = candidate.or(customer);
-            if candidate.is_some_and(|c| self.customer_facts(c).currency == "usd") {
+            if candidate.is_some_and(|c| self.customer_currency(c) == "usd") {
                 break;
             }
         }
+        facts.customer = customer.unwrap_or(0);
+        facts
+    }
+
+    /// Everything about a subscription but its customer (cheap: no other object is looked at).
+    pub(crate) fn subscription_plan(&self, index: u64) -> SubscriptionFacts {
+        let mut draws =
+            crate::rng::Draws::new(&[self.seed, ObjectKind::Subscription.tag(), PLAN_SALT, index]);
+        let created = self.created(ObjectKind::Subscription, index);
         let mut product = draws.weighted(&catalog::SUBSCRIPTION_WEIGHTS);
         if catalog::PRODUCTS[product].legacy && created > self.start + 180 * DAY {
             product = 0;
         }
         let yearly = draws.chance(if product == 4 { 0.5 } else { 0.2 });
-        let mut price = catalog::price_of(product, yearly);
         let quantity = if catalog::PRODUCTS[product].per_seat {
             1 + draws.below(20)
         } else {
             1
         };
-        let trial = draws
-            .chance(0.35)
-            .then_some((created, created + TRIAL_DAYS * DAY));
-        let billing_start = trial.map_or(created, |(_, end)| end);
-        let step = if yearly { 12 } else { 1 };
-
+        let trial_draw = draws.unit();
         let incomplete = draws.chance(0.02);
-        let trial_dropped = trial.is_some() && draws.chance(0.3);
-        let lifetime_days = draws.exponential(if yearly { 900.0 } else { 540.0 });
+        let trial = if incomplete || trial_draw >= 0.35 {
+            Trial::None
+        } else if trial_draw < 0.245 {
+            Trial::Converts
+        } else {
+            Trial::Lapses
+        };
+        let lifetime = super::customers::class_of(draws.unit(), &LIFETIME_SHARES);
         let at_period_end = draws.chance(0.6);
         let payment_failed = draws.chance(0.3);
         let feedback = draws.pick(&CANCELLATION_FEEDBACK);
-        let delinquency = draws.unit();
-        let upgrades = draws.chance(0.15);
-        let upgrade_point = 0.2 + 0.6 * draws.unit();
-        let request_in_trial = draws.between(DAY, (TRIAL_DAYS - 1) * DAY);
-
+        let amendment_draw = draws.unit();
+        let change_class = usize::from(draws.chance(0.5));
+        let billing_start = if trial == Trial::None {
+            created
+        } else {
+            created + TRIAL
+        };
+        let price = catalog::price_of(product, yearly);
         let mut facts = SubscriptionFacts {
             created,
-            customer: customer.unwrap_or(0),
+            customer: 0,
+            yearly,
             price,
             quantity,
-            upgrade: None,
             trial,
+            incomplete,
             billing_start,
-            canceled_at: None,
-            cancel_at: None,
-            ended_at: None,
-            cancellation_reason: None,
-            feedback: None,
-            status: SubscriptionStatus::Active,
+            amendment: Amendment::None,
+            requested: None,
+            ended: None,
+            end_boundary: None,
+            payment_failed: false,
+            feedback,
         };
-
         if incomplete {
-            facts.trial = None;
-            facts.billing_start = created;
-            if created > self.now - INCOMPLETE_WINDOW {
-                facts.status = SubscriptionStatus::Incomplete;
-            } else {
-                facts.status = SubscriptionStatus::IncompleteExpired;
-                facts.ended_at = Some(created + INCOMPLETE_WINDOW);
-            }
+            facts.ended = Some(created + INCOMPLETE_WINDOW);
             return facts;
         }
-
-        // When the customer asks to cancel, and when service ends.
-        let (requested, ends, reason) = if trial_dropped {
-            (
-                created + request_in_trial,
-                billing_start,
-                "cancellation_requested",
-            )
-        } else {
-            let requested = billing_start + (lifetime_days * DAY as f64) as i64;
-            let reason = if payment_failed {
-                "payment_failed"
+        if trial == Trial::Lapses {
+            facts.requested = Some(created + LAPSE_REQUEST);
+            facts.ended = Some(billing_start);
+            return facts;
+        }
+        if let Some(class) = lifetime {
+            let requested = billing_start + LIFETIMES[class];
+            facts.requested = Some(requested);
+            facts.payment_failed = payment_failed;
+            if at_period_end && !payment_failed {
+                let step = facts.step_months();
+                let mut k = 1 + (LIFETIMES[class] / (31 * DAY)) / step;
+                while period_boundary(billing_start, k * step) <= requested {
+                    k += 1;
+                }
+                facts.end_boundary = Some(k);
+                facts.ended = Some(period_boundary(billing_start, k * step));
             } else {
-                "cancellation_requested"
-            };
-            let ends = if at_period_end && !payment_failed {
-                period_containing(billing_start, step, requested).1
-            } else {
-                requested
-            };
-            (requested, ends, reason)
-        };
-        if requested <= self.now {
-            facts.canceled_at = Some(requested);
-            facts.cancellation_reason = Some(reason);
-            facts.feedback = (reason == "cancellation_requested").then_some(feedback);
-            if ends > requested {
-                facts.cancel_at = Some(ends);
-            }
-            if ends <= self.now {
-                facts.ended_at = Some(ends);
+                facts.ended = Some(requested);
             }
         }
-
-        let served_until = facts.ended_at.unwrap_or(self.now);
-        if upgrades && product < catalog::TIERS.len() - 1 && served_until - billing_start > 60 * DAY
-        {
-            let at = billing_start + ((served_until - billing_start) as f64 * upgrade_point) as i64;
-            facts.upgrade = Some(Upgrade {
-                from_price: price,
-                at,
-            });
-            price = catalog::price_of(catalog::TIERS[product + 1], yearly);
-            facts.price = price;
-        }
-
-        facts.status = if facts.ended_at.is_some() {
-            SubscriptionStatus::Canceled
-        } else if trial.is_some_and(|(_, end)| end > self.now) {
-            SubscriptionStatus::Trialing
-        } else if delinquency < 0.03 {
-            SubscriptionStatus::PastDue
-        } else if delinquency < 0.04 {
-            SubscriptionStatus::Unpaid
+        // At most one change while live, and only before the customer asks to cancel.
+        let amendment = if amendment_draw < 0.15 {
+            let tier = catalog::TIERS.iter().position(|&p| p == product);
+            match tier {
+                Some(tier) => {
+                    let next = if tier + 1 < catalog::TIERS.len() {
+                        catalog::TIERS[tier + 1]
+                    } else {
+                        catalog::TIERS[tier - 1]
+                    };
+                    Amendment::Change {
+                        class: change_class,
+                        price: catalog::price_of(next, yearly),
+                        quantity,
+                    }
+                }
+                None if catalog::PRODUCTS[product].per_seat => Amendment::Change {
+                    class: change_class,
+                    price,
+                    quantity: quantity + 3,
+                },
+                None => Amendment::None,
+            }
+        } else if amendment_draw < 0.20 {
+            Amendment::Pause
+        } else if amendment_draw < 0.23 {
+            Amendment::PastDue { recovers: true }
+        } else if amendment_draw < 0.25 {
+            Amendment::PastDue { recovers: false }
         } else {
-            SubscriptionStatus::Active
+            Amendment::None
         };
+        let last_step = match amendment {
+            Amendment::None => None,
+            Amendment::Change { class, .. } => Some(CHANGE_AFTER[class]),
+            Amendment::Pause => Some(RESUME_AFTER),
+            Amendment::PastDue { recovers: true } => Some(RECOVERED_AFTER),
+            Amendment::PastDue { recovers: false } => Some(UNPAID_AFTER),
+        };
+        if last_step.is_some_and(|lag| {
+            facts
+                .requested
+                .is_none_or(|requested| billing_start + lag < requested)
+        }) {
+            facts.amendment = amendment;
+        }
         facts
     }
 }
 
-pub(crate) fn subscription_json(generator: &Generator, index: u64) -> Value {
+pub(crate) fn subscription_json(generator: &Generator, index: u64, at: i64) -> Value {
     let facts = generator.subscription_facts(index);
     let id = generator.id(ObjectKind::Subscription, index);
-    let (period_start, period_end) = facts.current_period(generator.now);
-    let metadata = match &facts.upgrade {
-        Some(upgrade) => json!({
-            "upgraded_from": generator.id(ObjectKind::Price, upgrade.from_price as u64),
-            "upgraded_at": upgrade.at.to_string(),
+    let (period_start, period_end) = facts.current_period(at);
+    let (price, quantity) = facts.price_and_quantity_at(at);
+    let metadata = match facts.change_at() {
+        Some((changed_at, new_price, _)) if changed_at <= at && new_price != facts.price => {
+            let direction = if catalog::unit_amount(new_price) > catalog::unit_amount(facts.price) {
+                "upgraded"
+            } else {
+                "downgraded"
+            };
+            json!({
+                format!("{direction}_from"): generator.id(ObjectKind::Price, facts.price as u64),
+                format!("{direction}_at"): changed_at.to_string(),
+            })
+        }
+        Some((changed_at, _, _)) if changed_at <= at => json!({
+            "seats_from": facts.quantity.to_string(),
+            "seats_changed_at": changed_at.to_string(),
         }),
-        None => json!({}),
+        _ => json!({}),
     };
+    let canceled_at = facts.requested.filter(|&requested| requested <= at);
+    let cancel_at =
+        canceled_at.and_then(|requested| facts.ended.filter(|&ended| ended > requested));
+    let reason = canceled_at.map(|_| {
+        if facts.payment_failed {
+            "payment_failed"
+        } else {
+            "cancellation_requested"
+        }
+    });
+    let feedback = reason
+        .filter(|&reason| reason == "cancellation_requested")
+        .map(|_| facts.feedback);
+    let ended_at = facts.ended.filter(|&ended| ended <= at);
+    let paused = facts.amendment == Amendment::Pause
+        && (facts.billing_start + PAUSE_AFTER..facts.billing_start + RESUME_AFTER).contains(&at);
+    let pause_collection = if paused {
+        json!({ "behavior": "void", "resumes_at": null })
+    } else {
+        Value::Null
+    };
+    let trial = (facts.trial != Trial::None).then_some((facts.created, facts.billing_start));
     let item = json!({
         "id": generator.side_id(SideId::SubscriptionItem, index),
         "object": "subscription_item",
@@ -261,9 +404,10 @@ pub(crate) fn subscription_json(generator: &Generator, index: u64) -> Value {
         "current_period_start": period_start,
         "discounts": [],
         "metadata": {},
-        "plan": catalog::plan_json(generator, facts.price),
-        "price": catalog::price_json(generator, facts.price),
-        "quantity": facts.quantity,
+        "plan": catalog::plan_json(generator, price),
+        // The price as published (its later metadata changes are the price's own events).
+        "price": catalog::price_json(generator, price, generator.start()),
+        "quantity": quantity,
         "subscription": id,
         "tax_rates": [],
     });
@@ -277,13 +421,13 @@ pub(crate) fn subscription_json(generator: &Generator, index: u64) -> Value {
         "billing_cycle_anchor_config": null,
         "billing_mode": { "flexible": null, "type": "classic" },
         "billing_thresholds": null,
-        "cancel_at": facts.cancel_at,
-        "cancel_at_period_end": facts.cancel_at.is_some(),
-        "canceled_at": facts.canceled_at,
+        "cancel_at": cancel_at,
+        "cancel_at_period_end": cancel_at.is_some(),
+        "canceled_at": canceled_at,
         "cancellation_details": {
             "comment": null,
-            "feedback": facts.feedback,
-            "reason": facts.cancellation_reason,
+            "feedback": feedback,
+            "reason": reason,
         },
         "collection_method": "charge_automatically",
         "created": facts.created,
@@ -296,7 +440,7 @@ pub(crate) fn subscription_json(generator: &Generator, index: u64) -> Value {
         "default_tax_rates": [],
         "description": null,
         "discounts": [],
-        "ended_at": facts.ended_at,
+        "ended_at": ended_at,
         "invoice_settings": { "account_tax_ids": null, "issuer": { "type": "self" } },
         "items": {
             "object": "list",
@@ -309,7 +453,7 @@ pub(crate) fn subscription_json(generator: &Generator, index: u64) -> Value {
         "metadata": metadata,
         "next_pending_invoice_item_invoice": null,
         "on_behalf_of": null,
-        "pause_collection": null,
+        "pause_collection": pause_collection,
         "payment_settings": {
             "payment_method_options": null,
             "payment_method_types": null,
@@ -320,12 +464,12 @@ pub(crate) fn subscription_json(generator: &Generator, index: u64) -> Value {
         "pending_update": null,
         "schedule": null,
         "start_date": facts.created,
-        "status": facts.status.as_str(),
+        "status": facts.status_at(at).as_str(),
         "test_clock": null,
         "transfer_data": null,
-        "trial_end": facts.trial.map(|(_, end)| end),
+        "trial_end": trial.map(|(_, end)| end),
         "trial_settings": { "end_behavior": { "missing_payment_method": "create_invoice" } },
-        "trial_start": facts.trial.map(|(start, _)| start),
+        "trial_start": trial.map(|(start, _)| start),
     })
 }
 
@@ -348,10 +492,68 @@ enum Billed {
     },
 }
 
-pub(crate) fn invoice_json(generator: &Generator, index: u64) -> Value {
+/// Invoices are finalized an hour after they are drafted (Stripe's default).
+pub(crate) const FINALIZE_AFTER: i64 = 3600;
+/// When invoices are paid after creation: charged at once, within days, or (sent ones) within two weeks.
+pub(crate) const PAID_AFTER: [i64; 3] = [
+    FINALIZE_AFTER + 120,
+    2 * DAY + 3 * 3600,
+    12 * DAY + 3 * 3600,
+];
+pub(crate) const VOID_AFTER: i64 = 15 * DAY + 5 * 3600;
+/// Some are written off a month later, a few only after two and a half months.
+pub(crate) const UNCOLLECTIBLE_AFTER: [i64; 2] = [30 * DAY + 5 * 3600, 75 * DAY + 5 * 3600];
+/// When an invoice left open gets its dunning reminder.
+pub(crate) const REMINDER_AFTER: i64 = 20 * DAY + 5 * 3600;
+const OUTCOME_SALT: u64 = 0x6f75_7463;
+
+/// How an invoice ends, decided apart from its other draws so event streams can tell cheaply.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum InvoiceOutcome {
+    Paid(usize),
+    /// Left open (past due) for good.
+    Open,
+    Void,
+    Uncollectible(usize),
+}
+
+impl InvoiceOutcome {
+    /// Seconds after creation the invoice leaves `open`, and its final status.
+    pub(crate) fn settles(self) -> Option<(i64, &'static str)> {
+        match self {
+            InvoiceOutcome::Paid(class) => Some((PAID_AFTER[class], "paid")),
+            InvoiceOutcome::Open => None,
+            InvoiceOutcome::Void => Some((VOID_AFTER, "void")),
+            InvoiceOutcome::Uncollectible(class) => {
+                Some((UNCOLLECTIBLE_AFTER[class], "uncollectible"))
+            }
+        }
+    }
+}
+
+impl Generator {
+    pub(crate) fn invoice_outcome(&self, index: u64) -> InvoiceOutcome {
+        let draw = crate::rng::unit_of(crate::rng::hash(&[
+            self.seed,
+            ObjectKind::Invoice.tag(),
+            OUTCOME_SALT,
+            index,
+        ]));
+        match draw {
+            d if d < 0.70 => InvoiceOutcome::Paid(0),
+            d if d < 0.80 => InvoiceOutcome::Paid(1),
+            d if d < 0.88 => InvoiceOutcome::Paid(2),
+            d if d < 0.93 => InvoiceOutcome::Open,
+            d if d < 0.97 => InvoiceOutcome::Void,
+            d if d < 0.99 => InvoiceOutcome::Uncollectible(0),
+            _ => InvoiceOutcome::Uncollectible(1),
+        }
+    }
+}
+
+pub(crate) fn invoice_json(generator: &Generator, index: u64, at: i64) -> Value {
     let mut draws = generator.draws(ObjectKind::Invoice, index);
     let created = generator.created(ObjectKind::Invoice, index);
-    let now = generator.now;
 
     // Most invoices bill a live subscription; some are one-off (services, set-up fees).
     let existing = generator.count_until(ObjectKind::Subscription, created);
@@ -362,11 +564,10 @@ pub(crate) fn invoice_json(generator: &Generator, index: u64) -> Value {
             break;
         }
         let candidate = draws.below(existing);
-        let facts = generator.subscription_facts(candidate);
-        if facts.billable_at(created) {
+        if generator.subscription_plan(candidate).billable_at(created) {
             billed = Some(Billed::Subscription {
                 index: candidate,
-                facts: Box::new(facts),
+                facts: Box::new(generator.subscription_facts(candidate)),
             });
             break;
         }
@@ -378,7 +579,7 @@ pub(crate) fn invoice_json(generator: &Generator, index: u64) -> Value {
     let (customer, quantity, unit_amount, period, price, subscription, billing_reason) =
         match &billed {
             Billed::Subscription { index, facts } => {
-                let price = facts.price_at(created);
+                let (price, quantity) = facts.price_and_quantity_at(created);
                 let period = period_containing(facts.billing_start, facts.step_months(), created);
                 let reason = if created - facts.billing_start < 2 * DAY {
                     "subscription_create"
@@ -387,7 +588,7 @@ pub(crate) fn invoice_json(generator: &Generator, index: u64) -> Value {
                 };
                 (
                     facts.customer,
-                    facts.quantity,
+                    quantity,
                     catalog::unit_amount(price),
                     period,
                     Some(price),
@@ -424,25 +625,24 @@ pub(crate) fn invoice_json(generator: &Generator, index: u64) -> Value {
     let send_invoice = subscription.is_none() && draws.chance(0.5);
     let due_date = send_invoice.then_some(created + 30 * DAY);
 
-    let age = now - created;
-    let status_draw = draws.unit();
-    let status = if age < DAY && status_draw < 0.3 {
-        "draft"
-    } else if (age < 3 * DAY && status_draw < 0.5)
-        || due_date.is_some_and(|due| due > now && status_draw < 0.6)
-    {
-        "open"
-    } else if status_draw < 0.88 {
-        "paid"
-    } else if status_draw < 0.93 {
-        "open"
-    } else if status_draw < 0.96 {
-        "uncollectible"
+    let outcome = generator.invoice_outcome(index);
+    let settles = outcome.settles();
+    // Invoices left open get a dunning reminder (an `invoice.updated`).
+    let metadata = if outcome == InvoiceOutcome::Open && created + REMINDER_AFTER <= at {
+        json!({ "dunning": "reminder_sent" })
     } else {
-        "void"
+        json!({})
     };
-    let finalized_at = (status != "draft").then(|| (created + 3600).min(now));
-    let settled_at = finalized_at.map(|at| (at + draws.between(0, 3 * DAY)).min(now));
+    let status = if at < created + FINALIZE_AFTER {
+        "draft"
+    } else {
+        match settles {
+            Some((after, status)) if created + after <= at => status,
+            _ => "open",
+        }
+    };
+    let finalized_at = (status != "draft").then_some(created + FINALIZE_AFTER);
+    let settled_at = settles.map(|(after, _)| created + after);
     let transition = |wanted: &str| if status == wanted { settled_at } else { None };
     let amount_paid = if status == "paid" { total } else { 0 };
     let amount_remaining = match status {
@@ -596,8 +796,11 @@ pub(crate) fn invoice_json(generator: &Generator, index: u64) -> Value {
             "url": format!("/v1/invoices/{id}/lines"),
         },
         "livemode": false,
-        "metadata": {},
-        "next_payment_attempt": if status == "open" && !send_invoice { Value::from(now + DAY) } else { Value::Null },
+        "metadata": metadata,
+        "next_payment_attempt": match finalized_at {
+            Some(finalized) if status == "open" && !send_invoice => Value::from(finalized + 3 * DAY),
+            _ => Value::Null,
+        },
         "number": finalized_at.map(|_| format!("{}-{:04}", customer_facts.invoice_prefix, 1 + index % 9999)),
         "on_behalf_of": null,
         "parent": parent,

@@ -46,17 +46,32 @@ pub(crate) fn add_months(t: i64, months: i64) -> i64 {
     days_from_civil(new_year, new_month, new_day) * DAY + time_of_day
 }
 
+/// The start of the billing period `months` after one starting at `anchor`: [`add_months`], except that a day
+/// clamped to a shorter month's last day takes that day's last second. Unlike [`add_months`] this never
+/// decreases as `anchor` grows (a Nov 29 23:00 anchor and a Nov 30 01:00 one both renew on Feb 28), which keeps
+/// renewals a binary search away.
+pub(crate) fn period_boundary(anchor: i64, months: i64) -> i64 {
+    let moved = add_months(anchor, months);
+    let (_, _, day) = civil_from_days(anchor.div_euclid(DAY));
+    let (_, _, moved_day) = civil_from_days(moved.div_euclid(DAY));
+    if moved_day < day {
+        moved.div_euclid(DAY) * DAY + DAY - 1
+    } else {
+        moved
+    }
+}
+
 /// The billing period `[start, end)` of a cycle anchored at `anchor`, `step` months long, that contains `t`
 /// (the first period when `t` is before the anchor).
 pub(crate) fn period_containing(anchor: i64, step: i64, t: i64) -> (i64, i64) {
     if t < anchor {
-        return (anchor, add_months(anchor, step));
+        return (anchor, period_boundary(anchor, step));
     }
     // Months are 28..31 days: start from an estimate that cannot overshoot, then walk forward.
     let mut cycles = ((t - anchor) / (31 * DAY)) / step.max(1);
     loop {
-        let start = add_months(anchor, cycles * step);
-        let end = add_months(anchor, (cycles + 1) * step);
+        let start = period_boundary(anchor, cycles * step);
+        let end = period_boundary(anchor, (cycles + 1) * step);
         if t < end {
             return (start, end);
         }

@@ -3,6 +3,7 @@
 
 use serde_json::{json, Value};
 
+use super::timeline::DAY;
 use super::{Generator, ObjectKind};
 
 pub(crate) struct Product {
@@ -94,20 +95,51 @@ pub(crate) fn unit_amount(price: usize) -> i64 {
     }
 }
 
+/// What happens to the catalog around the sandbox's start: (kind, index, seconds after `now`, deleted). A
+/// product page is reworded before the start, a price gets a promotion, and the legacy plan is retired
+/// (its prices, then itself, deleted).
+pub(crate) const CATALOG_CHANGES: [(ObjectKind, u64, i64, bool); 5] = [
+    (ObjectKind::Product, 7, -10 * DAY - 7_200, false),
+    (ObjectKind::Price, 15, 20 * DAY + 600, false),
+    (ObjectKind::Price, 18, 120 * DAY, true),
+    (ObjectKind::Price, 19, 120 * DAY + 60, true),
+    (ObjectKind::Product, 9, 120 * DAY + 120, true),
+];
+
+fn change_time(generator: &Generator, kind: ObjectKind, index: u64, deleted: bool) -> Option<i64> {
+    CATALOG_CHANGES
+        .iter()
+        .find(|(k, i, _, d)| *k == kind && *i == index && *d == deleted)
+        .map(|(_, _, offset, _)| generator.now + offset)
+}
+
+pub(crate) fn deleted_at(generator: &Generator, kind: ObjectKind, index: u64) -> Option<i64> {
+    change_time(generator, kind, index, true)
+}
+
+fn updated_at(generator: &Generator, kind: ObjectKind, index: u64, at: i64) -> Option<i64> {
+    change_time(generator, kind, index, false).filter(|&when| when <= at)
+}
+
 fn product(index: usize) -> &'static Product {
     &PRODUCTS[index % PRODUCTS.len()]
 }
 
-pub(crate) fn product_json(generator: &Generator, index: usize) -> Value {
+pub(crate) fn product_json(generator: &Generator, index: usize, at: i64) -> Value {
     let product = product(index);
     let created = generator.created(ObjectKind::Product, index as u64);
+    let updated = updated_at(generator, ObjectKind::Product, index as u64, at);
+    let description = match updated {
+        Some(_) => format!("{}, now with alerts", product.description),
+        None => product.description.to_owned(),
+    };
     json!({
         "id": generator.id(ObjectKind::Product, index as u64),
         "object": "product",
         "active": !product.legacy,
         "created": created,
         "default_price": generator.id(ObjectKind::Price, price_of(index, false) as u64),
-        "description": product.description,
+        "description": description,
         "images": [],
         "livemode": false,
         "marketing_features": [],
@@ -119,13 +151,18 @@ pub(crate) fn product_json(generator: &Generator, index: usize) -> Value {
         "tax_code": null,
         "type": "service",
         "unit_label": if product.per_seat { Value::from("seat") } else { Value::Null },
-        "updated": created,
+        "updated": updated.unwrap_or(created),
         "url": null,
     })
 }
 
-pub(crate) fn price_json(generator: &Generator, index: usize) -> Value {
+pub(crate) fn price_json(generator: &Generator, index: usize, at: i64) -> Value {
     let product_index = product_of_price(index);
+    let metadata = if updated_at(generator, ObjectKind::Price, index as u64, at).is_some() {
+        json!({ "promotion": "two_months_free" })
+    } else {
+        json!({})
+    };
     let product = product(product_index);
     let amount = unit_amount(index);
     let (interval, label) = if is_yearly(index) {
@@ -143,7 +180,7 @@ pub(crate) fn price_json(generator: &Generator, index: usize) -> Value {
         "custom_unit_amount": null,
         "livemode": false,
         "lookup_key": format!("{}_{label}", product.lookup),
-        "metadata": {},
+        "metadata": metadata,
         "nickname": format!("{} {label}", product.name),
         "product": generator.id(ObjectKind::Product, product_index as u64),
         "recurring": {

@@ -2,6 +2,7 @@
 
 use serde_json::{json, Value};
 
+use super::timeline::DAY;
 use super::{Generator, ObjectKind, SideId};
 use crate::rng::Draws;
 
@@ -37,6 +38,37 @@ const MARKETS: [(&str, u32, &[&str]); 4] = [
     ("cad", 7, &["CA"]),
 ];
 
+/// When customers change their email, after signing up (a share of them for each lag); an hour past the day
+/// keeps these apart from other changes.
+pub(crate) const UPDATE_LAGS: [i64; 3] = [5 * DAY + 3600, 61 * DAY + 3600, 250 * DAY + 3600];
+const UPDATE_SHARES: [f64; 3] = [0.03, 0.02, 0.01];
+/// When customers are deleted, after signing up: about 1.5% of them, within a year and a half.
+pub(crate) const DELETE_LAGS: [i64; 2] = [95 * DAY + 9 * 3600, 400 * DAY + 9 * 3600];
+const DELETE_SHARES: [f64; 2] = [0.008, 0.007];
+const PLAN_SALT: u64 = 0x706c_616e;
+
+/// What happens to a customer after signing up.
+pub(crate) struct CustomerPlan {
+    /// Which of [`UPDATE_LAGS`] the email changes after, and when.
+    pub update: Option<(usize, i64)>,
+    /// Which of [`DELETE_LAGS`] the customer is deleted after, and when. Only deletions after the sandbox's
+    /// start happen: the generated past has none, so it reads as it always did.
+    pub delete: Option<(usize, i64)>,
+    pub deleted: Option<i64>,
+}
+
+/// Picks a class by cumulative shares from one uniform draw.
+pub(crate) fn class_of(unit: f64, shares: &[f64]) -> Option<usize> {
+    let mut bound = 0.0;
+    for (class, share) in shares.iter().enumerate() {
+        bound += share;
+        if unit < bound {
+            return Some(class);
+        }
+    }
+    None
+}
+
 pub(crate) struct CustomerFacts {
     pub created: i64,
     pub currency: &'static str,
@@ -50,6 +82,37 @@ pub(crate) struct CustomerFacts {
 }
 
 impl Generator {
+    pub(crate) fn customer_plan(&self, index: u64) -> CustomerPlan {
+        let mut draws = crate::rng::Draws::new(&[self.seed, 0x6375_7374, PLAN_SALT, index]);
+        let update_class = class_of(draws.unit(), &UPDATE_SHARES);
+        let delete_class = class_of(draws.unit(), &DELETE_SHARES);
+        if update_class.is_none() && delete_class.is_none() {
+            return CustomerPlan {
+                update: None,
+                delete: None,
+                deleted: None,
+            };
+        }
+        let created = self.created(ObjectKind::Customer, index);
+        let delete = delete_class
+            .map(|class| (class, created + DELETE_LAGS[class]))
+            .filter(|&(_, at)| at > self.now && at < self.horizon);
+        let update = update_class
+            .map(|class| (class, created + UPDATE_LAGS[class]))
+            .filter(|&(_, at)| delete.is_none_or(|(_, deleted)| at < deleted) && at < self.horizon);
+        CustomerPlan {
+            update,
+            delete,
+            deleted: delete.map(|(_, at)| at),
+        }
+    }
+
+    /// The customer's currency alone (the first of its draws), without building its facts.
+    pub(crate) fn customer_currency(&self, index: u64) -> &'static str {
+        let mut draws = self.draws(ObjectKind::Customer, index);
+        MARKETS[draws.weighted(&MARKETS.map(|(_, weight, _)| weight))].0
+    }
+
     pub(crate) fn customer_facts(&self, index: u64) -> CustomerFacts {
         let mut draws = self.draws(ObjectKind::Customer, index);
         let market = &MARKETS[draws.weighted(&MARKETS.map(|(_, weight, _)| weight))];
@@ -81,6 +144,11 @@ impl Generator {
     /// the ones starting subscriptions). `None` when nobody had signed up yet.
     pub(crate) fn customer_before(&self, t: i64, draws: &mut Draws, recent: bool) -> Option<u64> {
         let existing = self.count_until(ObjectKind::Customer, t);
+        Generator::customer_among(existing, draws, recent)
+    }
+
+    /// [`Generator::customer_before`] once the number of customers by then is known.
+    pub(crate) fn customer_among(existing: u64, draws: &mut Draws, recent: bool) -> Option<u64> {
         if existing == 0 {
             return None;
         }
@@ -116,8 +184,25 @@ fn ascii_lower(text: &str) -> String {
         .collect()
 }
 
-pub(crate) fn customer_json(generator: &Generator, index: u64) -> Value {
+pub(crate) fn customer_json(generator: &Generator, index: u64, at: i64) -> Value {
     let facts = generator.customer_facts(index);
+    let updated = generator
+        .customer_plan(index)
+        .update
+        .is_some_and(|(_, when)| when <= at);
+    // A changed email moves to a work address; the metadata says since when.
+    let (email, metadata) = if updated {
+        let local = facts.email.split('@').next().unwrap_or_default();
+        (
+            format!("{local}@work.example.com"),
+            json!({ "signup_channel": facts.channel, "email_changed": "true" }),
+        )
+    } else {
+        (
+            facts.email.clone(),
+            json!({ "signup_channel": facts.channel }),
+        )
+    };
     json!({
         "id": generator.id(ObjectKind::Customer, index),
         "object": "customer",
@@ -136,7 +221,7 @@ pub(crate) fn customer_json(generator: &Generator, index: u64) -> Value {
         "delinquent": facts.delinquent,
         "description": null,
         "discount": null,
-        "email": facts.email,
+        "email": email,
         "invoice_prefix": facts.invoice_prefix,
         "invoice_settings": {
             "custom_fields": null,
@@ -145,7 +230,7 @@ pub(crate) fn customer_json(generator: &Generator, index: u64) -> Value {
             "rendering_options": null,
         },
         "livemode": false,
-        "metadata": { "signup_channel": facts.channel },
+        "metadata": metadata,
         "name": facts.name,
         "next_invoice_sequence": facts.invoice_sequence,
         "phone": null,

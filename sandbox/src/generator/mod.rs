@@ -9,6 +9,7 @@ mod billing;
 pub(crate) mod calendar;
 mod catalog;
 mod customers;
+pub(crate) mod events;
 pub(crate) mod ids;
 mod payments;
 mod payouts;
@@ -17,7 +18,7 @@ pub(crate) mod timeline;
 use serde_json::Value;
 
 use crate::rng::{hash, unit_of};
-use timeline::{Timeline, DAY, SPAN_DAYS};
+use timeline::{Timeline, DAY, HORIZON_DAYS, SPAN_DAYS};
 
 /// The Stripe resources the sandbox serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -147,49 +148,85 @@ impl SideId {
 
 const CREATED_SALT: u64 = 0x6372_6561_7465;
 const ID_SALT: u64 = 0x6964;
+pub(crate) const ACCOUNT_SALT: u64 = 0x6163_6374;
 /// The largest supported `size` (ids carry indices up to 2·10^14; charges are 3 per customer).
 pub const MAX_SIZE: u64 = 10_000_000_000_000;
 
 /// Produces every object of a sandbox on demand. Cheap to query concurrently (`&self` only).
+///
+/// The data spans the two years before `now` (the past, fixed when the sandbox starts) and
+/// three years (1,095 days) after it (the future a moving clock unfolds, at the rate of the last days).
+/// [`Generator::count`] and [`Generator::object`] describe the account as of `now`; [`Generator::object_at`]
+/// and [`Generator::count_at`] at any instant.
 pub struct Generator {
     seed: u64,
     size: u64,
     now: i64,
     start: i64,
-    timeline: Timeline,
+    horizon: i64,
+    past: Timeline,
+    future: Timeline,
+    /// Objects of each kind placed on the past timeline (kinds spread by quantile).
+    past_counts: [u64; 11],
+    /// Objects of each kind over the whole span, future included.
+    totals: [u64; 11],
+    /// Objects of each kind created at or before `now`.
     counts: [u64; 11],
+    pub(crate) streams: Vec<events::Stream>,
 }
 
 impl Generator {
-    /// `size` customers (capped at [`MAX_SIZE`]), data spread over the two years before `now` (unix seconds).
+    /// `size` customers (capped at [`MAX_SIZE`]), data spread over the two years before `now` (unix seconds)
+    /// and going on after it.
     pub fn new(seed: u64, size: u64, now: i64) -> Self {
         let size = size.min(MAX_SIZE);
         let start = now - SPAN_DAYS * DAY;
-        let mut counts = [0u64; 11];
+        let horizon = now + HORIZON_DAYS * DAY;
+        let past = Timeline::new(seed, start, now);
+        let future = Timeline::steady(seed, now + 1, horizon, timeline::GROWTH);
+        let ratio = future.total_weight() / past.total_weight().max(f64::MIN_POSITIVE);
+        let mut past_counts = [0u64; 11];
+        let mut totals = [0u64; 11];
         for kind in ObjectKind::ALL {
-            counts[kind.slot()] = match kind {
+            let past_count = match kind {
                 ObjectKind::Customer | ObjectKind::Invoice => size,
                 ObjectKind::Charge | ObjectKind::PaymentIntent | ObjectKind::BalanceTransaction => {
                     size * 3
                 }
                 ObjectKind::Subscription => size * 3 / 5,
-                ObjectKind::Refund => size * 3 / 10,
-                ObjectKind::Dispute => size * 3 / 100,
-                // One every two days once there is any business at all.
-                ObjectKind::Payout if size == 0 => 0,
-                ObjectKind::Payout => (SPAN_DAYS / 2) as u64,
-                ObjectKind::Product => catalog::PRODUCTS.len() as u64,
-                ObjectKind::Price => catalog::PRODUCTS.len() as u64 * 2,
+                _ => 0,
             };
+            past_counts[kind.slot()] = past_count;
+            totals[kind.slot()] = past_count + (past_count as f64 * ratio).round() as u64;
         }
-        Generator {
+        let charges = totals[ObjectKind::Charge.slot()];
+        totals[ObjectKind::Refund.slot()] = charges / 10;
+        totals[ObjectKind::Dispute.slot()] = charges / 100;
+        // One payout every two days once there is any business at all.
+        totals[ObjectKind::Payout.slot()] = if size == 0 {
+            0
+        } else {
+            ((SPAN_DAYS + HORIZON_DAYS) / 2) as u64
+        };
+        totals[ObjectKind::Product.slot()] = catalog::PRODUCTS.len() as u64;
+        totals[ObjectKind::Price.slot()] = catalog::PRODUCTS.len() as u64 * 2;
+        let mut generator = Generator {
             seed,
             size,
             now,
             start,
-            timeline: Timeline::new(seed, start, now),
-            counts,
+            horizon,
+            past,
+            future,
+            past_counts,
+            totals,
+            counts: totals,
+            streams: events::streams(),
+        };
+        for kind in ObjectKind::ALL {
+            generator.counts[kind.slot()] = generator.count_until(kind, now);
         }
+        generator
     }
 
     pub fn seed(&self) -> u64 {
@@ -200,7 +237,7 @@ impl Generator {
         self.size
     }
 
-    /// The end of the generated period (unix seconds).
+    /// When the sandbox started: the end of the generated past (unix seconds).
     pub fn now(&self) -> i64 {
         self.now
     }
@@ -210,28 +247,93 @@ impl Generator {
         self.start
     }
 
+    /// The Stripe account the data belongs to (`acct_...`, derived from the seed).
+    pub fn account_id(&self) -> String {
+        format!(
+            "acct_{}",
+            ids::base62_string(hash(&[self.seed, ACCOUNT_SALT]), 16)
+        )
+    }
+
+    /// The end of the generated future: nothing is created or changes after it.
+    pub fn horizon(&self) -> i64 {
+        self.horizon
+    }
+
+    /// Objects of a kind created at or before `now` (the start), deleted ones included.
     pub fn count(&self, object: ObjectKind) -> u64 {
         self.counts[object.slot()]
     }
 
-    /// The object at `index` (0 = oldest), or `Value::Null` past the end.
+    /// Objects of a kind over the whole span, the future included (indices run `0..count_total`).
+    pub fn count_total(&self, object: ObjectKind) -> u64 {
+        self.totals[object.slot()]
+    }
+
+    /// Objects of a kind created at or before `at`, deleted ones included.
+    pub fn count_at(&self, object: ObjectKind, at: i64) -> u64 {
+        self.count_until(object, at)
+    }
+
+    /// The object at `index` (0 = oldest) as it was at `now` (the start), or `Value::Null` past the end.
     pub fn object(&self, object: ObjectKind, index: u64) -> Value {
         if index >= self.count(object) {
             return Value::Null;
         }
-        match object {
-            ObjectKind::Customer => customers::customer_json(self, index),
-            ObjectKind::Charge => payments::charge_json(self, index),
-            ObjectKind::PaymentIntent => payments::payment_intent_json(self, index),
-            ObjectKind::Refund => payments::refund_json(self, index),
-            ObjectKind::Dispute => payments::dispute_json(self, index),
-            ObjectKind::BalanceTransaction => payments::balance_transaction_json(self, index),
-            ObjectKind::Invoice => billing::invoice_json(self, index),
-            ObjectKind::Subscription => billing::subscription_json(self, index),
-            ObjectKind::Payout => payouts::payout_json(self, index),
-            ObjectKind::Product => catalog::product_json(self, index as usize),
-            ObjectKind::Price => catalog::price_json(self, index as usize),
+        self.object_at(object, index, self.now)
+    }
+
+    /// The object at `index` as it is at `at`: `Value::Null` when it is not created yet (or past the end); for
+    /// a deleted object, Stripe's `{"id": ..., "object": ..., "deleted": true}`.
+    pub fn object_at(&self, object: ObjectKind, index: u64, at: i64) -> Value {
+        if index >= self.count_total(object) || self.created(object, index) > at {
+            return Value::Null;
         }
+        if let Some(deleted) = self.deleted_at(object, index) {
+            if deleted <= at {
+                return serde_json::json!({
+                    "id": self.id(object, index),
+                    "object": object.object_name(),
+                    "deleted": true,
+                });
+            }
+        }
+        self.render(object, index, at)
+    }
+
+    /// The object's full state at `at`, deleted or not (what a `*.deleted` event carries).
+    pub(crate) fn render(&self, object: ObjectKind, index: u64, at: i64) -> Value {
+        match object {
+            ObjectKind::Customer => customers::customer_json(self, index, at),
+            ObjectKind::Charge => payments::charge_json(self, index, at),
+            ObjectKind::PaymentIntent => payments::payment_intent_json(self, index, at),
+            ObjectKind::Refund => payments::refund_json(self, index),
+            ObjectKind::Dispute => payments::dispute_json(self, index, at),
+            ObjectKind::BalanceTransaction => payments::balance_transaction_json(self, index, at),
+            ObjectKind::Invoice => billing::invoice_json(self, index, at),
+            ObjectKind::Subscription => billing::subscription_json(self, index, at),
+            ObjectKind::Payout => payouts::payout_json(self, index, at),
+            ObjectKind::Product => catalog::product_json(self, index as usize, at),
+            ObjectKind::Price => catalog::price_json(self, index as usize, at),
+        }
+    }
+
+    /// When the object is deleted, if ever (customers, products and prices; only after `now`).
+    pub fn deleted_at(&self, object: ObjectKind, index: u64) -> Option<i64> {
+        match object {
+            ObjectKind::Customer => self.customer_plan(index).deleted,
+            ObjectKind::Product | ObjectKind::Price => catalog::deleted_at(self, object, index),
+            _ => None,
+        }
+    }
+
+    /// Whether the object is created and not deleted at `at` (what lists show), without building it.
+    pub fn exists_at(&self, object: ObjectKind, index: u64, at: i64) -> bool {
+        index < self.count_total(object)
+            && self.created(object, index) <= at
+            && self
+                .deleted_at(object, index)
+                .is_none_or(|deleted| deleted > at)
     }
 
     /// The id of object `index` (whether or not it exists).
@@ -243,11 +345,11 @@ impl Generator {
         )
     }
 
-    /// The index of an id this generator issued for `object`, or `None`.
+    /// The index of an id this generator issued for `object` (now or in its future), or `None`.
     pub fn index_of(&self, object: ObjectKind, id: &str) -> Option<u64> {
         let (index, check) = ids::decode(id, object.id_prefix())?;
         let expected = hash(&[self.seed, object.tag(), ID_SALT, index]) % ids::CHECK_MODULUS;
-        (index < self.count(object) && check == expected).then_some(index)
+        (index < self.count_total(object) && check == expected).then_some(index)
     }
 
     pub(crate) fn side_id(&self, side: SideId, index: u64) -> String {
@@ -269,11 +371,11 @@ impl Generator {
                 self.spread_created(ObjectKind::Charge, index)
             }
             ObjectKind::Refund => {
-                let lag = (self.count(ObjectKind::Charge) / 180).max(1);
+                let lag = (self.count_total(ObjectKind::Charge) / 600).max(1);
                 self.after_charge(self.refunded_charge(index), lag)
             }
             ObjectKind::Dispute => {
-                let lag = (self.count(ObjectKind::Charge) / 30).max(1);
+                let lag = (self.count_total(ObjectKind::Charge) / 100).max(1);
                 self.after_charge(self.disputed_charge(index), lag)
             }
             ObjectKind::Payout => payouts::payout_created(self, index),
@@ -285,23 +387,28 @@ impl Generator {
         }
     }
 
-    /// Quantile placement on the timeline (see [`timeline`]).
+    /// Quantile placement on the past timeline, then on the future one (see [`timeline`]).
     fn spread_created(&self, object: ObjectKind, index: u64) -> i64 {
-        let count = self.count(object).max(1);
+        let past = self.past_counts[object.slot()];
         let jitter = unit_of(hash(&[self.seed, object.tag(), CREATED_SALT, index]));
-        let u = (index as f64 + jitter) / count as f64;
-        self.timeline.time_at(u)
+        if index < past {
+            self.past.time_at((index as f64 + jitter) / past as f64)
+        } else {
+            let future = (self.count_total(object) - past).max(1);
+            self.future
+                .time_at(((index - past) as f64 + jitter) / future as f64)
+        }
     }
 
-    /// Halfway between a charge and the charge `lag` places later (or `now`): a delay that scales with the
-    /// business's volume and keeps `created` monotonic in the follower's index.
+    /// Halfway between a charge and the charge `lag` places later (or the horizon): a delay that scales with
+    /// the business's volume and keeps `created` monotonic in the follower's index.
     fn after_charge(&self, charge: u64, lag: u64) -> i64 {
-        let charges = self.count(ObjectKind::Charge);
+        let charges = self.count_total(ObjectKind::Charge);
         let from = self.spread_created(ObjectKind::Charge, charge);
         let to = if charge + lag < charges {
             self.spread_created(ObjectKind::Charge, charge + lag)
         } else {
-            self.now - 1
+            self.horizon - 1
         };
         from + (to - from) / 2
     }
@@ -310,16 +417,16 @@ impl Generator {
     pub(crate) fn refunded_charge(&self, refund: u64) -> u64 {
         spread(
             refund,
-            self.count(ObjectKind::Refund),
-            self.count(ObjectKind::Charge),
+            self.count_total(ObjectKind::Refund),
+            self.count_total(ObjectKind::Charge),
         )
     }
 
     pub(crate) fn disputed_charge(&self, dispute: u64) -> u64 {
         spread(
             dispute,
-            self.count(ObjectKind::Dispute),
-            self.count(ObjectKind::Charge),
+            self.count_total(ObjectKind::Dispute),
+            self.count_total(ObjectKind::Charge),
         )
     }
 
@@ -327,22 +434,22 @@ impl Generator {
     pub(crate) fn refund_of_charge(&self, charge: u64) -> Option<u64> {
         spread_inverse(
             charge,
-            self.count(ObjectKind::Refund),
-            self.count(ObjectKind::Charge),
+            self.count_total(ObjectKind::Refund),
+            self.count_total(ObjectKind::Charge),
         )
     }
 
     pub(crate) fn dispute_of_charge(&self, charge: u64) -> Option<u64> {
         spread_inverse(
             charge,
-            self.count(ObjectKind::Dispute),
-            self.count(ObjectKind::Charge),
+            self.count_total(ObjectKind::Dispute),
+            self.count_total(ObjectKind::Charge),
         )
     }
 
     /// The first index whose `created` is at or after `t` (the count when there is none).
     pub fn first_index_at_or_after(&self, object: ObjectKind, t: i64) -> u64 {
-        let (mut low, mut high) = (0, self.count(object));
+        let (mut low, mut high) = (0, self.count_total(object));
         while low < high {
             let middle = low + (high - low) / 2;
             if self.created(object, middle) < t {
@@ -354,7 +461,8 @@ impl Generator {
         low
     }
 
-    /// The index range `[from, to)` of objects with `gte <= created < lt`.
+    /// The index range `[from, to)` of objects with `gte <= created < lt`, among those created by `now` (the
+    /// start).
     pub fn created_range(
         &self,
         object: ObjectKind,
@@ -364,8 +472,17 @@ impl Generator {
         let from = gte.map_or(0, |t| self.first_index_at_or_after(object, t));
         let to = lt.map_or(self.count(object), |t| {
             self.first_index_at_or_after(object, t)
+                .min(self.count(object))
         });
-        (from, to.max(from))
+        let from = from.min(to);
+        (from, to)
+    }
+
+    /// How many objects have `gte <= created < lt` over the whole span, the future included.
+    pub(crate) fn count_between(&self, object: ObjectKind, gte: i64, lt: i64) -> u64 {
+        let from = self.first_index_at_or_after(object, gte);
+        let to = self.first_index_at_or_after(object, lt);
+        to.saturating_sub(from)
     }
 
     /// How many objects have `gte <= created < lt`: two binary searches, nothing materialized.
@@ -478,7 +595,13 @@ mod tests {
                     assert_eq!(generator.object(kind, index)["id"], id.as_str());
                 }
             }
-            let past_end = generator.id(kind, generator.count(kind));
+            // Ids of objects the future holds decode too (they exist once the clock gets there).
+            let future = generator.id(kind, generator.count(kind));
+            assert_eq!(
+                generator.index_of(kind, &future).is_some(),
+                generator.count(kind) < generator.count_total(kind)
+            );
+            let past_end = generator.id(kind, generator.count_total(kind));
             assert_eq!(generator.index_of(kind, &past_end), None);
         }
         let other = Generator::new(12, 1000, NOW);

@@ -117,6 +117,21 @@ fn processing_fee(amount_usd: i64) -> i64 {
     (amount_usd as f64 * 0.029).round() as i64 + 30
 }
 
+/// How long a pending charge takes to succeed.
+pub(crate) const PENDING_FOR: i64 = DAY + 1800;
+/// How long after a dispute opens it is decided (its evidence is due).
+pub(crate) const DISPUTE_DECIDED_AFTER: i64 = 14 * DAY;
+const OUTCOME_SALT: u64 = 0x6f75_7463;
+
+/// How a charge turns out, decided apart from its other draws so event streams can tell cheaply.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum ChargeOutcome {
+    Succeeded,
+    /// Pending for [`PENDING_FOR`], then succeeded.
+    PendingThenSucceeded,
+    Failed,
+}
+
 pub(crate) struct ChargeFacts {
     pub created: i64,
     pub customer: Option<u64>,
@@ -160,7 +175,31 @@ pub(crate) struct RefundFacts {
 }
 
 impl Generator {
+    pub(crate) fn charge_outcome(&self, index: u64) -> ChargeOutcome {
+        if self.refund_of_charge(index).is_some() || self.dispute_of_charge(index).is_some() {
+            return ChargeOutcome::Succeeded;
+        }
+        let draw = crate::rng::unit_of(hash(&[
+            self.seed,
+            ObjectKind::Charge.tag(),
+            OUTCOME_SALT,
+            index,
+        ]));
+        if draw < 0.08 {
+            ChargeOutcome::Failed
+        } else if draw < 0.14 {
+            ChargeOutcome::PendingThenSucceeded
+        } else {
+            ChargeOutcome::Succeeded
+        }
+    }
+
     pub(crate) fn charge_facts(&self, index: u64) -> ChargeFacts {
+        self.charge_facts_at(index, i64::MAX)
+    }
+
+    /// The charge as it stands at `at` (pending ones succeed after [`PENDING_FOR`]).
+    pub(crate) fn charge_facts_at(&self, index: u64, at: i64) -> ChargeFacts {
         let mut draws = self.draws(ObjectKind::Charge, index);
         let created = self.created(ObjectKind::Charge, index);
         // A few guest checkouts; everyone else is a customer who signed up before paying.
@@ -187,18 +226,21 @@ impl Generator {
                 dollars * 100
             }
         };
-        let refund = self.refund_of_charge(index);
-        let dispute = self.dispute_of_charge(index);
-        let failed = draws.chance(0.08);
-        let pending = created > self.now - 2 * DAY && draws.chance(0.2);
-        let status = if refund.is_some() || dispute.is_some() {
-            ChargeStatus::Succeeded
-        } else if failed {
-            ChargeStatus::Failed
-        } else if pending {
-            ChargeStatus::Pending
-        } else {
-            ChargeStatus::Succeeded
+        // Kept so the draws after them (the decline) stay where they were.
+        draws.chance(0.08);
+        draws.chance(0.2);
+        let refund = self
+            .refund_of_charge(index)
+            .filter(|&refund| self.created(ObjectKind::Refund, refund) <= at);
+        let dispute = self
+            .dispute_of_charge(index)
+            .filter(|&dispute| self.created(ObjectKind::Dispute, dispute) <= at);
+        let status = match self.charge_outcome(index) {
+            ChargeOutcome::Failed => ChargeStatus::Failed,
+            ChargeOutcome::PendingThenSucceeded if at < created + PENDING_FOR => {
+                ChargeStatus::Pending
+            }
+            _ => ChargeStatus::Succeeded,
         };
         let decline = &DECLINES[draws.weighted(&DECLINE_WEIGHTS)];
         ChargeFacts {
@@ -325,8 +367,8 @@ fn outcome(facts: &ChargeFacts) -> Value {
     }
 }
 
-pub(crate) fn charge_json(generator: &Generator, index: u64) -> Value {
-    let facts = generator.charge_facts(index);
+pub(crate) fn charge_json(generator: &Generator, index: u64, at: i64) -> Value {
+    let facts = generator.charge_facts_at(index, at);
     let id = generator.id(ObjectKind::Charge, index);
     let paid = facts.status != ChargeStatus::Failed;
     let refunds: Vec<Value> = facts
@@ -401,8 +443,8 @@ pub(crate) fn charge_json(generator: &Generator, index: u64) -> Value {
     })
 }
 
-pub(crate) fn payment_intent_json(generator: &Generator, index: u64) -> Value {
-    let facts = generator.charge_facts(index);
+pub(crate) fn payment_intent_json(generator: &Generator, index: u64, at: i64) -> Value {
+    let facts = generator.charge_facts_at(index, at);
     let status = match facts.status {
         ChargeStatus::Succeeded => "succeeded",
         ChargeStatus::Pending => "processing",
@@ -487,21 +529,22 @@ pub(crate) fn refund_json(generator: &Generator, index: u64) -> Value {
     })
 }
 
-pub(crate) fn dispute_json(generator: &Generator, index: u64) -> Value {
+pub(crate) fn dispute_json(generator: &Generator, index: u64, at: i64) -> Value {
     let charge_index = generator.disputed_charge(index);
     let charge = generator.charge_facts(charge_index);
     let created = generator.created(ObjectKind::Dispute, index);
     let mut draws = generator.draws(ObjectKind::Dispute, index);
     let reason = DISPUTE_REASONS[draws.weighted(&DISPUTE_REASON_WEIGHTS)];
-    let due_by = created + 14 * DAY;
+    let due_by = created + DISPUTE_DECIDED_AFTER;
     let has_evidence = draws.chance(0.7);
-    let status = if due_by > generator.now {
+    let won = draws.chance(0.55);
+    let status = if due_by > at {
         if has_evidence {
             "under_review"
         } else {
             "needs_response"
         }
-    } else if has_evidence && draws.chance(0.55) {
+    } else if has_evidence && won {
         "won"
     } else {
         "lost"
@@ -560,7 +603,7 @@ pub(crate) fn dispute_json(generator: &Generator, index: u64) -> Value {
         "evidence_details": {
             "due_by": due_by,
             "has_evidence": has_evidence,
-            "past_due": !has_evidence && due_by <= generator.now,
+            "past_due": !has_evidence && due_by <= at,
             "submission_count": u32::from(has_evidence),
         },
         "is_charge_refundable": false,
@@ -580,11 +623,11 @@ pub(crate) fn dispute_json(generator: &Generator, index: u64) -> Value {
     })
 }
 
-pub(crate) fn balance_transaction_json(generator: &Generator, index: u64) -> Value {
+pub(crate) fn balance_transaction_json(generator: &Generator, index: u64, at: i64) -> Value {
     let facts = generator.charge_facts(index);
     let id = generator.id(ObjectKind::BalanceTransaction, index);
     let available_on = (facts.created.div_euclid(DAY) + 2) * DAY;
-    let status = if available_on <= generator.now {
+    let status = if available_on <= at {
         "available"
     } else {
         "pending"

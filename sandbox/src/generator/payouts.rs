@@ -15,20 +15,29 @@ pub(crate) fn payout_created(generator: &Generator, index: u64) -> i64 {
     first_midnight + index as i64 * PAYOUT_EVERY + 2 * 3600
 }
 
-pub(crate) fn payout_json(generator: &Generator, index: u64) -> Value {
+/// When a payout reaches the bank (or bounces): two days after it leaves, at midnight.
+pub(crate) fn payout_arrival(created: i64) -> i64 {
+    (created.div_euclid(DAY) + 2) * DAY
+}
+
+/// Whether a payout bounces (about one in a hundred).
+pub(crate) fn payout_fails(generator: &Generator, index: u64) -> bool {
+    let mut draws = generator.draws(ObjectKind::Payout, index);
+    draws.unit();
+    draws.chance(0.01)
+}
+
+pub(crate) fn payout_json(generator: &Generator, index: u64, at: i64) -> Value {
     let created = payout_created(generator, index);
     let mut draws = generator.draws(ObjectKind::Payout, index);
-    let charges = generator.count_created(
-        ObjectKind::Charge,
-        Some(created - PAYOUT_EVERY),
-        Some(created),
-    );
+    let charges = generator.count_between(ObjectKind::Charge, created - PAYOUT_EVERY, created);
     let amount = (charges as f64 * AVERAGE_NET * (0.85 + 0.3 * draws.unit())).round() as i64;
-    let arrival_date = (created.div_euclid(DAY) + 2) * DAY;
-    let failed = draws.chance(0.01);
+    let arrival_date = payout_arrival(created);
+    let arrived = arrival_date <= at;
+    let failed = draws.chance(0.01) && arrived;
     let status = if failed {
         "failed"
-    } else if arrival_date <= generator.now {
+    } else if arrived {
         "paid"
     } else {
         "in_transit"

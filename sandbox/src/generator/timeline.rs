@@ -11,7 +11,9 @@ pub(crate) const DAY: i64 = 86_400;
 /// The data covers this many days before `now`.
 pub(crate) const SPAN_DAYS: i64 = 730;
 /// The last day carries this many times the objects of the first (before seasonality).
-const GROWTH: f64 = 3.0;
+pub(crate) const GROWTH: f64 = 3.0;
+/// Data goes on this many days after `now`: the future the clock unfolds.
+pub(crate) const HORIZON_DAYS: i64 = 1095;
 const NOISE_SALT: u64 = 0x7469_6d65;
 
 /// Relative activity by weekday, Sunday first.
@@ -36,9 +38,19 @@ pub(crate) fn weekday(t: i64) -> usize {
 }
 
 impl Timeline {
-    /// Buckets are UTC days clipped to `[start, end)`.
+    /// Buckets are UTC days clipped to `[start, end)`; activity grows `GROWTH`-fold from start to end.
     pub(crate) fn new(seed: u64, start: i64, end: i64) -> Self {
-        let mut buckets = Vec::with_capacity((SPAN_DAYS + 2) as usize);
+        Timeline::build(seed, start, end, None)
+    }
+
+    /// Buckets over `[start, end)` at a steady `level` of activity (the business after the generated past
+    /// keeps the rate of its last day).
+    pub(crate) fn steady(seed: u64, start: i64, end: i64, level: f64) -> Self {
+        Timeline::build(seed, start, end, Some(level))
+    }
+
+    fn build(seed: u64, start: i64, end: i64, level: Option<f64>) -> Self {
+        let mut buckets = Vec::with_capacity(((end - start).max(0) / DAY + 2) as usize);
         let mut total = 0.0;
         let span = (end - start).max(1) as f64;
         let mut from = start;
@@ -46,7 +58,8 @@ impl Timeline {
             let day = from.div_euclid(DAY);
             let to = ((day + 1) * DAY).min(end);
             let middle = (from + to) as f64 / 2.0;
-            let growth = (GROWTH.ln() * (middle - start as f64) / span).exp();
+            let growth =
+                level.unwrap_or_else(|| (GROWTH.ln() * (middle - start as f64) / span).exp());
             let noise = 0.9 + 0.2 * unit_of(hash(&[seed, NOISE_SALT, day as u64]));
             let covered = (to - from) as f64 / DAY as f64;
             let weight = growth * WEEKDAY_WEIGHT[weekday(from)] * noise * covered;
@@ -60,6 +73,11 @@ impl Timeline {
             from = to;
         }
         Timeline { buckets, total }
+    }
+
+    /// The sum of the buckets' weights (objects per unit of weight are the same on every timeline).
+    pub(crate) fn total_weight(&self) -> f64 {
+        self.total
     }
 
     /// The time at quantile `u ∈ [0, 1)`; never decreases as `u` grows.
