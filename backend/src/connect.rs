@@ -195,8 +195,19 @@ pub async fn complete(
             tracing::warn!(slug, error = %error, "completing the grant failed");
             token_exchange_error(&provider, &TokenError::Provider(error))
         })?;
-    store_grant(state, user.id, &source, grant).await?;
+    let access_token = grant.access_token.clone();
+    let connection = store_grant(state, user.id, &source, grant).await?;
     tracing::info!(user_id = %user.id, slug, "connected");
+    if let Err(error) = crate::webhooks::create_at_provider(
+        &state.services(),
+        &provider,
+        &connection,
+        &access_token,
+    )
+    .await
+    {
+        tracing::warn!(error = %error, "could not create the connection's webhook endpoint");
+    }
     if provider.provider.chooses_account() {
         crate::accounts::choose_the_only_one(state, user, slug).await;
     }

@@ -484,7 +484,12 @@ async fn deliver(
         let Ok((body, t)) = rendered else {
             return;
         };
-        let signature = signature_header(&endpoint.secrets_at(t), t, &body);
+        // Stripe signs with the time of the delivery, which receivers compare with their own
+        // clocks (5 minutes' tolerance): wall time, whatever the data's clock says.
+        let signed_at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(t, |elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(t));
+        let signature = signature_header(&endpoint.secrets_at(t), signed_at, &body);
         let sends = if delivery.duplicate { 2 } else { 1 };
         let mut accepted = false;
         for _ in 0..sends {

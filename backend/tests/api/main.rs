@@ -18,6 +18,7 @@ mod errors;
 mod fake_provider;
 mod first_admin;
 mod health;
+mod living;
 mod metrics;
 mod monitoring;
 mod offset_provider;

@@ -32,7 +32,7 @@ const API_KEY: &str = VALID_API_KEY;
 const NOW: i64 = 1_790_000_000;
 
 /// A sandbox of its own on loopback (so that tests can give it faults).
-fn start_sandbox(size: u64, faults: Faults) -> (Sandbox, String) {
+pub(crate) fn start_sandbox(size: u64, faults: Faults) -> (Sandbox, String) {
     start_sandbox_with(SandboxConfig {
         faults,
         ..sandbox_config(size)
@@ -81,7 +81,7 @@ pub(crate) async fn connected_app(
     (app, token, connection)
 }
 
-fn kind_of(object_name: &str) -> ObjectKind {
+pub(crate) fn kind_of(object_name: &str) -> ObjectKind {
     let path = allmetrics::providers::stripe::reader::list_path(
         allmetrics::providers::stripe::CATALOGUE,
         object_name,
