@@ -26,3 +26,4 @@ mod shutdown;
 mod sources;
 mod spa;
 mod sync;
+mod upgrade;
