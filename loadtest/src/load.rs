@@ -339,7 +339,7 @@ async fn act(shared: &Shared, user: &User, dice: &mut Dice) {
         let body = if dice.below(2) == 0 {
             json!({"name": format!("Revenue {edit}")})
         } else {
-            json!({"field_name": if edit % 2 == 0 { "status" } else { "currency" }})
+            json!({"field_name": if edit.is_multiple_of(2) { "status" } else { "currency" }})
         };
         if let Some(metric) = user.metrics.first() {
             timed(
