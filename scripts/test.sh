@@ -38,4 +38,6 @@ say "tests: unit and integration, on SQLite and PostgreSQL ($TEST_DATABASE_URL)"
 cargo test --workspace
 say "browser end-to-end test"
 "$REPO_ROOT/scripts/e2e.sh"
+say "reliability suite, short form (the full one: make soak)"
+"$REPO_ROOT/scripts/reliability.sh" --short
 say "all checks passed in $((SECONDS - started))s"

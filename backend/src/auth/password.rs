@@ -1,12 +1,10 @@
 //! Passwords: the policy, and argon2id hashing run off the async executor.
 
 use std::collections::HashSet;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
-use argon2::Argon2;
+use argon2::password_hash::{rand_core::OsRng, Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::error::ApiError;
@@ -52,12 +50,99 @@ pub fn check_policy(password: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The working memory of hashes, kept for the next ones instead of freed: the allocator keeps
+/// what a thread frees for that thread, so 19 MiB allocated and freed on every blocking thread
+/// that once hashed made the process grow by hundreds of MiB under a flood of logins. At most
+/// one buffer per hash under way (`HASHING`) is kept.
+static MEMORY: Mutex<Vec<Vec<Block>>> = Mutex::new(Vec::new());
+const KEPT_BUFFERS: usize = 4;
+
+/// Runs `work` with `blocks` blocks of working memory, reused from earlier hashes when they
+/// have the default size (other sizes, from hashes made with other parameters, are freed).
+fn with_memory<T>(blocks: usize, work: impl FnOnce(&mut [Block]) -> T) -> T {
+    let mut memory = MEMORY
+        .lock()
+        .ok()
+        .and_then(|mut kept| kept.pop())
+        .unwrap_or_default();
+    if memory.len() != blocks {
+        memory = vec![Block::default(); blocks];
+    }
+    let result = work(&mut memory);
+    if blocks == Params::default().block_count() {
+        if let Ok(mut kept) = MEMORY.lock() {
+            if kept.len() < KEPT_BUFFERS {
+                kept.push(memory);
+            }
+        }
+    }
+    result
+}
+
 fn hash_blocking(password: &SecretString) -> anyhow::Result<String> {
+    let failed =
+        |error: &dyn std::fmt::Display| anyhow::anyhow!("hashing a password failed: {error}");
+    let argon2 = Argon2::default();
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.expose_secret().as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|error| anyhow::anyhow!("hashing a password failed: {error}"))
+    let mut salt_bytes = [0u8; 64];
+    let raw_salt = salt
+        .as_salt()
+        .decode_b64(&mut salt_bytes)
+        .map_err(|error| failed(&error))?;
+    let mut output = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    with_memory(argon2.params().block_count(), |memory| {
+        argon2.hash_password_into_with_memory(
+            password.expose_secret().as_bytes(),
+            raw_salt,
+            &mut output,
+            memory,
+        )
+    })
+    .map_err(|error| failed(&error))?;
+    let hash = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(argon2.params()).map_err(|error| failed(&error))?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&output).map_err(|error| failed(&error))?),
+    };
+    Ok(hash.to_string())
+}
+
+/// What argon2's own verification does, with kept working memory.
+fn verify_blocking(stored: &str, password: &SecretString) -> bool {
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        tracing::error!("a stored password hash is malformed");
+        return false;
+    };
+    let (Ok(algorithm), Ok(params), Some(salt), Some(expected)) = (
+        Algorithm::try_from(parsed.algorithm),
+        Params::try_from(&parsed),
+        parsed.salt,
+        parsed.hash,
+    ) else {
+        tracing::error!("a stored password hash is not an argon2 hash");
+        return false;
+    };
+    let Ok(version) = parsed.version.map(Version::try_from).transpose() else {
+        return false;
+    };
+    let argon2 = Argon2::new(algorithm, version.unwrap_or_default(), params.clone());
+    let mut salt_bytes = [0u8; 64];
+    let Ok(raw_salt) = salt.decode_b64(&mut salt_bytes) else {
+        return false;
+    };
+    let mut output = vec![0u8; expected.len()];
+    let hashed = with_memory(params.block_count(), |memory| {
+        argon2.hash_password_into_with_memory(
+            password.expose_secret().as_bytes(),
+            raw_salt,
+            &mut output,
+            memory,
+        )
+    });
+    // Output's equality is constant-time.
+    hashed.is_ok() && Output::new(&output).is_ok_and(|computed| computed == expected)
 }
 
 /// Hashes computed at once, at most: each takes 19 MiB, so a flood of logins (or of unknown
@@ -79,17 +164,9 @@ pub fn dummy_hash() -> anyhow::Result<String> {
 /// Whether `password` matches `stored`. A malformed stored hash never matches.
 pub async fn verify(stored: String, password: SecretString) -> anyhow::Result<bool> {
     let _permit = HASHING.acquire().await?;
-    spawn_blocking_with_tracing(move || {
-        let Ok(parsed) = PasswordHash::new(&stored) else {
-            tracing::error!("a stored password hash is malformed");
-            return false;
-        };
-        Argon2::default()
-            .verify_password(password.expose_secret().as_bytes(), &parsed)
-            .is_ok()
-    })
-    .await
-    .map_err(Into::into)
+    spawn_blocking_with_tracing(move || verify_blocking(&stored, &password))
+        .await
+        .map_err(Into::into)
 }
 
 #[cfg(test)]
@@ -135,5 +212,51 @@ mod tests {
                 .await
                 .unwrap()
         );
+    }
+
+    #[tokio::test]
+    async fn hashes_are_argon2s_own_and_their_memory_is_kept_not_regrown() {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        let password = "correct horse battery";
+        // Made by argon2 itself (as every stored hash was), verified here; and the other way.
+        let theirs = Argon2::default()
+            .hash_password(password.as_bytes(), &SaltString::generate(&mut OsRng))
+            .unwrap()
+            .to_string();
+        assert!(verify(theirs, SecretString::from(password.to_string()))
+            .await
+            .unwrap());
+        let ours = hash(SecretString::from(password.to_string()))
+            .await
+            .unwrap();
+        assert!(Argon2::default()
+            .verify_password(password.as_bytes(), &PasswordHash::new(&ours).unwrap())
+            .is_ok());
+        // Other parameters (an older hash) verify too.
+        let small = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(4096, 3, 1, None).unwrap(),
+        )
+        .hash_password(password.as_bytes(), &SaltString::generate(&mut OsRng))
+        .unwrap()
+        .to_string();
+        assert!(verify(small, SecretString::from(password.to_string()))
+            .await
+            .unwrap());
+
+        // A flood of hashes keeps at most one working memory per hash allowed at once.
+        let mut hashes = tokio::task::JoinSet::new();
+        for _ in 0..12 {
+            hashes.spawn(hash(SecretString::from(password.to_string())));
+        }
+        while let Some(done) = hashes.join_next().await {
+            done.unwrap().unwrap();
+        }
+        let kept = MEMORY.lock().unwrap();
+        assert!(!kept.is_empty() && kept.len() <= KEPT_BUFFERS);
+        assert!(kept
+            .iter()
+            .all(|memory| memory.len() == Params::default().block_count()));
     }
 }

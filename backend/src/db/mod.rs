@@ -57,9 +57,25 @@ impl From<sqlx::Error> for DbError {
             sqlx::Error::Database(ref database_error) if database_error.is_unique_violation() => {
                 DbError::Conflict("value")
             }
+            sqlx::Error::Database(ref database_error)
+                if database_error
+                    .code()
+                    .as_deref()
+                    .is_some_and(is_unavailable_code) =>
+            {
+                DbError::Unavailable(error)
+            }
             other => DbError::Query(other),
         }
     }
+}
+
+/// SQLSTATEs of a database that is going away, starting up or out of connections: the request
+/// may succeed once it is back (a 503), it is no fault of the query (a 500).
+fn is_unavailable_code(code: &str) -> bool {
+    // 08: connection exceptions; 57P01..57P03: shutting down, crashed, starting up; 53300: too
+    // many connections.
+    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300")
 }
 
 pub type DbResult<T> = Result<T, DbError>;

@@ -205,7 +205,14 @@ pub async fn spawn_app(kind: DbKind) -> TestApp {
 }
 
 pub async fn spawn_app_with(kind: DbKind, configure: impl FnOnce(&mut Settings)) -> TestApp {
-    let database = TestDatabase::create(kind).await;
+    spawn_app_on(TestDatabase::create(kind).await, configure).await
+}
+
+/// Starts the server on a database that already holds data (it is migrated first).
+pub async fn spawn_app_on(
+    database: TestDatabase,
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
     let static_folder = tempfile::tempdir().unwrap();
     let static_dir = static_folder.path().to_path_buf();
     std::fs::write(

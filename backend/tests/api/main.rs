@@ -30,3 +30,4 @@ mod shutdown;
 mod sources;
 mod spa;
 mod sync;
+mod upgrade;
