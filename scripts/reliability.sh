@@ -19,7 +19,7 @@ mode=full
 [ "${1:-}" = "--short" ] && mode=short
 if [ "$mode" = short ]; then
   users="${RELIABILITY_USERS:-20}"; seconds="${RELIABILITY_SECONDS:-15}"
-  size="${RELIABILITY_SIZE:-40}"; outage_at=5; outage_secs=3
+  size="${RELIABILITY_SIZE:-40}"; outage_at=4; outage_secs=6
   # Latency limits are the full run's: the short one checks errors, the outage, memory and
   # the stored objects.
   p99_limit="${RELIABILITY_P99_MS:-0}"
@@ -98,6 +98,7 @@ start_server() { # database url, log name
     APP_SYNC__INTERVAL_SECS=20 \
     APP_SYNC__POLL_INTERVAL_SECS=1 \
     APP_SYNC__RETRY_CAP_MS=2000 \
+    APP_APPLICATION__METRICS_PORT=0 \
     RUST_LOG="${RUST_LOG:-warn}" \
     "$bin/allmetrics" serve >> "$work/server-$2.log" 2>&1) &
   server_pid=$!

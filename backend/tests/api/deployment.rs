@@ -84,3 +84,132 @@ fn env_example_lists_every_documented_setting() {
         );
     }
 }
+
+/// The README's compose section starts with `allmetrics admin init-env`: `production` refuses to
+/// start without the secrets it writes, and starts with them.
+#[tokio::test]
+async fn production_starts_with_the_env_file_that_admin_init_env_writes() {
+    let folder = tempfile::tempdir().unwrap();
+    let mut refused = production_server(folder.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut exited = None;
+    for _ in 0..300 {
+        exited = refused.try_wait().unwrap();
+        if exited.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    if exited.is_none() {
+        refused.kill().unwrap();
+    }
+    let refused = refused.wait_with_output().unwrap();
+    assert!(
+        exited.is_some_and(|status| !status.success()),
+        "production started without secrets"
+    );
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&refused.stdout),
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert!(said.contains("APP_AUTH__JWT_SECRET"), "{said}");
+
+    let init = std::process::Command::new(env!("CARGO_BIN_EXE_allmetrics"))
+        .args(["admin", "init-env"])
+        .current_dir(folder.path())
+        .env_clear()
+        .env("APP_CONFIG_DIR", config_dir())
+        .output()
+        .unwrap();
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let env_file = std::fs::read_to_string(folder.path().join(".env")).unwrap();
+    let printed = String::from_utf8_lossy(&init.stdout);
+    for name in ["APP_AUTH__JWT_SECRET", "APP_SECURITY__TOKEN_KEYS"] {
+        assert!(printed.contains(name), "{printed}");
+        let value = env_file
+            .lines()
+            .find_map(|line| line.strip_prefix(&format!("{name}=")))
+            .unwrap();
+        assert!(value.len() >= 32, "{name}");
+        assert!(
+            !printed.contains(value),
+            "init-env printed the value of {name}"
+        );
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(folder.path().join(".env"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = production_server(folder.path())
+        .env("APP_APPLICATION__PORT", port.to_string())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let mut healthy = false;
+    for _ in 0..300 {
+        if let Some(status) = server.try_wait().unwrap() {
+            let mut stderr = String::new();
+            std::io::Read::read_to_string(&mut server.stderr.take().unwrap(), &mut stderr).unwrap();
+            panic!("production exited ({status}) with the written .env: {stderr}");
+        }
+        if let Ok(response) = client
+            .get(format!("http://127.0.0.1:{port}/healthz"))
+            .send()
+            .await
+        {
+            healthy = response.status().is_success();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(healthy, "production did not answer /healthz");
+}
+
+fn config_dir() -> String {
+    format!("{}/configuration", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `allmetrics serve` in `production` on SQLite in `folder`, which is its working directory (where
+/// it reads `.env`), and nothing else from this process's environment.
+fn production_server(folder: &std::path::Path) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_allmetrics"));
+    command
+        .arg("serve")
+        .current_dir(folder)
+        .env_clear()
+        .env("APP_CONFIG_DIR", config_dir())
+        .env("APP_ENVIRONMENT", "production")
+        .env("APP_APPLICATION__HOST", "127.0.0.1")
+        .env("APP_APPLICATION__PORT", "0")
+        .env("APP_APPLICATION__DATA_DIR", folder.join("data"))
+        .env("APP_APPLICATION__STATIC_DIR", folder.join("web"))
+        .env(
+            "APP_DATABASE__URL",
+            format!("sqlite://{}/allmetrics.db", folder.display()),
+        )
+        .env("RUST_LOG", "warn");
+    command
+}
