@@ -94,6 +94,7 @@ async fn run(database: &str) {
                 failures: 0,
                 incremental_from: Some(now),
                 last_synced_at: Some(now),
+                progress: None,
             },
         )
         .await

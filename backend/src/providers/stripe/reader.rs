@@ -194,14 +194,7 @@ fn stored_object(object: &serde_json::Value) -> Result<StoredObject, FetchError>
 
 /// A page of `/v1/events`: the changes to objects of `object_name` (others are ignored).
 fn parse_events(body: &[u8], object_name: &str) -> Result<ChangePage, FetchError> {
-    let json: serde_json::Value =
-        serde_json::from_slice(body).map_err(|_| FetchError::malformed("not JSON"))?;
-    let data = json["data"]
-        .as_array()
-        .ok_or_else(|| FetchError::malformed("no data"))?;
-    let has_more = json["has_more"]
-        .as_bool()
-        .ok_or_else(|| FetchError::malformed("no has_more"))?;
+    let (data, has_more) = list_envelope(body)?;
     let last_id = data.last().and_then(|event| event["id"].as_str());
     if has_more && last_id.is_none() {
         return Err(FetchError::malformed("has_more with no data"));
@@ -234,15 +227,21 @@ pub fn list_path(catalogue: &[CatalogueObject], object_name: &str) -> String {
     format!("/v1/{snake}s")
 }
 
-fn parse_page(body: &[u8]) -> Result<Page, FetchError> {
-    let json: serde_json::Value =
+/// A list answer's `data` and `has_more`, strictly.
+fn list_envelope(body: &[u8]) -> Result<(Vec<serde_json::Value>, bool), FetchError> {
+    let mut json: serde_json::Value =
         serde_json::from_slice(body).map_err(|_| FetchError::malformed("not JSON"))?;
-    let data = json["data"]
-        .as_array()
-        .ok_or_else(|| FetchError::malformed("no data"))?;
     let has_more = json["has_more"]
         .as_bool()
         .ok_or_else(|| FetchError::malformed("no has_more"))?;
+    match json["data"].take() {
+        serde_json::Value::Array(data) => Ok((data, has_more)),
+        _ => Err(FetchError::malformed("no data")),
+    }
+}
+
+fn parse_page(body: &[u8]) -> Result<Page, FetchError> {
+    let (data, has_more) = list_envelope(body)?;
     let objects = data
         .iter()
         .map(stored_object)
