@@ -210,18 +210,14 @@ macro_rules! impl_change_store {
                     .execute(&mut *transaction)
                     .await?;
                 }
-                let held: Option<i64> = sqlx::query_scalar(
-                    "UPDATE sync_jobs SET lease_until = $3, objects_synced = objects_synced + $4, \
-                     last_synced_at = $5, data_version = data_version + 1 \
-                     WHERE id = $1 AND lease_owner = $2 RETURNING id",
-                )
-                .bind(job.id.0)
-                .bind(owner)
-                .bind(lease_until)
-                .bind(i64::try_from(new_objects).unwrap_or(i64::MAX))
-                .bind(now)
-                .fetch_optional(&mut *transaction)
-                .await?;
+                let held = $crate::db::sync::record_page!(
+                    transaction,
+                    job,
+                    owner,
+                    new_objects,
+                    now,
+                    lease_until
+                );
                 if held.is_none() {
                     transaction.rollback().await?;
                     return Ok(None);

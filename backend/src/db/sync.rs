@@ -186,6 +186,28 @@ macro_rules! backfill_windows_of_job {
 }
 pub(super) use backfill_windows_of_job;
 
+/// Records a page stored in `transaction` on its job, under the lease: counts its new objects,
+/// extends the lease and bumps the data version (what cached series depend on). `None` when
+/// `owner` no longer holds the lease (the caller rolls back).
+macro_rules! record_page {
+    ($transaction:ident, $job:ident, $owner:ident, $new_objects:ident, $now:ident, $lease_until:ident) => {{
+        let held: Option<i64> = sqlx::query_scalar(
+            "UPDATE sync_jobs SET lease_until = $3, objects_synced = objects_synced + $4, \
+             last_synced_at = $5, data_version = data_version + 1 \
+             WHERE id = $1 AND lease_owner = $2 RETURNING id",
+        )
+        .bind($job.id.0)
+        .bind($owner)
+        .bind($lease_until)
+        .bind(i64::try_from($new_objects).unwrap_or(i64::MAX))
+        .bind($now)
+        .fetch_optional(&mut *$transaction)
+        .await?;
+        held
+    }};
+}
+pub(super) use record_page;
+
 /// The objects of a page, each id once (its first copy: lists are newest first).
 pub(super) fn first_of_each_id(objects: &[StoredObject]) -> Vec<&StoredObject> {
     let mut seen = std::collections::HashSet::new();
@@ -476,18 +498,14 @@ macro_rules! impl_sync_store {
                         split_off = Some($crate::domain::BackfillWindowId(id));
                     }
                 }
-                let held: Option<i64> = sqlx::query_scalar(
-                    "UPDATE sync_jobs SET lease_until = $3, objects_synced = objects_synced + $4, \
-                     last_synced_at = $5, data_version = data_version + 1 \
-                     WHERE id = $1 AND lease_owner = $2 RETURNING id",
-                )
-                .bind(job.id.0)
-                .bind(owner)
-                .bind(lease_until)
-                .bind(i64::try_from(new_objects).unwrap_or(i64::MAX))
-                .bind(now)
-                .fetch_optional(&mut *transaction)
-                .await?;
+                let held = $crate::db::sync::record_page!(
+                    transaction,
+                    job,
+                    owner,
+                    new_objects,
+                    now,
+                    lease_until
+                );
                 if held.is_none() {
                     transaction.rollback().await?;
                     return Ok(None);

@@ -162,7 +162,7 @@ impl Reader for ListReader {
                 if object["deleted"] == true {
                     return Ok(Current::Deleted);
                 }
-                Ok(Current::Live(stored_object(&object)?))
+                Ok(Current::Live(stored_object(object)?))
             }
             _ => Err(answer.failure(self.provider_name)),
         }
@@ -179,7 +179,7 @@ impl Reader for ListReader {
     }
 }
 
-fn stored_object(object: &serde_json::Value) -> Result<StoredObject, FetchError> {
+fn stored_object(object: serde_json::Value) -> Result<StoredObject, FetchError> {
     Ok(StoredObject {
         object_id: object["id"]
             .as_str()
@@ -188,7 +188,7 @@ fn stored_object(object: &serde_json::Value) -> Result<StoredObject, FetchError>
         created: object["created"]
             .as_i64()
             .ok_or_else(|| FetchError::malformed("an object has no created"))?,
-        data: object.clone(),
+        data: object,
     })
 }
 
@@ -243,7 +243,7 @@ fn list_envelope(body: &[u8]) -> Result<(Vec<serde_json::Value>, bool), FetchErr
 fn parse_page(body: &[u8]) -> Result<Page, FetchError> {
     let (data, has_more) = list_envelope(body)?;
     let objects = data
-        .iter()
+        .into_iter()
         .map(stored_object)
         .collect::<Result<Vec<_>, FetchError>>()?;
     let last = objects.last();
