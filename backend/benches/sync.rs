@@ -101,7 +101,7 @@ async fn one_object(database: &str, max_windows: usize) {
         settings.sync.max_windows_per_connection = max_windows;
     })
     .await;
-    only(&bench, "Charge").await;
+    common::only(&bench, "Charge").await;
     let (objects, elapsed) = sync_all(&bench).await;
     let rate = objects as f64 / elapsed;
     println!(
@@ -112,37 +112,6 @@ async fn one_object(database: &str, max_windows: usize) {
     );
 }
 
-/// Syncs only this object of the Demo source.
-async fn only(bench: &common::Bench, object_name: &str) {
-    let source = bench
-        .repository
-        .data_source_by_slug("demo")
-        .await
-        .unwrap()
-        .unwrap();
-    for object in bench
-        .repository
-        .list_routing_sources(source.id, true)
-        .await
-        .unwrap()
-    {
-        if object.object_name != object_name {
-            bench
-                .repository
-                .update_routing_source(
-                    source.id,
-                    &object.object_name,
-                    allmetrics::domain::RoutingSourcePatch {
-                        enabled: Some(false),
-                        ..Default::default()
-                    },
-                )
-                .await
-                .unwrap();
-        }
-    }
-}
-
 async fn memory(database: &str) {
     let (sandbox, api_base) = sandbox(1_000_000, Duration::ZERO, None);
     let bench = common::start(database, &api_base, |settings| {
@@ -150,7 +119,7 @@ async fn memory(database: &str) {
     })
     .await;
     // Only customers: 1,000,000 of them.
-    only(&bench, "Customer").await;
+    common::only(&bench, "Customer").await;
     let before = common::peak_rss_mib();
     let (objects, elapsed) = sync_all(&bench).await;
     println!(

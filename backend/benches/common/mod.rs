@@ -57,6 +57,16 @@ pub async fn database_url(database: &str, folder: &std::path::Path) -> String {
 }
 
 pub async fn start(database: &str, api_base: &str, configure: impl FnOnce(&mut Settings)) -> Bench {
+    start_with_key(database, api_base, "sk_test_bench", configure).await
+}
+
+/// The same, connected with `api_key` (a provider of the bench's own may accept another key).
+pub async fn start_with_key(
+    database: &str,
+    api_base: &str,
+    api_key: &str,
+    configure: impl FnOnce(&mut Settings),
+) -> Bench {
     let folder = tempfile::tempdir().unwrap();
     let mut settings = allmetrics::configuration::load(&ConfigSources {
         directory: PathBuf::from("/nonexistent"),
@@ -118,7 +128,7 @@ pub async fn start(database: &str, api_base: &str, configure: impl FnOnce(&mut S
             access_token_enc: state
                 .cipher
                 .encrypt(
-                    "sk_test_bench",
+                    api_key,
                     &allmetrics::tokens::token_context(user.id, "demo", "access"),
                 )
                 .unwrap(),
@@ -135,6 +145,37 @@ pub async fn start(database: &str, api_base: &str, configure: impl FnOnce(&mut S
         connection,
         database_url: url,
         _folder: folder,
+    }
+}
+
+/// Syncs only this object of the Demo source.
+pub async fn only(bench: &Bench, object_name: &str) {
+    let source = bench
+        .repository
+        .data_source_by_slug("demo")
+        .await
+        .unwrap()
+        .unwrap();
+    for object in bench
+        .repository
+        .list_routing_sources(source.id, true)
+        .await
+        .unwrap()
+    {
+        if object.object_name != object_name {
+            bench
+                .repository
+                .update_routing_source(
+                    source.id,
+                    &object.object_name,
+                    allmetrics::domain::RoutingSourcePatch {
+                        enabled: Some(false),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
+        }
     }
 }
 

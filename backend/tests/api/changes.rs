@@ -19,6 +19,7 @@ on_both_databases!(
     signed_deliveries_are_applied_and_nothing_else_is_stored,
     the_platform_endpoint_routes_events_by_account,
     a_flood_of_ten_thousand_deliveries_loses_nothing,
+    an_incremental_sync_takes_about_the_pages_of_its_changes,
 );
 
 const DAY: i64 = 86_400;
@@ -217,6 +218,102 @@ async fn a_position_older_than_the_events_kept_reads_everything_again(kind: DbKi
         customers_by_email(&app, &token).await,
         [("a@later".to_string(), 1.0)]
     );
+}
+
+/// Stripe's largest page, of events too.
+const MAX_PAGE: usize = 100;
+
+/// The small-scale form of the benchmark `benches/incremental.rs`: with `k` of `n` customers
+/// changed (spread over their ages, some twice, some deleted), the incremental sync reads the
+/// pages of events that carry the changes (at most twice as many requests) and stores every one.
+async fn an_incremental_sync_takes_about_the_pages_of_its_changes(kind: DbKind) {
+    const N: usize = 600;
+    let api = FakeProvider::start(TokenBehaviour::Grant(stripe_grant())).await;
+    let now = chrono::Utc::now().timestamp();
+    let created = |index: usize| now - 730 * DAY + i64::try_from(index).unwrap() * 730 * DAY / 600;
+    for index in 0..N {
+        let email = format!("{index}@before");
+        api.put(
+            "customers",
+            customer(&format!("cus_{index:04}"), created(index), &email),
+        );
+    }
+    let (app, token, connection) = connected_app(kind, api.base_url.clone(), |_| {}).await;
+    let context = SyncContext::new(app.state.services());
+    sync::run_until_idle(&context).await;
+    assert_eq!(
+        app.repository
+            .count_synced_objects(connection.id, "Customer")
+            .await
+            .unwrap(),
+        600
+    );
+
+    // Every third customer changes: one in ten of them is deleted, one in four of the others
+    // changes twice (a second apart: only the second counts).
+    let mut events = 0usize;
+    let mut expected: Vec<(String, Option<String>)> = Vec::new();
+    let at = chrono::Utc::now().timestamp();
+    for (n, index) in (0..N).step_by(3).enumerate() {
+        let id = format!("cus_{index:04}");
+        if n % 10 == 0 {
+            api.remove("customers", &id);
+            events += 1;
+            let stub = json!({"id": id, "object": "customer", "deleted": true});
+            api.event(&format!("evt_{events}"), at, "customer.deleted", stub);
+            expected.push((id, None));
+            continue;
+        }
+        if n % 4 == 1 {
+            events += 1;
+            let first = customer(&id, created(index), "first@changed");
+            api.event(&format!("evt_{events}"), at - 1, "customer.updated", first);
+        }
+        let email = format!("{index}@changed");
+        api.put("customers", customer(&id, created(index), &email));
+        events += 1;
+        let object = customer(&id, created(index), &email);
+        api.event(&format!("evt_{events}"), at, "customer.updated", object);
+        expected.push((id, Some(email)));
+    }
+    let carrying = events.div_ceil(MAX_PAGE);
+    assert_eq!((expected.len(), events, carrying), (200, 250, 3));
+
+    let before = api.api_requests();
+    sync_now(&app, &token, &context).await;
+    let sent = api.api_requests() - before;
+    let status = sync_status(&app, &token).await;
+    let customers = &status.objects["Customer"];
+    assert_eq!(customers.read_mode.as_deref(), Some("events"));
+    let requests = usize::try_from(customers.requests.unwrap()).unwrap();
+    assert!(
+        requests <= 2 * carrying,
+        "{requests} requests for the {carrying} pages of events that carry the changes"
+    );
+    assert!(api.take_retrieved().is_empty(), "the events said enough");
+    // The other objects, unchanged, cost one request each: an empty page of events (or of the
+    // recent window, for balance transactions).
+    let others = u64::try_from(status.objects.len() - 1).unwrap();
+    assert!(
+        sent <= u64::try_from(requests).unwrap() + others,
+        "{sent} requests in all"
+    );
+
+    let stored: std::collections::HashMap<String, Value> = app
+        .repository
+        .sample_objects(connection.id, "Customer", 1_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|object| (object["id"].as_str().unwrap().to_string(), object))
+        .collect();
+    assert_eq!(stored.len(), 600 - 20);
+    for (id, email) in expected {
+        match email {
+            Some(email) => assert_eq!(stored[&id]["email"], email.as_str(), "{id}"),
+            None => assert!(!stored.contains_key(&id), "{id} was deleted"),
+        }
+    }
 }
 
 fn event(id: &str, created: i64, object: Value) -> Value {

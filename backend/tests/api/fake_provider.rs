@@ -74,6 +74,8 @@ struct FakeState {
     clock_ahead: std::sync::atomic::AtomicI64,
     /// Single objects read by id (`GET /v1/{kind}/{id}`), in order.
     retrieved: Mutex<Vec<String>>,
+    /// Requests to the Stripe-like API (`/v1/...`), answered or refused.
+    api_requests: std::sync::atomic::AtomicU64,
 }
 
 pub struct FakeProvider {
@@ -123,13 +125,14 @@ fn bound(query: &HashMap<String, String>, name: &str) -> Option<i64> {
 }
 
 /// Stripe's list semantics: newest first, `limit`, `starting_after`, `created[gte]` /
-/// `created[lt]`.
+/// `created[lt]`, and for events `types[]`.
 async fn list(
     request: HttpRequest,
     kind: web::Path<String>,
     query: web::Query<HashMap<String, String>>,
     state: web::Data<FakeState>,
 ) -> HttpResponse {
+    state.api_requests.fetch_add(1, Ordering::Relaxed);
     let Some(account) = account_of(&request) else {
         return invalid_key();
     };
@@ -144,19 +147,31 @@ async fn list(
         .map_or(10, |limit| limit.parse().unwrap());
     let gte = bound(&query, "created[gte]").unwrap_or(i64::MIN);
     let lt = bound(&query, "created[lt]").unwrap_or(i64::MAX);
+    // Repeated keys: the query map above keeps only one of them.
+    let types: Vec<String> = url::form_urlencoded::parse(request.query_string().as_bytes())
+        .filter(|(key, _)| key == "types[]")
+        .map(|(_, value)| value.into_owned())
+        .collect();
     let objects = state.objects.lock().unwrap();
-    let mut listed: Vec<&Value> = objects
+    let mut listed: Vec<(i64, &str, &Value)> = objects
         .get(&format!("{account}/{kind}"))
         .into_iter()
         .flat_map(|by_id| by_id.values())
-        .filter(|object| (gte..lt).contains(&object["created"].as_i64().unwrap()))
+        .filter(|object| {
+            types.is_empty() || types.iter().any(|kind| object["type"] == kind.as_str())
+        })
+        .map(|object| {
+            (
+                object["created"].as_i64().unwrap(),
+                object["id"].as_str().unwrap(),
+                object,
+            )
+        })
+        .filter(|(created, _, _)| (gte..lt).contains(created))
         .collect();
-    listed.sort_by_key(|object| {
-        std::cmp::Reverse((
-            object["created"].as_i64().unwrap(),
-            object["id"].as_str().unwrap().to_string(),
-        ))
-    });
+    // Keys borrowed, not copied: benches list accounts of 100,000 objects.
+    listed.sort_unstable_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)));
+    let listed: Vec<&Value> = listed.into_iter().map(|(_, _, object)| object).collect();
     let start = match query.get("starting_after") {
         Some(cursor) => match listed.iter().position(|object| object["id"] == **cursor) {
             Some(position) => position + 1,
@@ -199,6 +214,7 @@ async fn retrieve(
     let Some(account) = account_of(&request) else {
         return invalid_key();
     };
+    state.api_requests.fetch_add(1, Ordering::Relaxed);
     let (kind, id) = path.into_inner();
     state.retrieved.lock().unwrap().push(id.clone());
     let objects = state.objects.lock().unwrap();
@@ -277,6 +293,7 @@ impl FakeProvider {
             refuse_events: Default::default(),
             clock_ahead: Default::default(),
             retrieved: Mutex::default(),
+            api_requests: Default::default(),
         });
         let data = web::Data::from(state.clone());
         let server = HttpServer::new(move || {
@@ -367,6 +384,11 @@ impl FakeProvider {
     /// The ids read one by one since the last call.
     pub fn take_retrieved(&self) -> Vec<String> {
         std::mem::take(&mut *self.state.retrieved.lock().unwrap())
+    }
+
+    /// Requests to the Stripe-like API (lists, events and single objects) so far.
+    pub fn api_requests(&self) -> u64 {
+        self.state.api_requests.load(Ordering::Relaxed)
     }
 
     /// The items of the offset-paged API.
