@@ -2,18 +2,18 @@
 
 use std::future::Future;
 
-use allmetrics_common::{Credentials, TokenResponse, UserResponse};
+use allmetrics_common::{Credentials, RegisterRequest, TokenResponse, UserResponse};
 
 use super::client::{call, call_empty, json, ApiFailure, Method, Session};
 
 /// `POST /api/v1/auth/register` -> 201.
 pub fn register(
-    credentials: &Credentials,
+    request: &RegisterRequest,
 ) -> impl Future<Output = Result<UserResponse, ApiFailure>> {
     call(
         Method::Post,
         "/api/v1/auth/register".into(),
-        json(credentials),
+        json(request),
         Session::Public,
     )
 }

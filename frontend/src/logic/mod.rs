@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod csv;
 pub mod dates;
 pub mod format;
+pub mod register;
 pub mod summary;
 pub mod url;
 pub mod window;

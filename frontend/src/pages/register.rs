@@ -1,4 +1,5 @@
-//! `/register`: create an account (the first one is the admin), then sign in.
+//! `/register`: create an account (the first one is the admin; on a production server, the one
+//! registered with the setup token it printed at start), then sign in.
 
 use allmetrics_common::Credentials;
 use leptos::prelude::*;
@@ -6,6 +7,7 @@ use leptos::prelude::*;
 use crate::api;
 use crate::auth::use_auth;
 use crate::components::dynamic::dynamic;
+use crate::logic::register::{register_failure, register_request, RegisterFailure};
 use crate::logic::url::safe_next;
 use crate::router::{navigate, use_location};
 
@@ -20,30 +22,47 @@ pub fn RegisterPage() -> impl IntoView {
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());
-    let failure = RwSignal::new(None::<String>);
+    let setup_token = RwSignal::new(String::new());
+    let failure = RwSignal::new(None::<RegisterFailure>);
     let busy = RwSignal::new(false);
+    let form_failure = move || match failure.get() {
+        Some(RegisterFailure::Form(message)) => Some(message),
+        _ => None,
+    };
+    let token_failure = move || match failure.get() {
+        Some(RegisterFailure::SetupToken(message)) => Some(message),
+        _ => None,
+    };
 
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
-        let credentials = Credentials {
-            email: email.get_untracked().trim().to_string(),
-            password: password.get_untracked(),
-        };
-        if credentials.password.chars().count() < MIN_PASSWORD {
-            failure.set(Some(format!(
+        let request = register_request(
+            &email.get_untracked(),
+            &password.get_untracked(),
+            &setup_token.get_untracked(),
+        );
+        if request.password.chars().count() < MIN_PASSWORD {
+            failure.set(Some(RegisterFailure::Form(format!(
                 "Choose a password of at least {MIN_PASSWORD} characters."
-            )));
+            ))));
             return;
         }
-        if credentials.password != confirm.get_untracked() {
-            failure.set(Some("The two passwords differ.".into()));
+        if request.password != confirm.get_untracked() {
+            failure.set(Some(RegisterFailure::Form(
+                "The two passwords differ.".into(),
+            )));
             return;
         }
         busy.set(true);
         failure.set(None);
         leptos::task::spawn_local(async move {
+            let sent_token = request.setup_token.is_some();
+            let credentials = Credentials {
+                email: request.email.clone(),
+                password: request.password.clone(),
+            };
             let result = async {
-                api::auth::register(&credentials).await?;
+                api::auth::register(&request).await?;
                 api::auth::login(&credentials).await?;
                 api::auth::me().await
             }
@@ -54,7 +73,11 @@ pub fn RegisterPage() -> impl IntoView {
                     auth.checked.set(true);
                     navigate(&next.get_value());
                 }
-                Err(error) => failure.set(Some(error.message)),
+                Err(error) => failure.set(Some(register_failure(
+                    &error.code,
+                    &error.message,
+                    sent_token,
+                ))),
             }
             busy.set(false);
         });
@@ -64,7 +87,10 @@ pub fn RegisterPage() -> impl IntoView {
         <section class="auth-page">
             <form class="card auth-card" on:submit=submit aria-labelledby="register-title">
                 <h1 id="register-title">"Create your account"</h1>
-                <p class="muted small">"The first account on a new server is its administrator."</p>
+                <p class="muted small">
+                    "The first account on a new server is its administrator (on a production \
+                     server, the one registered with its setup token)."
+                </p>
                 <label for="email">"Email"</label>
                 <input
                     id="email"
@@ -97,9 +123,35 @@ pub fn RegisterPage() -> impl IntoView {
                     prop:value=move || confirm.get()
                     on:input=move |ev| confirm.set(event_target_value(&ev))
                 />
+                <label for="setup-token">"Setup token (optional)"</label>
+                <input
+                    id="setup-token"
+                    type="text"
+                    autocomplete="off"
+                    spellcheck="false"
+                    aria-describedby="setup-token-hint setup-token-error"
+                    aria-invalid=move || if token_failure().is_some() { "true" } else { "false" }
+                    prop:value=move || setup_token.get()
+                    on:input=move |ev| setup_token.set(event_target_value(&ev))
+                />
+                <p id="setup-token-hint" class="muted small">
+                    "Only for the first administrator of a new server: it prints this one-time \
+                     token at start while no administrator exists. Leave it empty otherwise."
+                </p>
+                <div id="setup-token-error">
+                    {dynamic(move || {
+                        token_failure()
+                            .map(|message| {
+                                view! {
+                                    <p class="status-error" role="alert" data-testid="setup-token-error">
+                                        {message}
+                                    </p>
+                                }
+                            })
+                    })}
+                </div>
                 {dynamic(move || {
-                    failure
-                        .get()
+                    form_failure()
                         .map(|message| {
                             view! {
                                 <p class="status-error" role="alert" data-testid="auth-error">
