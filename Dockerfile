@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# Multi-stage: build the web app (trunk) and the server, ship a slim runtime image.
+# Multi-stage: build the web app (scripts/tools.sh) and the server, ship a slim runtime image.
 
 FROM rust:1.95-bookworm AS build
 WORKDIR /src

@@ -20,8 +20,9 @@ cleanup() {
 trap cleanup EXIT
 
 build_frontend "$work/dist"
+check_wasm_budget "$work/dist"
 say "building the server"
-cargo build -q -p allmetrics
+cargo build -q
 
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 mkdir -p "$work/data"

@@ -1,21 +1,48 @@
 #!/usr/bin/env bash
-# Installs, when missing, what building the web app needs, at versions known to work here:
-# the wasm32 target, trunk, wasm-bindgen-cli (= the version in Cargo.lock), wasm-opt (npm binaryen).
-# Tools are cached outside the clone and reused. Source this file; it puts them on PATH.
+# Installs, when missing, what building the web app needs, at versions known to work here: the
+# wasm32 target and wasm-opt (npm binaryen). No bundler and nothing compiled from source but the
+# workspace: `build_frontend` is cargo, the workspace's `webbuild` (wasm-bindgen's library),
+# wasm-opt and content hashes. Tools are cached outside the clone and reused. Source this file;
+# it puts them on PATH.
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS_ROOT="${ALLMETRICS_TOOLS:-$HOME/.cache/allmetrics-tools}"
-TRUNK_VERSION="0.21.14"
 BINARYEN_VERSION="132"
+# Gzipped size the web app's wasm must stay within (`make test` checks it).
+WASM_GZIP_BUDGET_KB=300
 export PATH="$TOOLS_ROOT/bin:$TOOLS_ROOT/npm/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf '\033[31merror:\033[0m %s\n' "$*" >&2; exit 1; }
 
-wasm_bindgen_version() {
-  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' \
-    "$REPO_ROOT/Cargo.lock"
+duration() {
+  local seconds=$1
+  if ((seconds >= 60)); then
+    printf '%dm%02ds' $((seconds / 60)) $((seconds % 60))
+  else
+    printf '%ds' "$seconds"
+  fi
+}
+
+# Numbered, timed steps: `steps N` once, then `step "what" "usual time" command...` for each.
+# The usual time is what the step takes on a 2-core machine, so that a long one is expected.
+STEP=0
+STEPS=0
+STEPS_STARTED=$SECONDS
+steps() {
+  STEPS=$1
+  STEP=0
+  STEPS_STARTED=$SECONDS
+}
+step() {
+  local what=$1 usual=$2 started=$SECONDS
+  shift 2
+  STEP=$((STEP + 1))
+  say "[$STEP/$STEPS] $what (usually $usual)"
+  "$@"
+  printf '    done in %s (%s since the start)\n' "$(duration $((SECONDS - started)))" \
+    "$(duration $((SECONDS - STEPS_STARTED)))" >&2
 }
 
 ensure_rust() {
@@ -29,34 +56,70 @@ ensure_rust() {
   fi
 }
 
+# wasm-opt, from npm's prebuilt binaryen (Debian's binaryen 108 breaks the wasm). wasm-bindgen
+# needs no tool: the workspace's `webbuild` runs its library.
 ensure_wasm_tools() {
-  mkdir -p "$TOOLS_ROOT"
-  if ! trunk --version 2>/dev/null | grep -q "$TRUNK_VERSION"; then
-    say "installing trunk $TRUNK_VERSION (once; a few minutes)"
-    # Newer trunk releases need a newer rustc than this project pins.
-    cargo install trunk --locked --version "$TRUNK_VERSION" --root "$TOOLS_ROOT"
-  fi
-  local bindgen
-  bindgen="$(wasm_bindgen_version)"
-  [ -n "$bindgen" ] || die "no wasm-bindgen in Cargo.lock"
-  grep -q "wasm_bindgen = \"$bindgen\"" "$REPO_ROOT/frontend/Trunk.toml" \
-    || die "frontend/Trunk.toml must name wasm_bindgen = \"$bindgen\" (the version in Cargo.lock)"
-  if ! wasm-bindgen --version 2>/dev/null | grep -q " $bindgen"; then
-    say "installing wasm-bindgen-cli $bindgen (once)"
-    # Not --locked: its lock file pins a yanked dependency that no longer resolves.
-    cargo install wasm-bindgen-cli --version "$bindgen" --root "$TOOLS_ROOT" --force
-  fi
   if ! wasm-opt --version 2>/dev/null | grep -q "version $BINARYEN_VERSION"; then
     command -v npm >/dev/null || die "npm is missing: install Node.js (apt-get install nodejs npm)"
-    say "installing wasm-opt (npm binaryen@$BINARYEN_VERSION)"
+    say "installing wasm-opt (npm binaryen@$BINARYEN_VERSION, prebuilt, once)"
     mkdir -p "$TOOLS_ROOT/npm"
     (cd "$TOOLS_ROOT/npm" && npm install --no-audit --no-fund --silent "binaryen@$BINARYEN_VERSION")
   fi
 }
 
+# The first 16 hex digits of a file's SHA-256: its name changes when, and only when, it does.
+content_hash() {
+  sha256sum "$1" | cut -c1-16
+}
+
+# The web app in DIST (default frontend/dist): the wasm32 build (profile `wasm-release`),
+# wasm-bindgen's JS glue (`webbuild`), wasm-opt, then every asset renamed after its content and
+# `index.html` pointed at those names, so that browsers may keep the assets for a year.
 build_frontend() {
-  say "building the web app (trunk, release)"
-  (cd "$REPO_ROOT/frontend" && trunk build --release --dist "${1:-$REPO_ROOT/frontend/dist}")
+  local dist="${1:-$REPO_ROOT/frontend/dist}"
+  local target_dir="${CARGO_TARGET_DIR:-$REPO_ROOT/target}"
+  local work
+  work="$(mktemp -d "${TMPDIR:-/tmp}/allmetrics-web.XXXXXX")"
+  cargo build -q -p frontend --target wasm32-unknown-unknown --profile wasm-release
+  # `--bin`, not `-p`: built with the workspace's host crates' features, it reuses their build.
+  cargo build -q --bin webbuild
+  "$target_dir/debug/webbuild" "$target_dir/wasm32-unknown-unknown/wasm-release/frontend.wasm" "$work"
+  # The features rustc enables by default for wasm32; browsers have had them for years.
+  wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+    --enable-mutable-globals --enable-reference-types --enable-multivalue \
+    "$work/frontend_bg.wasm" -o "$work/frontend_bg.opt.wasm"
+  local js wasm css
+  js="frontend-$(content_hash "$work/frontend.js").js"
+  wasm="frontend-$(content_hash "$work/frontend_bg.opt.wasm")_bg.wasm"
+  css="style-$(content_hash "$REPO_ROOT/frontend/style.css").css"
+  mkdir -p "$dist"
+  rm -rf "$dist"/frontend-*.js "$dist"/frontend-*_bg.wasm "$dist"/style-*.css "$dist/snippets"
+  # JS the app declares inline (`inline_js`), imported by the glue from ./snippets/.
+  [ ! -d "$work/snippets" ] || cp -r "$work/snippets" "$dist/snippets"
+  cp "$work/frontend.js" "$dist/$js"
+  cp "$work/frontend_bg.opt.wasm" "$dist/$wasm"
+  cp "$REPO_ROOT/frontend/style.css" "$dist/$css"
+  sed -e "s#\"/frontend\.js\"#\"/$js\"#g" -e "s#\"/frontend_bg\.wasm\"#\"/$wasm\"#g" \
+    -e "s#\"/style\.css\"#\"/$css\"#g" "$REPO_ROOT/frontend/index.html" > "$work/index.html"
+  grep -q "/$wasm" "$work/index.html" || die "frontend/index.html does not load /frontend_bg.wasm"
+  mv "$work/index.html" "$dist/index.html"
+  rm -rf "$work"
+  echo "    $(wasm_gzip_kb "$dist") KB of gzipped wasm (budget $WASM_GZIP_BUDGET_KB KB)" >&2
+}
+
+wasm_gzip_kb() {
+  local wasm
+  wasm="$(ls "$1"/frontend-*_bg.wasm)"
+  echo $(( ($(gzip -9 -c "$wasm" | wc -c) + 1023) / 1024 ))
+}
+
+# Fails when the built web app's wasm outgrows its budget: every kilobyte is downloaded by every
+# new visitor before the first chart.
+check_wasm_budget() {
+  local size
+  size="$(wasm_gzip_kb "$1")"
+  ((size <= WASM_GZIP_BUDGET_KB)) \
+    || die "the web app's wasm is $size KB gzipped, over its budget of $WASM_GZIP_BUDGET_KB KB"
 }
 
 ensure_chromium() {

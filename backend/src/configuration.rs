@@ -64,7 +64,7 @@ pub struct ApplicationSettings {
     pub base_url: Option<String>,
     /// Where local state lives (the SQLite file by default, generated secrets in `local`).
     pub data_dir: PathBuf,
-    /// The built web app (trunk's output) served at `/`.
+    /// The built web app (`build_frontend` in scripts/tools.sh) served at `/`.
     pub static_dir: PathBuf,
     /// Seconds that in-flight requests get to finish on SIGINT/SIGTERM.
     pub shutdown_timeout_secs: u64,

@@ -22,7 +22,7 @@ fn is_api_path(path: &str) -> bool {
         .any(|prefix| path == *prefix || path.starts_with(&format!("{prefix}/")))
 }
 
-/// Trunk names built assets `name-<16 hex digits>.ext`: their content never changes under that
+/// The build names assets `name-<16 hex digits>.ext`: their content never changes under that
 /// name, so browsers may keep them for a year.
 fn is_hashed_asset(path: &Path) -> bool {
     let Some(stem) = path.file_stem().and_then(|stem| stem.to_str()) else {
@@ -90,7 +90,7 @@ pub async fn fallback(request: HttpRequest, state: web::Data<AppState>) -> HttpR
         "web_app_not_built",
         format!(
             "The web app is not built (no index.html in `{}`). Run `make run`, or set \
-             APP_APPLICATION__STATIC_DIR to the folder trunk built.",
+             APP_APPLICATION__STATIC_DIR to the folder of a built web app.",
             root.display()
         ),
     )
