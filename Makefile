@@ -9,7 +9,7 @@ run:
 test:
 	./scripts/test.sh
 
-## The reliability suite in full: 50 users for 60 s on SQLite and PostgreSQL while syncs run
+## The reliability suite in full (release builds): 50 users for 60 s on SQLite and PostgreSQL while syncs run
 ## against a faulty provider, a database restart, a SIGKILL mid-sync (`make test` runs it short).
 soak:
 	./scripts/reliability.sh

@@ -7,7 +7,11 @@
 #   scripts/reliability.sh           the full run (`make soak`): 50 users, 60 s per database
 #   scripts/reliability.sh --short   the short form run by `make test`
 #
-# Knobs (environment): RELIABILITY_USERS, RELIABILITY_SECONDS, RELIABILITY_SIZE (the provider's
+# The full run builds the server, the sandbox and the load generator with the release profile (its
+# latency limit is about the server as deployed); the short one reuses the debug builds of
+# `make test`. RELIABILITY_PROFILE=debug|release overrides either.
+#
+# Knobs (environment): RELIABILITY_PROFILE, RELIABILITY_USERS, RELIABILITY_SECONDS, RELIABILITY_SIZE (the provider's
 # customers), RELIABILITY_THINK_MS (each user's pause between actions, on average),
 # RELIABILITY_P99_MS (limit of the dashboard series' p99; 0 = not checked), RELIABILITY_DATABASES
 # ("sqlite postgres"), RELIABILITY_LOG (a file the figures are also written to). Nothing is written into the clone: everything lives in a temporary folder.
@@ -23,20 +27,26 @@ if [ "$mode" = short ]; then
   # Latency limits are the full run's: the short one checks errors, the outage, memory and
   # the stored objects.
   p99_limit="${RELIABILITY_P99_MS:-0}"
+  profile="${RELIABILITY_PROFILE:-debug}"
 else
   users="${RELIABILITY_USERS:-50}"; seconds="${RELIABILITY_SECONDS:-60}"
   size="${RELIABILITY_SIZE:-100}"; outage_at=25; outage_secs=5
   p99_limit="${RELIABILITY_P99_MS:-100}"
+  profile="${RELIABILITY_PROFILE:-release}"
 fi
 databases="${RELIABILITY_DATABASES:-sqlite postgres}"
 api_key="sk_test_reliability"
 
 ensure_rust
-say "building the server, the provider sandbox and the load generator"
+say "building the server, the provider sandbox and the load generator ($profile)"
 # All host crates at once: the feature set `make run` and the tests build with, so nothing is
 # compiled again.
-cargo build -q
-bin="${CARGO_TARGET_DIR:-$REPO_ROOT/target}/debug"
+case "$profile" in
+  release) cargo build -q --release ;;
+  debug) cargo build -q ;;
+  *) die "RELIABILITY_PROFILE is debug or release, not $profile" ;;
+esac
+bin="${CARGO_TARGET_DIR:-$REPO_ROOT/target}/$profile"
 loadtest="$bin/allmetrics-loadtest"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/allmetrics-reliability.XXXXXX")"
@@ -151,7 +161,7 @@ for db in $databases; do
     database_url="sqlite://$work/data-sqlite/allmetrics.db"
   fi
   start_server "$database_url" "$db"
-  echo "== $db ($mode: $users users, ${seconds}s, provider size $size)" | figures
+  echo "== $db ($mode, $profile build: $users users, ${seconds}s, provider size $size)" | figures
   if ! "$loadtest" load --base "$server_url" --users "$users" --duration-secs "$seconds" \
       --think-ms "${RELIABILITY_THINK_MS:-1000}" --max-dashboard-p99-ms "$p99_limit" \
       --api-key "$api_key" --server-pid "$server_pid" "${outage[@]}" 2>&1 | figures; then

@@ -108,6 +108,9 @@ pub struct DatabaseSettings {
     /// `sqlite://path/to/file.db` (created if missing) or `postgres://user@host/db`.
     pub url: SecretString,
     pub max_connections: u32,
+    /// Connections of a second, read-only pool for the reads of charts (a cached series costs one
+    /// such read): writers, and requests waiting to write, never hold them.
+    pub read_connections: u32,
     /// How long a request waits for a free connection before it fails.
     pub acquire_timeout_secs: u64,
 }
@@ -117,6 +120,7 @@ impl Default for DatabaseSettings {
         Self {
             url: SecretString::from("sqlite://data/allmetrics.db"),
             max_connections: 10,
+            read_connections: 4,
             acquire_timeout_secs: 5,
         }
     }

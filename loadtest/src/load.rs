@@ -51,7 +51,8 @@ pub struct LoadArgs {
     /// How long after the database is back the server may take to answer again.
     #[arg(long, default_value_t = 20)]
     recovery_grace_secs: u64,
-    /// p99 of dashboard series reads must stay below this (milliseconds; 0 = not checked).
+    /// p99 of dashboard series reads answered from the server's cache must stay below this
+    /// (milliseconds; 0 = not checked).
     #[arg(long, default_value_t = 100)]
     max_dashboard_p99_ms: u64,
     /// The server's memory may grow by this much over the load (MiB).
@@ -251,19 +252,35 @@ struct Shared {
     edits: AtomicU64,
 }
 
+/// A dashboard's series read answered from the server's series cache (`X-Cache: hit`): what the
+/// latency limit is about.
+const CACHED_SERIES: &str = "GET /api/v1/metrics/{id}/series (dashboard, cached)";
+/// A dashboard's series read computed (its data changed since, or first read).
+const COMPUTED_SERIES: &str = "GET /api/v1/metrics/{id}/series (dashboard, computed)";
+
 async fn timed(
     shared: &Shared,
     route: &'static str,
     request: reqwest::RequestBuilder,
 ) -> Option<Value> {
+    timed_as(shared, |_| route, request).await
+}
+
+/// Times a request, recorded under the route `route_of` names from the response.
+async fn timed_as(
+    shared: &Shared,
+    route_of: impl Fn(Option<&reqwest::Response>) -> &'static str,
+    request: reqwest::RequestBuilder,
+) -> Option<Value> {
     let started = Instant::now();
     let result = request.send().await;
-    let (status, body) = match result {
+    let (status, route, body) = match result {
         Ok(response) => {
             let status = response.status().as_u16();
-            (status, response.bytes().await.ok())
+            let route = route_of(Some(&response));
+            (status, route, response.bytes().await.ok())
         }
-        Err(_) => (0, None),
+        Err(_) => (0, route_of(None), None),
     };
     shared
         .recorder
@@ -297,9 +314,18 @@ async fn act(shared: &Shared, user: &User, dice: &mut Dice) {
             .map(|ids| ids.iter().filter_map(Value::as_i64).collect())
             .unwrap_or_default();
         let reads = ids.iter().map(|id| {
-            timed(
+            timed_as(
                 shared,
-                "GET /api/v1/metrics/{id}/series (dashboard)",
+                |response| {
+                    let cached = response
+                        .and_then(|response| response.headers().get("x-cache"))
+                        .is_some_and(|value| value == "hit");
+                    if cached {
+                        CACHED_SERIES
+                    } else {
+                        COMPUTED_SERIES
+                    }
+                },
                 client
                     .get(format!("{base}/api/v1/metrics/{id}/series?total_days=30"))
                     .bearer_auth(&user.token),
@@ -600,12 +626,12 @@ fn report(
     );
     let _ = total;
     println!(
-        "{:<46} {:>8} {:>7} {:>9} {:>9} {:>9}",
+        "{:<54} {:>8} {:>7} {:>9} {:>9} {:>9}",
         "route (outside the outage)", "requests", "errors", "p50 ms", "p99 ms", "max ms"
     );
     for (route, summary) in &routes {
         println!(
-            "{:<46} {:>8} {:>7} {:>9} {:>9} {:>9}",
+            "{:<54} {:>8} {:>7} {:>9} {:>9} {:>9}",
             route,
             summary.requests,
             summary.errors,
@@ -657,12 +683,12 @@ fn report(
             failures.push("the server did not recover within the grace period".to_string());
         }
     }
-    if let Some(dashboard) = routes.get("GET /api/v1/metrics/{id}/series (dashboard)") {
+    if let Some(dashboard) = routes.get(CACHED_SERIES) {
         if args.max_dashboard_p99_ms > 0
             && dashboard.p99 > Duration::from_millis(args.max_dashboard_p99_ms)
         {
             failures.push(format!(
-                "p99 of dashboard series reads is {} ms (limit {})",
+                "p99 of cached dashboard series reads is {} ms (limit {})",
                 millis(dashboard.p99),
                 args.max_dashboard_p99_ms
             ));

@@ -215,6 +215,7 @@ macro_rules! impl_change_store {
                     job,
                     owner,
                     new_objects,
+                    !changes.is_empty(),
                     now,
                     lease_until
                 );

@@ -14,6 +14,7 @@ pub mod sources;
 pub mod sqlite;
 pub mod sync;
 pub mod users;
+pub mod versions;
 
 pub use changes::ChangeStore;
 pub use connections::ConnectionStore;
@@ -23,6 +24,7 @@ pub use sessions::SessionStore;
 pub use sources::SourceStore;
 pub use sync::SyncStore;
 pub use users::UserStore;
+pub use versions::VersionStore;
 
 use std::sync::Arc;
 
@@ -98,6 +100,7 @@ pub trait Repository:
     + ChangeStore
     + QueryStore
     + MetricStore
+    + VersionStore
     + Send
     + Sync
     + 'static

@@ -16,6 +16,9 @@ const USER_CREATION_LOCK: i64 = 0x616c_6d5f_7573_6572;
 
 pub struct PostgresRepository {
     pool: PgPool,
+    /// Read-only connections for the reads of charts: however many requests wait to write, a
+    /// cached series is answered without queueing behind them for a connection.
+    reader: PgPool,
 }
 
 impl PostgresRepository {
@@ -28,8 +31,12 @@ impl PostgresRepository {
         let pool = PgPoolOptions::new()
             .max_connections(settings.max_connections.max(1))
             .acquire_timeout(Duration::from_secs(settings.acquire_timeout_secs))
-            .connect_lazy_with(options);
-        Ok(Self { pool })
+            .connect_lazy_with(options.clone());
+        let reader = PgPoolOptions::new()
+            .max_connections(settings.read_connections.max(1))
+            .acquire_timeout(Duration::from_secs(settings.acquire_timeout_secs))
+            .connect_lazy_with(options.options([("default_transaction_read_only", "on")]));
+        Ok(Self { pool, reader })
     }
 
     /// Rows another replica is claiming right now are skipped rather than waited for, and a row
@@ -72,7 +79,7 @@ impl super::query::QueryStore for PostgresRepository {
         .bind(object_name)
         .bind(id)
         .bind(label)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reader)
         .await?;
         Ok(rows
             .into_iter()
@@ -173,7 +180,7 @@ impl super::query::QueryStore for PostgresRepository {
         sql.push(" GROUP BY day, grp");
         Ok(sql
             .build_query_as::<super::query::AggregateRow>()
-            .fetch_all(&self.pool)
+            .fetch_all(&self.reader)
             .await?)
     }
 }

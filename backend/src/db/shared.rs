@@ -29,6 +29,7 @@ macro_rules! impl_repository {
         $crate::db::sync::impl_sync_store!($repository);
         $crate::db::changes::impl_change_store!($repository);
         $crate::db::metrics::impl_metric_store!($repository);
+        $crate::db::versions::impl_version_store!($repository);
 
         #[async_trait::async_trait]
         impl $crate::db::Repository for $repository {
@@ -74,6 +75,7 @@ macro_rules! impl_repository {
             }
 
             async fn close(&self) {
+                self.reader.close().await;
                 self.pool.close().await
             }
         }

@@ -16,6 +16,10 @@ use crate::configuration::DatabaseSettings;
 
 pub struct SqliteRepository {
     pool: SqlitePool,
+    /// Read-only connections for the reads of charts. In WAL mode a reader never waits for the
+    /// writer; with a pool of their own, reads never wait either for connections that other
+    /// requests hold while they queue for the write lock.
+    reader: SqlitePool,
 }
 
 impl SqliteRepository {
@@ -48,9 +52,19 @@ impl SqliteRepository {
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(settings.acquire_timeout_secs))
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
-        Ok(Self { pool })
+        let reader = if in_memory {
+            pool.clone()
+        } else {
+            // The database exists and is in WAL mode by now (the pool above opened it).
+            SqlitePoolOptions::new()
+                .max_connections(settings.read_connections.max(1))
+                .acquire_timeout(Duration::from_secs(settings.acquire_timeout_secs))
+                .connect_with(options.pragma("query_only", "ON"))
+                .await?
+        };
+        Ok(Self { pool, reader })
     }
 
     /// SQLite has one writer at a time: the statement that picks the due jobs also leases them.
@@ -91,7 +105,7 @@ impl super::query::QueryStore for SqliteRepository {
         .bind(object_name)
         .bind(sqlite_path(&[id.to_string()]))
         .bind(sqlite_path(&[label.to_string()]))
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reader)
         .await?;
         Ok(rows
             .into_iter()
@@ -192,7 +206,7 @@ impl super::query::QueryStore for SqliteRepository {
         sql.push(" GROUP BY day, grp");
         Ok(sql
             .build_query_as::<super::query::AggregateRow>()
-            .fetch_all(&self.pool)
+            .fetch_all(&self.reader)
             .await?)
     }
 }

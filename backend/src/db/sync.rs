@@ -187,13 +187,14 @@ macro_rules! backfill_windows_of_job {
 pub(super) use backfill_windows_of_job;
 
 /// Records a page stored in `transaction` on its job, under the lease: counts its new objects,
-/// extends the lease and bumps the data version (what cached series depend on). `None` when
-/// `owner` no longer holds the lease (the caller rolls back).
+/// extends the lease and, when the page wrote objects (`$changed`), bumps the data version (what
+/// cached series depend on: an empty page leaves them cached). `None` when `owner` no longer holds
+/// the lease (the caller rolls back).
 macro_rules! record_page {
-    ($transaction:ident, $job:ident, $owner:ident, $new_objects:ident, $now:ident, $lease_until:ident) => {{
+    ($transaction:ident, $job:ident, $owner:ident, $new_objects:ident, $changed:expr, $now:ident, $lease_until:ident) => {{
         let held: Option<i64> = sqlx::query_scalar(
             "UPDATE sync_jobs SET lease_until = $3, objects_synced = objects_synced + $4, \
-             last_synced_at = $5, data_version = data_version + 1 \
+             last_synced_at = $5, data_version = data_version + $6 \
              WHERE id = $1 AND lease_owner = $2 RETURNING id",
         )
         .bind($job.id.0)
@@ -201,6 +202,7 @@ macro_rules! record_page {
         .bind($lease_until)
         .bind(i64::try_from($new_objects).unwrap_or(i64::MAX))
         .bind($now)
+        .bind(i64::from($changed))
         .fetch_optional(&mut *$transaction)
         .await?;
         held
@@ -503,6 +505,7 @@ macro_rules! impl_sync_store {
                     job,
                     owner,
                     new_objects,
+                    !objects.is_empty(),
                     now,
                     lease_until
                 );
@@ -615,7 +618,7 @@ macro_rules! impl_sync_store {
                 .bind(connection.0)
                 .bind(object_name)
                 .bind(limit)
-                .fetch_all(&self.pool)
+                .fetch_all(&self.reader)
                 .await?;
                 Ok(rows.into_iter().map(|row| row.0).collect())
             }

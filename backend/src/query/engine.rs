@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use allmetrics_common::{Series, SeriesMeta};
 
+use super::cache::Coverage;
 use super::params::Operator;
 use super::window::Window;
 use crate::db::query::{AggregateRequest, AggregateRow, DateSource, ValueSource};
@@ -143,44 +144,20 @@ pub fn keys_of(samples: &[serde_json::Value]) -> Vec<String> {
     keys
 }
 
-pub async fn run(
-    state: &AppState,
-    connection: &Connection,
-    spec: &SeriesSpec,
-) -> Result<Series, ApiError> {
-    let jobs = state.repository.sync_jobs(connection.id).await?;
-    let job = jobs.iter().find(|job| job.object_name == spec.object_name);
-    let key = format!(
-        "{}|{}|{}|{:?}|{:?}|{:?}|{}|{}|{}|{:?}",
-        connection.id.0,
-        spec.object_name,
-        spec.operator.as_str(),
-        spec.group,
-        spec.value,
-        spec.date,
-        spec.window.start,
-        spec.window.end,
-        spec.window.tz.name(),
-        job.map(|job| (
-            job.data_version,
-            job.last_synced_at,
-            job.backfill_done,
-            job.covered_from
-        )),
-    );
-    if let Some(series) = state.series_cache.get(&key) {
-        return Ok(series);
+/// What the series needs stored of its object to be complete.
+pub fn coverage(spec: &SeriesSpec) -> Coverage {
+    match &spec.date {
+        None => Coverage::CreatedSince(spec.window.start),
+        Some(_) => Coverage::Everything,
     }
-    let series = compute(state, connection, spec, job).await?;
-    state.series_cache.put(key, series.clone());
-    Ok(series)
 }
 
-async fn compute(
+/// The series from the store. Its sync state (`synced_at`, `partial`) is left for
+/// [`CachedSeries::as_of`](super::cache::CachedSeries::as_of) to fill in.
+pub async fn compute(
     state: &AppState,
     connection: &Connection,
     spec: &SeriesSpec,
-    job: Option<&crate::domain::SyncJob>,
 ) -> Result<Series, ApiError> {
     let repository = &state.repository;
     let mut grouped = request(connection, spec, true);
@@ -284,12 +261,6 @@ async fn compute(
     let samples = repository
         .sample_objects(connection.id, &spec.object_name, 20)
         .await?;
-    // Bucketed by another date field, the window says nothing about `created`: only a finished
-    // backfill is complete.
-    let complete_from = job.is_some_and(|job| match &spec.date {
-        None => job.has_stored_from(spec.window.start),
-        Some(_) => job.backfill_done,
-    });
     Ok(Series {
         keys: {
             // Ratios are charted from their parts: offer them with the stored fields.
@@ -336,11 +307,8 @@ async fn compute(
             from: spec.window.first_day.format("%Y-%m-%d").to_string(),
             to: spec.window.last_day.format("%Y-%m-%d").to_string(),
             tz: spec.window.tz.name().to_string(),
-            synced_at: job
-                .and_then(|job| job.last_synced_at)
-                .and_then(|at| chrono::DateTime::from_timestamp(at, 0))
-                .map(|at| at.to_rfc3339()),
-            partial: !complete_from,
+            synced_at: None,
+            partial: true,
             source_tz: report_meta.source_tz,
             currency: report_meta.currency,
             sampled: report_meta.sampled,

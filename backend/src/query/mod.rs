@@ -198,13 +198,62 @@ fn ratio_of(
     }
 }
 
-/// Computes the caller's series from the local store.
-pub async fn run(
+/// A series, and whether the cache answered it.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub series: allmetrics_common::Series,
+    pub cached: bool,
+}
+
+/// The cache's key of a query: its parameters as given (trimmed: the same parameters always
+/// validate the same way for the same provider), its window, and the version of the data.
+fn cache_key(
+    query: &SeriesQuery<'_>,
+    window: &window::Window,
+    version: &crate::db::versions::SeriesVersion,
+) -> String {
+    format!(
+        "{}|{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{}|{:?}",
+        version.connection.0,
+        version.provider,
+        version.account,
+        present(query.object_name),
+        present(query.operator),
+        present(query.field_name),
+        present(query.value_field),
+        present(query.date_field),
+        window.start,
+        window.end,
+        window.tz.name(),
+        version.job.as_ref().map(|job| (job.id.0, job.data_version)),
+    )
+}
+
+/// The caller's series of `slug`: from the cache while the data under it is unchanged, computed
+/// from the local store otherwise. `version` is the data's version, read (in one statement)
+/// before anything is computed, so that a series is never kept under a version newer than the
+/// data it was computed from; `None` (no such source, object or connection) leaves validation to
+/// say what is wrong.
+pub async fn series(
     state: &AppState,
     user: &AuthUser,
-    query: ValidQuery,
+    slug: &str,
+    query: SeriesQuery<'_>,
     window: window::Window,
-) -> Result<allmetrics_common::Series, ApiError> {
+    version: Option<crate::db::versions::SeriesVersion>,
+) -> Result<Answer, ApiError> {
+    let key = version
+        .as_ref()
+        .map(|version| cache_key(&query, &window, version));
+    if let (Some(key), Some(version)) = (&key, &version) {
+        if let Some(cached) = state.series_cache.get(key) {
+            return Ok(Answer {
+                series: cached.as_of(version.job.as_ref()),
+                cached: true,
+            });
+        }
+    }
+    let query = validate(state, slug, query).await?;
     let connection = state
         .repository
         .connection(user.id, query.source.id)
@@ -225,5 +274,32 @@ pub async fn run(
         date: query.date,
         window,
     };
-    engine::run(state, &connection, &spec).await
+    let computed = cache::CachedSeries {
+        series: engine::compute(state, &connection, &spec).await?,
+        coverage: engine::coverage(&spec),
+    };
+    let job = match version {
+        Some(version) => version.job,
+        // Validated all the same: the source, the object or the connection came meanwhile.
+        None => state
+            .repository
+            .sync_jobs(connection.id)
+            .await?
+            .iter()
+            .find(|job| job.object_name == spec.object_name)
+            .map(Into::into),
+    };
+    let series = computed.as_of(job.as_ref());
+    if let Some(key) = key {
+        state.series_cache.put(key, computed);
+    }
+    Ok(Answer {
+        series,
+        cached: false,
+    })
+}
+
+/// The `X-Cache` header of a series: `hit` when the cache answered, `miss` when computed.
+pub fn cache_header(answer: &Answer) -> (&'static str, &'static str) {
+    ("X-Cache", if answer.cached { "hit" } else { "miss" })
 }

@@ -622,28 +622,22 @@ async fn a_flood_of_ten_thousand_deliveries_loses_nothing(kind: DbKind) {
         ("total_days", "60"),
     ];
     crate::query::series(&app, &token, &series_params).await;
+    // The server keeps answering meanwhile; deliveries only queue changes, so the series stays
+    // cached until the sync job applies them. (Latencies: `cargo bench --bench flood`.)
     let probe = async {
-        let mut health = Vec::new();
-        let mut series = Vec::new();
         for _ in 0..40 {
-            let started = std::time::Instant::now();
-            assert_eq!(
-                app.client
-                    .get(format!("{}/healthz", app.address))
-                    .send()
-                    .await
-                    .unwrap()
-                    .status()
-                    .as_u16(),
-                200
-            );
-            health.push(started.elapsed());
-            let started = std::time::Instant::now();
-            crate::query::series(&app, &token, &series_params).await;
-            series.push(started.elapsed());
+            let health = app
+                .client
+                .get(format!("{}/healthz", app.address))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(health.status().as_u16(), 200);
+            let series = crate::query::query(&app, &token, &series_params).await;
+            assert_eq!(series.status().as_u16(), 200);
+            assert_eq!(series.headers()["x-cache"], "hit");
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
-        (health, series)
     };
     let flood = stream::iter(deliveries.iter().enumerate())
         .map(|(n, &(i, j))| {
@@ -671,16 +665,7 @@ async fn a_flood_of_ten_thousand_deliveries_loses_nothing(kind: DbKind) {
         })
         .buffer_unordered(32)
         .collect::<Vec<()>>();
-    let ((mut health, mut series), _) = tokio::join!(probe, flood);
-    let p99 = |latencies: &mut Vec<std::time::Duration>| {
-        latencies.sort();
-        latencies[latencies.len() * 99 / 100]
-    };
-    println!(
-        "during 10,000 deliveries: /healthz p99 {:?}, cached series p99 {:?}",
-        p99(&mut health),
-        p99(&mut series)
-    );
+    tokio::join!(probe, flood);
 
     sync::run_until_idle(&context).await;
     let emails = customers_by_email(&app, &token).await;

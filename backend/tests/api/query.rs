@@ -21,6 +21,7 @@ on_both_databases!(
     the_engine_agrees_with_a_plain_implementation_on_random_objects,
     meta_tells_records_freshness_and_partial_backfills,
     a_repeated_query_follows_new_data,
+    the_cache_answers_until_the_objects_data_changes,
 );
 
 /// A signed-in user connected to Demo (these tests need no provider).
@@ -961,4 +962,94 @@ async fn a_repeated_query_follows_new_data(kind: DbKind) {
     let second = series(&app, &token, &params).await;
     assert_eq!(second.meta.records, 2);
     assert_eq!(second.label_y.iter().sum::<f64>(), 2.0);
+}
+
+/// The response's `X-Cache` and its series.
+async fn answered(response: reqwest::Response) -> (String, Series) {
+    assert_eq!(response.status().as_u16(), 200);
+    let cache = response.headers()["x-cache"].to_str().unwrap().to_string();
+    (cache, response.json().await.unwrap())
+}
+
+async fn the_cache_answers_until_the_objects_data_changes(kind: DbKind) {
+    let app = spawn_app(kind).await;
+    let (token, connection) = connected(&app, "ann@example.com").await;
+    let params = [
+        ("object_name", "Charge"),
+        ("end", "2026-11-20"),
+        ("total_days", "7"),
+    ];
+    let charge_on =
+        |id: &str, date: &str| charge(id, at(date, (1, 0, 0)), json!(1), "usd", "c", "succeeded");
+    store(
+        &app,
+        &connection,
+        "Charge",
+        &[charge_on("ch_1", "2026-11-18")],
+        true,
+    )
+    .await;
+    let (cache, first) = answered(query(&app, &token, &params).await).await;
+    assert_eq!((cache.as_str(), first.meta.records), ("miss", 1));
+    let (cache, again) = answered(query(&app, &token, &params).await).await;
+    assert_eq!(cache, "hit");
+    assert_eq!(again, first);
+
+    // Another object's page, and a run of this object's sync that stores nothing, change
+    // nothing under the series: still answered from the cache.
+    let customer =
+        json!({"id": "cus_1", "object": "customer", "created": at("2026-11-18", (2, 0, 0))});
+    store(&app, &connection, "Customer", &[customer], true).await;
+    store(&app, &connection, "Charge", &[], true).await;
+    let (cache, unchanged) = answered(query(&app, &token, &params).await).await;
+    assert_eq!(cache, "hit");
+    assert_eq!(unchanged.meta.records, 1);
+    assert!(unchanged.meta.synced_at.is_some() && !unchanged.meta.partial);
+
+    // A page of charges, stored by any replica: the next answer is computed again.
+    store(
+        &app,
+        &connection,
+        "Charge",
+        &[charge_on("ch_2", "2026-11-19")],
+        true,
+    )
+    .await;
+    let (cache, changed) = answered(query(&app, &token, &params).await).await;
+    assert_eq!((cache.as_str(), changed.meta.records), ("miss", 2));
+
+    // A metric's series is cached the same way, and follows the metric's edits.
+    let created = app
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/metrics",
+            &token,
+            Some(
+                json!({"name": "Charges", "source": "demo", "object_name": "Charge",
+                        "operator": "count", "field_name": "object"}),
+            ),
+        )
+        .await;
+    assert_eq!(created.status().as_u16(), 201);
+    let metric: Value = created.json().await.unwrap();
+    let path = format!(
+        "/api/v1/metrics/{}/series?end=2026-11-20&total_days=7",
+        metric["id"]
+    );
+    let (cache, by_metric) = answered(app.get_authed(&path, &token).await).await;
+    assert_eq!((cache.as_str(), by_metric.meta.records), ("miss", 2));
+    let (cache, _) = answered(app.get_authed(&path, &token).await).await;
+    assert_eq!(cache, "hit");
+    let edited = app
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/metrics/{}", metric["id"]),
+            &token,
+            Some(json!({"field_name": "currency"})),
+        )
+        .await;
+    assert_eq!(edited.status().as_u16(), 200);
+    let (cache, regrouped) = answered(app.get_authed(&path, &token).await).await;
+    assert_eq!(cache, "miss");
+    assert!(regrouped.label_z.contains_key("usd"), "{regrouped:?}");
 }

@@ -4,7 +4,7 @@ use allmetrics_common::{ErrorBody, Series};
 use crate::auth::AuthUser;
 use crate::error::ApiError;
 use crate::query::params::{parse_window, QueryParams};
-use crate::query::{run, validate, SeriesQuery};
+use crate::query::{cache_header, series, SeriesQuery};
 use crate::state::AppState;
 
 /// The seed's chart query: a stacked daily series of one object of the caller's connection,
@@ -16,7 +16,9 @@ use crate::state::AppState;
     security(("bearer" = [])),
     params(("slug" = String, Path, description = "Data source slug"), QueryParams),
     responses(
-        (status = 200, description = "The series", body = Series),
+        (status = 200, description = "The series", body = Series, headers(
+            ("X-Cache" = String, description = "`hit`: answered from the series cache (the data under it did not change); `miss`: computed")
+        )),
         (status = 400, description = "`object_name_required`, `unknown_object`, `invalid_operator`, `invalid_field`, `value_field_required`, `not_numeric`, `invalid_period`, `invalid_total_days`, `invalid_end`, `invalid_timezone`", body = ErrorBody),
         (status = 404, description = "`unknown_source` or `not_connected`", body = ErrorBody)
     )
@@ -41,7 +43,18 @@ pub async fn query(
         value_field: params.value_field.as_deref(),
         date_field: params.date_field.as_deref(),
     };
-    let valid = validate(&state, &slug, query).await?;
-    let series = run(&state, &user, valid, window).await?;
-    Ok(HttpResponse::Ok().json(series))
+    // One read decides whether the cache can answer.
+    let version = match query.object_name.map(str::trim) {
+        Some(object_name) if !object_name.is_empty() => {
+            state
+                .repository
+                .series_version(user.id, &slug, object_name)
+                .await?
+        }
+        _ => None,
+    };
+    let answer = series(&state, &user, &slug, query, window, version).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(cache_header(&answer))
+        .json(answer.series))
 }

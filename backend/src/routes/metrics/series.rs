@@ -1,11 +1,12 @@
 use actix_web::{web, HttpResponse};
 use allmetrics_common::{ErrorBody, Series};
 
-use super::owned_metric;
+use super::metric_not_found;
 use crate::auth::AuthUser;
+use crate::domain::MetricId;
 use crate::error::ApiError;
 use crate::query::params::{parse_window, WindowParams};
-use crate::query::{run, validate, SeriesQuery};
+use crate::query::{cache_header, series, SeriesQuery};
 use crate::state::AppState;
 
 /// A metric's series for a window: the same answer as `/connect/query/{slug}` with the metric's
@@ -17,7 +18,9 @@ use crate::state::AppState;
     security(("bearer" = [])),
     params(("id" = i64, Path, description = "Metric id"), WindowParams),
     responses(
-        (status = 200, description = "The series", body = Series),
+        (status = 200, description = "The series", body = Series, headers(
+            ("X-Cache" = String, description = "`hit`: answered from the series cache (the data under it did not change); `miss`: computed")
+        )),
         (status = 400, description = "`invalid_period`, `invalid_total_days`, `invalid_end`, `invalid_timezone`, `not_numeric`, or the metric's object was disabled (`unknown_object`)", body = ErrorBody),
         (status = 404, description = "`metric_not_found`, `unknown_source` or `not_connected`", body = ErrorBody)
     )
@@ -34,10 +37,17 @@ pub async fn metric_series(
         params.end.as_deref(),
         params.tz.as_deref(),
     )?;
-    let metric = owned_metric(&state, &user, id.into_inner()).await?;
+    let id = id.into_inner();
+    // The metric and its data's version in one read: enough when the cache holds the series.
+    let (metric, version) = state
+        .repository
+        .metric_series_version(user.id, MetricId(id))
+        .await?
+        .ok_or_else(|| metric_not_found(id))?;
     let definition = &metric.definition;
-    let query = validate(
+    let answer = series(
         &state,
+        &user,
         &definition.source,
         SeriesQuery {
             object_name: Some(&definition.object_name),
@@ -46,7 +56,11 @@ pub async fn metric_series(
             value_field: definition.value_field.as_deref(),
             date_field: Some(&definition.date_field),
         },
+        window,
+        version,
     )
     .await?;
-    Ok(HttpResponse::Ok().json(run(&state, &user, query, window).await?))
+    Ok(HttpResponse::Ok()
+        .insert_header(cache_header(&answer))
+        .json(answer.series))
 }
