@@ -291,13 +291,5 @@ async fn run(database: &str) {
 }
 
 fn main() {
-    let database = std::env::args()
-        .skip(1)
-        .find(|arg| arg == "sqlite" || arg == "postgres")
-        .unwrap_or_else(|| "sqlite".into());
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(run(&database));
+    common::run_on_database(|database| async move { run(&database).await });
 }

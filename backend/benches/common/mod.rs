@@ -20,6 +20,19 @@ pub struct Bench {
     pub _folder: tempfile::TempDir,
 }
 
+/// Runs a bench on the database its command line names: `sqlite` (the default) or `postgres`.
+pub fn run_on_database<F: std::future::Future<Output = ()>>(bench: impl FnOnce(String) -> F) {
+    let database = std::env::args()
+        .skip(1)
+        .find(|arg| arg == "sqlite" || arg == "postgres")
+        .unwrap_or_else(|| "sqlite".into());
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(bench(database));
+}
+
 /// Peak resident memory of this process so far (VmHWM), in MiB.
 pub fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
