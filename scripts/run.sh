@@ -11,7 +11,7 @@ target_dir="${CARGO_TARGET_DIR:-$REPO_ROOT/target}"
 first_build=false
 [ -x "$target_dir/debug/allmetrics" ] || first_build=true
 if $first_build; then
-  say "first build on this machine: about 9 minutes on 2 cores (later runs: what changed only)"
+  say "first build on this machine: about 22 minutes on 2 cores (later runs: what changed, under a minute)"
 fi
 
 steps 3
@@ -22,9 +22,9 @@ build_tools() {
 step "build tools: the wasm32 target, wasm-opt (npm)" "seconds; 30s the first time" build_tools
 # The workspace's host crates in one build (the server, the sandbox, the web app's bundler):
 # one feature set, the one the tests build with too.
-step "building the server" "5 min the first time, under a minute after a change" cargo build -q
+step "building the server" "19 min the first time, 20 s after a change" cargo build -q
 step "building the web app (wasm32, wasm-bindgen, wasm-opt)" \
-  "3 min the first time, 1 min after a change in it, seconds otherwise" build_frontend
+  "3.5 min the first time, 15 s after a change" build_frontend
 
 base_url="${APP_APPLICATION__BASE_URL:-http://${APP_APPLICATION__HOST:-127.0.0.1}:${APP_APPLICATION__PORT:-8000}}"
 "$target_dir/debug/allmetrics" serve &
@@ -37,7 +37,7 @@ for _ in $(seq 1 300); do
     Open $base_url and register: on a new install the first account becomes admin.
     Data sources: "Demo" (a Stripe-like account, built in) is ready to connect with no set-up:
     Sources -> Demo -> Connect, then build a metric. API docs: $base_url/docs/
-    Stop with Ctrl-C. Data is kept in ./data.
+    Stop with Ctrl-C. Data is kept in ${APP_APPLICATION__DATA_DIR:-./data}.
 EOF
     break
   fi

@@ -35,17 +35,17 @@ steps 7
 step "cargo fmt --check" "seconds" cargo fmt --all -- --check
 # The host crates (default members) and the web app are built apart: the web app's macros turn
 # on features of shared dependencies that would make the server's build differ from `make run`'s.
-step "clippy (host crates, all targets)" "2 min the first time, seconds after" \
+step "clippy (host crates, all targets)" "3 min the first time, seconds after" \
   cargo clippy -q --all-targets -- -D warnings
-step "clippy (the web app: wasm32, and its host tests)" "2 min the first time" \
+step "clippy (the web app: wasm32, and its host tests)" "8 min the first time" \
   clippy_web_app
 ensure_postgres
 step "tests: unit and integration, on SQLite and PostgreSQL ($TEST_DATABASE_URL)" \
-  "8 min after make run (4 min of building)" cargo test -q
-step "the web app's host tests (chart math, dates, formatting)" "2 min the first time" \
+  "12 min after make run (4 of them building)" cargo test -q
+step "the web app's host tests (chart math, dates, formatting)" "3 min the first time" \
   cargo test -q -p frontend
-step "browser end-to-end test (and the web app's size budget)" "1 min after make run" \
+step "browser end-to-end test (and the web app's size budget)" "2 min after make run" \
   "$REPO_ROOT/scripts/e2e.sh"
-step "reliability suite, short form (the full one: make soak)" "2 min" \
+step "reliability suite, short form (the full one: make soak)" "1.5 min" \
   "$REPO_ROOT/scripts/reliability.sh" --short
 say "all checks passed in $(duration $((SECONDS - started)))"
