@@ -12,7 +12,6 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use allmetrics::domain::{PageCheckpoint, RunOutcome, StoredObject};
 use allmetrics_sandbox::{Generator, ObjectKind};
 
 const NOW: i64 = 1_790_000_000;
@@ -41,64 +40,9 @@ async fn run(database: &str) {
     // 1M customers, stored the way a backfill stores them.
     let generator = Generator::new(42, OBJECTS, NOW);
     let now = chrono::Utc::now().timestamp();
-    repository
-        .ensure_sync_jobs(connection.id, &["Customer".to_string()], now)
-        .await
-        .unwrap();
-    let job = repository
-        .claim_due_jobs("bench", now, now + 86_400, 100)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|job| job.object_name == "Customer")
-        .unwrap();
-    let mut window = repository
-        .start_backfill(job.id, "bench", now, &[(None, now)])
-        .await
-        .unwrap()
-        .unwrap()
-        .remove(0);
     let started = Instant::now();
     let count = generator.count(ObjectKind::Customer);
-    let mut index = 0;
-    while index < count {
-        let end = (index + 1_000).min(count);
-        let page: Vec<StoredObject> = (index..end)
-            .map(|i| StoredObject {
-                object_id: generator.id(ObjectKind::Customer, i),
-                created: generator.created(ObjectKind::Customer, i),
-                data: generator.object(ObjectKind::Customer, i),
-            })
-            .collect();
-        // (Oldest first here, unlike a real walk: only the end of the backfill matters.)
-        window.cursor = page.last().map(|object| object.object_id.clone());
-        let checkpoint = PageCheckpoint::Window {
-            window: window.clone(),
-            done: end == count,
-            split_off: None,
-        };
-        repository
-            .store_page(&job, "bench", &page, &checkpoint, now, now + 86_400)
-            .await
-            .unwrap()
-            .unwrap();
-        index = end;
-    }
-    repository
-        .finish_sync_run(
-            job.id,
-            "bench",
-            &RunOutcome {
-                next_run_at: now + 86_400,
-                last_error: None,
-                failures: 0,
-                incremental_from: Some(now),
-                last_synced_at: Some(now),
-                progress: None,
-            },
-        )
-        .await
-        .unwrap();
+    common::store_customers_as_backfilled(&repository, &connection, &generator, now).await;
     println!(
         "{database}: stored {count} customers in {:.0} s",
         started.elapsed().as_secs_f64()
@@ -108,16 +52,7 @@ async fn run(database: &str) {
     tokio::spawn(application.run_until_stopped());
     let client = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}");
-    let login: serde_json::Value = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&serde_json::json!({"email": "bench@example.com", "password": "bench password 1234"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["access_token"].as_str().unwrap().to_string();
+    let token = common::login(&client, &base).await;
     let last_day = chrono::DateTime::from_timestamp(NOW, 0)
         .unwrap()
         .date_naive();

@@ -33,6 +33,89 @@ pub fn run_on_database<F: std::future::Future<Output = ()>>(bench: impl FnOnce(S
         .block_on(bench(database));
 }
 
+/// Stores every customer of `generator` on `connection` the way a finished backfill leaves them
+/// (pages of 1,000, oldest first: only the end of the backfill matters here).
+pub async fn store_customers_as_backfilled(
+    repository: &SharedRepository,
+    connection: &Connection,
+    generator: &allmetrics_sandbox::Generator,
+    now: i64,
+) {
+    use allmetrics::domain::{PageCheckpoint, RunOutcome, StoredObject};
+    use allmetrics_sandbox::ObjectKind;
+    const DAY: i64 = 86_400;
+    repository
+        .ensure_sync_jobs(connection.id, &["Customer".to_string()], now)
+        .await
+        .unwrap();
+    let job = repository
+        .claim_due_jobs("bench", now, now + DAY, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|job| job.object_name == "Customer")
+        .unwrap();
+    let mut window = repository
+        .start_backfill(job.id, "bench", now, &[(None, now)])
+        .await
+        .unwrap()
+        .unwrap()
+        .remove(0);
+    let count = generator.count(ObjectKind::Customer);
+    let mut index = 0;
+    while index < count {
+        let end = (index + 1_000).min(count);
+        let page: Vec<StoredObject> = (index..end)
+            .map(|i| StoredObject {
+                object_id: generator.id(ObjectKind::Customer, i),
+                created: generator.created(ObjectKind::Customer, i),
+                data: generator.object(ObjectKind::Customer, i),
+            })
+            .collect();
+        window.cursor = page.last().map(|object| object.object_id.clone());
+        let checkpoint = PageCheckpoint::Window {
+            window: window.clone(),
+            done: end == count,
+            split_off: None,
+        };
+        repository
+            .store_page(&job, "bench", &page, &checkpoint, now, now + DAY)
+            .await
+            .unwrap()
+            .unwrap();
+        index = end;
+    }
+    repository
+        .finish_sync_run(
+            job.id,
+            "bench",
+            &RunOutcome {
+                next_run_at: now + DAY,
+                last_error: None,
+                failures: 0,
+                incremental_from: Some(now),
+                last_synced_at: Some(now),
+                progress: None,
+            },
+        )
+        .await
+        .unwrap();
+}
+
+/// Signs in the user `start` made and returns the access token.
+pub async fn login(client: &reqwest::Client, base: &str) -> String {
+    let login: serde_json::Value = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": "bench@example.com", "password": "bench password 1234"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    login["access_token"].as_str().unwrap().to_string()
+}
+
 /// Peak resident memory of this process so far (VmHWM), in MiB.
 pub fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
