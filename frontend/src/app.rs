@@ -5,7 +5,6 @@ use leptos::prelude::*;
 use crate::auth::provide_auth;
 use crate::components::dynamic::dynamic;
 use crate::components::nav::TopBar;
-use crate::logic::url::{route, Route};
 use crate::pages::admin::AdminPage;
 use crate::pages::dashboard::DashboardPage;
 use crate::pages::dashboards::DashboardsPage;
@@ -16,6 +15,7 @@ use crate::pages::not_found::NotFoundPage;
 use crate::pages::register::RegisterPage;
 use crate::pages::sources::SourcesPage;
 use crate::router::provide_router;
+use frontend_logic::url::{route, Route};
 
 #[component]
 pub fn App() -> impl IntoView {

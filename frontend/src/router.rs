@@ -1,12 +1,12 @@
 //! A small client-side router: the current URL in a signal, links handled without page loads,
 //! the back and forward buttons, and navigation from code. (A few hundred bytes of wasm where
 //! `leptos_router` costs tens of kilobytes; the routes themselves are matched by the pure
-//! [`crate::logic::url::route`].)
+//! [`frontend_logic::url::route`].)
 
 use leptos::prelude::*;
 
 use crate::browser;
-use crate::logic::url::{query_param, url_path};
+use frontend_logic::url::{query_param, url_path};
 
 /// The current path and query string (`/sources?connected=demo`).
 #[derive(Debug, Clone, Copy)]

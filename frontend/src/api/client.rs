@@ -270,5 +270,5 @@ pub fn delete(url: impl Into<String>) -> impl Future<Output = Result<(), ApiFail
 
 /// A path segment from user data (`/api/v1/sources/{slug}`).
 pub fn segment(text: &str) -> String {
-    crate::logic::url::encode_component(text)
+    frontend_logic::url::encode_component(text)
 }

@@ -5,8 +5,8 @@ use std::future::Future;
 use allmetrics_common::{CreateMetricRequest, Metric, Series, UpdateMetricRequest};
 
 use super::client::{delete, get, patch, post, ApiFailure};
-use crate::logic::url::query_string;
-use crate::logic::window::Window;
+use frontend_logic::url::query_string;
+use frontend_logic::window::Window;
 
 pub fn list_metrics() -> impl Future<Output = Result<Vec<Metric>, ApiFailure>> {
     get("/api/v1/metrics")

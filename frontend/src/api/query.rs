@@ -3,7 +3,7 @@
 use allmetrics_common::Series;
 
 use super::client::{get, segment, ApiFailure};
-use crate::logic::url::query_string;
+use frontend_logic::url::query_string;
 
 /// The choices of a query; empty strings are left out of the URL.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

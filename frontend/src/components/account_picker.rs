@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use crate::api;
 use crate::components::dynamic::FailureText;
 use crate::components::fetch::{fetched, Fetch};
-use crate::logic::accounts::{account_label, initial_choice};
+use frontend_logic::accounts::{account_label, initial_choice};
 
 #[component]
 pub fn AccountPicker(

@@ -11,12 +11,12 @@ use crate::components::charts::stacked_bar::StackedBar;
 use crate::components::dynamic::dynamic;
 use crate::components::fetch::{fetched, Fetch};
 use crate::components::series_notes::SeriesNotes;
-use crate::logic::dates::parse_rfc3339;
-use crate::logic::format::{
+use frontend_logic::dates::parse_rfc3339;
+use frontend_logic::format::{
     change, format_value, is_currency_code, plural, relative_time, series_kind, Trend, ValueKind,
 };
-use crate::logic::summary::{describe, single_currency, window_label, window_value};
-use crate::logic::window::Window;
+use frontend_logic::summary::{describe, single_currency, window_label, window_value};
+use frontend_logic::window::Window;
 
 /// Seconds between reloads of a card whose data is still being backfilled.
 const PARTIAL_RELOAD_SECS: u64 = 10;

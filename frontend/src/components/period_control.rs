@@ -5,8 +5,8 @@ use leptos::prelude::*;
 
 use crate::browser;
 use crate::components::dynamic::dynamic;
-use crate::logic::dates::range_label;
-use crate::logic::window::{parse_days, Window, MAX_DAYS, MIN_DAYS, PRESETS};
+use frontend_logic::dates::range_label;
+use frontend_logic::window::{parse_days, Window, MAX_DAYS, MIN_DAYS, PRESETS};
 
 #[component]
 pub fn PeriodControl(window: RwSignal<Window>) -> impl IntoView {

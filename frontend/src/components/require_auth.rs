@@ -7,8 +7,8 @@ use crate::auth::use_auth;
 use crate::browser;
 use crate::components::dynamic::dynamic;
 use crate::components::status::Loading;
-use crate::logic::url::login_url;
 use crate::router::redirect;
+use frontend_logic::url::login_url;
 
 #[component]
 pub fn RequireAuth(children: ChildrenFn) -> impl IntoView {

@@ -4,7 +4,7 @@
 use allmetrics_common::SeriesMeta;
 use leptos::prelude::*;
 
-use crate::logic::summary::{days_note, SAMPLED_NOTE, SAMPLED_TITLE};
+use frontend_logic::summary::{days_note, SAMPLED_NOTE, SAMPLED_TITLE};
 
 #[component]
 pub fn SeriesNotes(meta: SeriesMeta) -> impl IntoView {

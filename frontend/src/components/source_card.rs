@@ -13,8 +13,8 @@ use crate::browser;
 use crate::components::account_picker::AccountPicker;
 use crate::components::dynamic::dynamic;
 use crate::components::sync_panel::SyncPanel;
-use crate::logic::access::{access_notice, access_owner};
-use crate::logic::accounts::{account_label, account_noun, connection_chip, currency_label};
+use frontend_logic::access::{access_notice, access_owner};
+use frontend_logic::accounts::{account_label, account_noun, connection_chip, currency_label};
 
 #[component]
 pub fn SourceCard(source: SourceResponse, on_change: Callback<()>) -> impl IntoView {

@@ -10,8 +10,8 @@ use crate::api;
 use crate::browser;
 use crate::components::dynamic::dynamic;
 use crate::components::fetch::{fetched, Fetch};
-use crate::logic::dates::parse_rfc3339;
-use crate::logic::format::{format_fixed, relative_time};
+use frontend_logic::dates::parse_rfc3339;
+use frontend_logic::format::{format_fixed, relative_time};
 
 const POLL: Duration = Duration::from_millis(1500);
 /// How many polls a `not_synced` connection gets (a fresh connection's first sync starts soon).

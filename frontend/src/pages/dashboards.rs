@@ -7,8 +7,8 @@ use crate::api;
 use crate::components::dynamic::dynamic;
 use crate::components::fetch::{fetched, Fetch};
 use crate::components::require_auth::RequireAuth;
-use crate::logic::format::plural;
 use crate::router::navigate;
+use frontend_logic::format::plural;
 
 #[component]
 pub fn DashboardsPage() -> impl IntoView {

@@ -6,8 +6,8 @@ use leptos::prelude::*;
 use crate::api;
 use crate::auth::use_auth;
 use crate::components::dynamic::dynamic;
-use crate::logic::url::{query_string, safe_next, url_path};
 use crate::router::{navigate, redirect, use_location};
+use frontend_logic::url::{query_string, safe_next, url_path};
 
 #[component]
 pub fn LoginPage() -> impl IntoView {

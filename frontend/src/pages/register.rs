@@ -7,9 +7,9 @@ use leptos::prelude::*;
 use crate::api;
 use crate::auth::use_auth;
 use crate::components::dynamic::dynamic;
-use crate::logic::register::{register_failure, register_request, RegisterFailure};
-use crate::logic::url::safe_next;
 use crate::router::{navigate, use_location};
+use frontend_logic::register::{register_failure, register_request, RegisterFailure};
+use frontend_logic::url::safe_next;
 
 /// The API's rule, checked early for a friendlier message.
 const MIN_PASSWORD: usize = 10;

@@ -1,4 +1,4 @@
-//! The stacked daily bar chart: SVG drawn by Leptos from the pure geometry in [`super::layout`].
+//! The stacked daily bar chart: SVG drawn by Leptos from the pure geometry in [`frontend_logic::chart_layout`].
 //!
 //! Accessibility: the SVG has a `<title>` and `<desc>`; each day is one focus stop of a roving
 //! tabindex (arrow keys, Home and End move between days) and focusing a day shows its tooltip;
@@ -13,12 +13,14 @@ use leptos::prelude::*;
 
 use crate::components::dynamic::dynamic;
 
-use super::layout::{all_integral, chart_groups, layout, stack, ChartGroup, ChartLayout, Dims};
 use crate::browser;
-use crate::logic::csv;
-use crate::logic::dates::{long_label, short_label};
-use crate::logic::format::{format_axis, format_value, ValueKind};
-use crate::logic::summary::single_currency;
+use frontend_logic::chart_layout::{
+    all_integral, chart_groups, layout, stack, ChartGroup, ChartLayout, Dims,
+};
+use frontend_logic::csv;
+use frontend_logic::dates::{long_label, short_label};
+use frontend_logic::format::{format_axis, format_value, ValueKind};
+use frontend_logic::summary::single_currency;
 
 /// Tooltip rows beyond this many are summarised as "N more".
 const TOOLTIP_ROWS: usize = 12;

@@ -1,6 +1,6 @@
 //! The dashboard's time window: how many days, the last day, the time zone.
 
-use crate::logic::dates::{add_days, days_between};
+use crate::dates::{add_days, days_between};
 
 /// Shortest and longest windows the API serves.
 pub const MIN_DAYS: u32 = 1;

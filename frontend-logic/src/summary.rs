@@ -67,7 +67,7 @@ pub fn describe(operator: &str, value_field: Option<&str>, field_name: &str) -> 
 pub fn single_currency<'a>(groups: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let mut found: Option<&'a str> = None;
     for group in groups {
-        if !crate::logic::format::is_currency_code(group) {
+        if !crate::format::is_currency_code(group) {
             return None;
         }
         match found {

@@ -2,7 +2,7 @@
 //! connection is `expiring` during its last days (syncs go on) and `needs_reconnect` once expired
 //! (or refused by the provider). The source card words it with the date from `expires_at`.
 
-use crate::logic::dates::{date_at, date_label, parse_rfc3339};
+use crate::dates::{date_at, date_label, parse_rfc3339};
 
 /// Who granted the access, as the user knows it: `Facebook` for Facebook Ads and its demo, else
 /// the source's own name.
