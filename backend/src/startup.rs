@@ -315,6 +315,8 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Serv
     let hsts = state.settings.environment == crate::configuration::Environment::Production;
     let server = HttpServer::new(move || {
         App::new()
+            // gzip for clients that ask for it (browsers: the web app's wasm, the series).
+            .wrap(middleware::Compress::default())
             .wrap(security_headers(hsts))
             // The last `wrap` runs first: the path is normalized, the logger opens the request's
             // span and id, then `request_context` uses that id for headers and error bodies.

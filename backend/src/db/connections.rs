@@ -1,5 +1,6 @@
 //! Users' connections to data sources, and pending OAuth authorizations.
 
+use crate::db::row::row_struct;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
@@ -56,24 +57,25 @@ pub trait ConnectionStore {
     async fn purge_expired_oauth_states(&self, now: i64) -> DbResult<u64>;
 }
 
-#[derive(sqlx::FromRow)]
-pub(super) struct ConnectionRow {
-    pub id: i64,
-    pub user_id: i64,
-    pub data_source_id: i64,
-    pub slug: String,
-    pub provider: String,
-    pub auth_kind: String,
-    pub account_id: Option<String>,
-    pub access_token_enc: String,
-    pub refresh_token_enc: Option<String>,
-    pub expires_at: Option<i64>,
-    pub scopes: String,
-    pub token_response: Json<serde_json::Value>,
-    pub status: String,
-    pub account: Option<Json<ProviderAccount>>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+row_struct! {
+    pub(super) struct ConnectionRow {
+        pub id: i64,
+        pub user_id: i64,
+        pub data_source_id: i64,
+        pub slug: String,
+        pub provider: String,
+        pub auth_kind: String,
+        pub account_id: Option<String>,
+        pub access_token_enc: String,
+        pub refresh_token_enc: Option<String>,
+        pub expires_at: Option<i64>,
+        pub scopes: String,
+        pub token_response: Json<serde_json::Value>,
+        pub status: String,
+        pub account: Option<Json<ProviderAccount>>,
+        pub created_at: DateTime<Utc>,
+        pub updated_at: DateTime<Utc>,
+    }
 }
 
 impl From<ConnectionRow> for Connection {
@@ -99,14 +101,15 @@ impl From<ConnectionRow> for Connection {
     }
 }
 
-#[derive(sqlx::FromRow)]
-pub(super) struct OAuthStateRow {
-    pub state_hash: String,
-    pub user_id: i64,
-    pub slug: String,
-    pub pkce_verifier_enc: Option<String>,
-    pub redirect_uri: String,
-    pub expires_at: i64,
+row_struct! {
+    pub(super) struct OAuthStateRow {
+        pub state_hash: String,
+        pub user_id: i64,
+        pub slug: String,
+        pub pkce_verifier_enc: Option<String>,
+        pub redirect_uri: String,
+        pub expires_at: i64,
+    }
 }
 
 impl From<OAuthStateRow> for OAuthState {

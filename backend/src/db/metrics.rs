@@ -1,5 +1,6 @@
 //! Metrics and dashboards, always scoped to their owner: another user's id finds nothing.
 
+use crate::db::row::row_struct;
 use async_trait::async_trait;
 
 use super::DbResult;
@@ -42,17 +43,18 @@ pub trait MetricStore {
     async fn delete_dashboard(&self, user: UserId, id: DashboardId) -> DbResult<bool>;
 }
 
-#[derive(sqlx::FromRow)]
-pub(super) struct MetricRow {
-    pub id: i64,
-    pub user_id: i64,
-    pub name: String,
-    pub source: String,
-    pub object_name: String,
-    pub operator: String,
-    pub field_name: String,
-    pub value_field: Option<String>,
-    pub date_field: String,
+row_struct! {
+    pub(super) struct MetricRow {
+        pub id: i64,
+        pub user_id: i64,
+        pub name: String,
+        pub source: String,
+        pub object_name: String,
+        pub operator: String,
+        pub field_name: String,
+        pub value_field: Option<String>,
+        pub date_field: String,
+    }
 }
 
 impl From<MetricRow> for Metric {
@@ -73,13 +75,14 @@ impl From<MetricRow> for Metric {
     }
 }
 
-#[derive(sqlx::FromRow)]
-pub(super) struct DashboardRow {
-    pub id: i64,
-    pub user_id: i64,
-    pub name: String,
-    pub default_total_days: i32,
-    pub is_home: bool,
+row_struct! {
+    pub(super) struct DashboardRow {
+        pub id: i64,
+        pub user_id: i64,
+        pub name: String,
+        pub default_total_days: i32,
+        pub is_home: bool,
+    }
 }
 
 macro_rules! dashboard_columns {

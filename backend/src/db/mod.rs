@@ -6,8 +6,10 @@
 pub mod changes;
 pub mod connections;
 pub mod metrics;
+pub mod migrations;
 pub mod postgres;
 pub mod query;
+pub(crate) mod row;
 pub mod sessions;
 mod shared;
 pub mod sources;

@@ -22,7 +22,9 @@ pub struct PostgresRepository {
 }
 
 impl PostgresRepository {
-    const MIGRATOR: Migrator = sqlx::migrate!("../migrations/postgres");
+    fn migrator() -> Migrator {
+        super::migrations::postgres()
+    }
 
     /// Connects lazily: the server starts even while the database is down, and `/readyz` tells.
     pub fn connect(url: &str, settings: &DatabaseSettings) -> DbResult<Self> {

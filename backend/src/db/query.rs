@@ -2,6 +2,7 @@
 //! the user's time zone. JSON access differs by dialect (`json_extract` / `#>>`), so each backend
 //! builds its own SQL (in sqlite.rs and postgres.rs); the request and the rows are shared.
 
+use crate::db::row::row_struct;
 use async_trait::async_trait;
 
 use super::DbResult;
@@ -43,22 +44,24 @@ pub struct AggregateRequest {
     pub offsets: Vec<(i64, i64)>,
 }
 
-/// One (day, group) cell.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
-pub struct AggregateRow {
-    /// 0-based index of the day in the window.
-    pub day: i64,
-    /// The group's text; `None` for a missing or null value.
-    pub grp: Option<String>,
-    pub records: i64,
-    pub total: Option<f64>,
-    pub smallest: Option<f64>,
-    pub largest: Option<f64>,
-    /// Records whose value is a number.
-    pub numeric: i64,
-    /// Records whose value is present but not a number.
-    pub non_numeric: i64,
-    pub distinct_values: i64,
+row_struct! {
+    /// One (day, group) cell.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct AggregateRow {
+        /// 0-based index of the day in the window.
+        pub day: i64,
+        /// The group's text; `None` for a missing or null value.
+        pub grp: Option<String>,
+        pub records: i64,
+        pub total: Option<f64>,
+        pub smallest: Option<f64>,
+        pub largest: Option<f64>,
+        /// Records whose value is a number.
+        pub numeric: i64,
+        /// Records whose value is present but not a number.
+        pub non_numeric: i64,
+        pub distinct_values: i64,
+    }
 }
 
 #[async_trait]

@@ -1,5 +1,6 @@
 //! Refresh-token families: queries that read the same in both dialects.
 
+use crate::db::row::row_struct;
 use async_trait::async_trait;
 
 use super::DbResult;
@@ -17,14 +18,15 @@ pub trait SessionStore {
     async fn revoke_refresh_family(&self, family_id: &str, now: i64) -> DbResult<u64>;
 }
 
-#[derive(sqlx::FromRow)]
-pub(super) struct RefreshTokenRow {
-    pub id: i64,
-    pub user_id: i64,
-    pub family_id: String,
-    pub expires_at: i64,
-    pub used_at: Option<i64>,
-    pub revoked_at: Option<i64>,
+row_struct! {
+    pub(super) struct RefreshTokenRow {
+        pub id: i64,
+        pub user_id: i64,
+        pub family_id: String,
+        pub expires_at: i64,
+        pub used_at: Option<i64>,
+        pub revoked_at: Option<i64>,
+    }
 }
 
 impl From<RefreshTokenRow> for RefreshTokenRecord {

@@ -38,7 +38,7 @@ macro_rules! impl_repository {
             }
 
             async fn migrate(&self) -> $crate::db::DbResult<()> {
-                Self::MIGRATOR.run(&self.pool).await?;
+                Self::migrator().run(&self.pool).await?;
                 Ok(())
             }
 

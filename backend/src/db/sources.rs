@@ -1,5 +1,6 @@
 //! Data sources and their objects (routing sources): queries that read the same in both dialects.
 
+use crate::db::row::row_struct;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -47,14 +48,15 @@ pub trait SourceStore {
     ) -> DbResult<bool>;
 }
 
-#[derive(sqlx::FromRow)]
-pub(super) struct DataSourceRow {
-    pub id: i64,
-    pub slug: String,
-    pub name: String,
-    pub provider: String,
-    pub enabled: bool,
-    pub created_at: DateTime<Utc>,
+row_struct! {
+    pub(super) struct DataSourceRow {
+        pub id: i64,
+        pub slug: String,
+        pub name: String,
+        pub provider: String,
+        pub enabled: bool,
+        pub created_at: DateTime<Utc>,
+    }
 }
 
 impl From<DataSourceRow> for DataSource {
@@ -70,12 +72,13 @@ impl From<DataSourceRow> for DataSource {
     }
 }
 
-#[derive(sqlx::FromRow)]
-pub(super) struct RoutingSourceRow {
-    pub data_source_id: i64,
-    pub object_name: String,
-    pub label: String,
-    pub enabled: bool,
+row_struct! {
+    pub(super) struct RoutingSourceRow {
+        pub data_source_id: i64,
+        pub object_name: String,
+        pub label: String,
+        pub enabled: bool,
+    }
 }
 
 impl From<RoutingSourceRow> for RoutingSource {

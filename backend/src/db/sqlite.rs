@@ -23,7 +23,9 @@ pub struct SqliteRepository {
 }
 
 impl SqliteRepository {
-    const MIGRATOR: Migrator = sqlx::migrate!("../migrations/sqlite");
+    fn migrator() -> Migrator {
+        super::migrations::sqlite()
+    }
 
     pub async fn connect(url: &str, settings: &DatabaseSettings) -> DbResult<Self> {
         let options = SqliteConnectOptions::from_str(url)

@@ -1,6 +1,7 @@
 //! The object store and the sync jobs. Claiming due jobs differs by dialect (PostgreSQL skips
 //! rows other replicas are claiming); the rest is written once.
 
+use crate::db::row::row_struct;
 use async_trait::async_trait;
 
 use super::DbResult;
@@ -88,28 +89,29 @@ pub trait SyncStore {
     async fn reset_sync(&self, connection: ConnectionId) -> DbResult<()>;
 }
 
-#[derive(sqlx::FromRow)]
-pub(super) struct SyncJobRow {
-    pub id: i64,
-    pub connection_id: i64,
-    pub object_name: String,
-    pub backfill_before: Option<i64>,
-    pub backfill_done: bool,
-    pub covered_from: Option<i64>,
-    pub objects_synced: i64,
-    pub incremental_from: Option<i64>,
-    pub last_synced_at: Option<i64>,
-    pub last_error: Option<String>,
-    pub failures: i32,
-    pub next_run_at: i64,
-    pub data_version: i64,
-    pub feed_created: Option<i64>,
-    pub feed_event_id: Option<String>,
-    pub feed_checked_at: Option<i64>,
-    pub full_read_at: Option<i64>,
-    pub read_mode: Option<String>,
-    pub run_requests: i64,
-    pub read_note: Option<String>,
+row_struct! {
+    pub(super) struct SyncJobRow {
+        pub id: i64,
+        pub connection_id: i64,
+        pub object_name: String,
+        pub backfill_before: Option<i64>,
+        pub backfill_done: bool,
+        pub covered_from: Option<i64>,
+        pub objects_synced: i64,
+        pub incremental_from: Option<i64>,
+        pub last_synced_at: Option<i64>,
+        pub last_error: Option<String>,
+        pub failures: i32,
+        pub next_run_at: i64,
+        pub data_version: i64,
+        pub feed_created: Option<i64>,
+        pub feed_event_id: Option<String>,
+        pub feed_checked_at: Option<i64>,
+        pub full_read_at: Option<i64>,
+        pub read_mode: Option<String>,
+        pub run_requests: i64,
+        pub read_note: Option<String>,
+    }
 }
 
 impl From<SyncJobRow> for SyncJob {
@@ -157,13 +159,14 @@ macro_rules! sync_job_columns {
 }
 pub(super) use sync_job_columns;
 
-#[derive(sqlx::FromRow)]
-pub(super) struct BackfillWindowRow {
-    pub id: i64,
-    pub created_gte: Option<i64>,
-    pub created_lt: i64,
-    pub cursor: Option<String>,
-    pub cursor_created: Option<i64>,
+row_struct! {
+    pub(super) struct BackfillWindowRow {
+        pub id: i64,
+        pub created_gte: Option<i64>,
+        pub created_lt: i64,
+        pub cursor: Option<String>,
+        pub cursor_created: Option<i64>,
+    }
 }
 
 impl From<BackfillWindowRow> for BackfillWindow {

@@ -1,5 +1,6 @@
 //! Accounts: queries that read the same in both dialects, expanded for each backend.
 
+use crate::db::row::row_struct;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -37,12 +38,13 @@ pub trait UserStore {
     ) -> DbResult<Option<User>>;
 }
 
-#[derive(sqlx::FromRow)]
-pub(super) struct UserRow {
-    pub id: i64,
-    pub email: String,
-    pub role: String,
-    pub created_at: DateTime<Utc>,
+row_struct! {
+    pub(super) struct UserRow {
+        pub id: i64,
+        pub email: String,
+        pub role: String,
+        pub created_at: DateTime<Utc>,
+    }
 }
 
 impl From<UserRow> for User {
@@ -56,11 +58,23 @@ impl From<UserRow> for User {
     }
 }
 
-#[derive(sqlx::FromRow)]
 pub(super) struct UserCredentialsRow {
-    #[sqlx(flatten)]
     pub user: UserRow,
     pub password_hash: String,
+}
+
+impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for UserCredentialsRow
+where
+    UserRow: sqlx::FromRow<'r, R>,
+    &'r str: sqlx::ColumnIndex<R>,
+    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
+        Ok(Self {
+            user: UserRow::from_row(row)?,
+            password_hash: row.try_get("password_hash")?,
+        })
+    }
 }
 
 /// The columns that make a [`UserRow`], as a macro so that queries stay `&'static str` (sqlx only

@@ -2,6 +2,7 @@
 //! pool: a series the cache holds is answered with this single read. It is read on every request
 //! from the shared database, so no replica serves a series older than what any replica stored.
 
+use crate::db::row::row_struct;
 use async_trait::async_trait;
 
 use super::DbResult;
@@ -70,17 +71,18 @@ pub trait VersionStore {
     ) -> DbResult<Option<(Metric, Option<SeriesVersion>)>>;
 }
 
-/// The version's columns, all null when the source, the object or the connection is missing.
-#[derive(sqlx::FromRow)]
-pub(super) struct VersionRow {
-    pub connection_id: Option<i64>,
-    pub provider: Option<String>,
-    pub account: Option<String>,
-    pub job_id: Option<i64>,
-    pub data_version: Option<i64>,
-    pub backfill_done: Option<bool>,
-    pub covered_from: Option<i64>,
-    pub last_synced_at: Option<i64>,
+row_struct! {
+    /// The version's columns, all null when the source, the object or the connection is missing.
+    pub(super) struct VersionRow {
+        pub connection_id: Option<i64>,
+        pub provider: Option<String>,
+        pub account: Option<String>,
+        pub job_id: Option<i64>,
+        pub data_version: Option<i64>,
+        pub backfill_done: Option<bool>,
+        pub covered_from: Option<i64>,
+        pub last_synced_at: Option<i64>,
+    }
 }
 
 impl VersionRow {
@@ -100,12 +102,22 @@ impl VersionRow {
     }
 }
 
-#[derive(sqlx::FromRow)]
 pub(super) struct MetricVersionRow {
-    #[sqlx(flatten)]
     pub metric: super::metrics::MetricRow,
-    #[sqlx(flatten)]
     pub version: VersionRow,
+}
+
+impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for MetricVersionRow
+where
+    super::metrics::MetricRow: sqlx::FromRow<'r, R>,
+    VersionRow: sqlx::FromRow<'r, R>,
+{
+    fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
+        Ok(Self {
+            metric: super::metrics::MetricRow::from_row(row)?,
+            version: VersionRow::from_row(row)?,
+        })
+    }
 }
 
 /// The version's columns, of `s` (the source), `c` (the connection) and `j` (the job).

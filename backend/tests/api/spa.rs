@@ -3,9 +3,10 @@ use crate::helpers::{spawn_app, DbKind};
 #[tokio::test]
 async fn the_web_app_is_served_with_history_fallback_and_asset_caching() {
     let app = spawn_app(DbKind::Sqlite).await;
+    let wasm_bytes = [b"\0asm".as_slice(), &[0u8; 64 * 1024]].concat();
     std::fs::write(
         app.static_dir.join("frontend-0123456789abcdef_bg.wasm"),
-        b"\0asm",
+        &wasm_bytes,
     )
     .unwrap();
     std::fs::write(
@@ -38,6 +39,18 @@ async fn the_web_app_is_served_with_history_fallback_and_asset_caching() {
         wasm.headers()["cache-control"],
         "public, max-age=31536000, immutable"
     );
+
+    assert_eq!(wasm.bytes().await.unwrap(), wasm_bytes);
+
+    // Browsers ask for gzip and get it: the web app downloads at its gzipped size.
+    let gzipped = reqwest::Client::new()
+        .get(format!("{}/frontend-0123456789abcdef_bg.wasm", app.address))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gzipped.headers()["content-encoding"], "gzip");
+    assert!(gzipped.bytes().await.unwrap().len() < wasm_bytes.len() / 10);
 
     let script = app.get("/frontend-0123456789abcdef.js").await;
     assert!(script.headers()["content-type"]

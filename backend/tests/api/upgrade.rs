@@ -4,10 +4,10 @@
 
 use std::str::FromStr;
 
+use allmetrics::db::migrations;
 use allmetrics_common::{ConnectionResponse, Dashboard, Metric, Series, TokenResponse};
 use chrono::{DateTime, TimeZone, Utc};
 use secrecy::{ExposeSecret, SecretString};
-use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sqlx::{PgPool, SqlitePool};
 
@@ -18,8 +18,6 @@ use crate::on_both_databases;
 
 on_both_databases!(upgrading_from_backfill_windows_keeps_every_row);
 
-static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
-static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
 /// The last migration of the schema the data is written in.
 const OLD_SCHEMA: i64 = 20261125000007;
 
@@ -130,10 +128,13 @@ impl OldDatabase {
 
     async fn migrate_to_old_schema(&self) {
         match self {
-            OldDatabase::Sqlite(pool) => SQLITE_MIGRATIONS.run_to(OLD_SCHEMA, pool).await.unwrap(),
-            OldDatabase::Postgres(pool) => {
-                POSTGRES_MIGRATIONS.run_to(OLD_SCHEMA, pool).await.unwrap()
+            OldDatabase::Sqlite(pool) => {
+                migrations::sqlite().run_to(OLD_SCHEMA, pool).await.unwrap()
             }
+            OldDatabase::Postgres(pool) => migrations::postgres()
+                .run_to(OLD_SCHEMA, pool)
+                .await
+                .unwrap(),
         }
     }
 
