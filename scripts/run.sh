@@ -14,17 +14,36 @@ if $first_build; then
   say "first build on this machine: about 22 minutes on 2 cores (later runs: what changed, under a minute)"
 fi
 
-steps 3
+steps 2
 build_tools() {
   ensure_rust
   ensure_wasm_tools
 }
 step "build tools: the wasm32 target, wasm-opt (npm)" "seconds; 30s the first time" build_tools
-# The workspace's host crates in one build (the server, the sandbox, the web app's bundler):
-# one feature set, the one the tests build with too.
-step "building the server" "19 min the first time, 20 s after a change" cargo build -q
-step "building the web app (wasm32, wasm-bindgen, wasm-opt)" \
-  "3.5 min the first time, 15 s after a change" build_frontend
+
+# The server and the web app compile at the same time (each build has moments when it keeps
+# only one core busy); the web app is bundled once both are done.
+build_server_and_web_app() {
+  local web_log web
+  web_log="$(mktemp "${TMPDIR:-/tmp}/allmetrics-web-build.XXXXXX")"
+  build_frontend_wasm >"$web_log" 2>&1 &
+  web=$!
+  # The workspace's host crates in one build (the server, the sandbox, the web app's bundler):
+  # one feature set, the one the tests build with too.
+  if ! cargo build -q; then
+    kill "$web" 2>/dev/null || true
+    wait "$web" 2>/dev/null || true
+    die "the server did not build (above)"
+  fi
+  if ! wait "$web"; then
+    cat "$web_log" >&2
+    die "the web app did not build (above)"
+  fi
+  rm -f "$web_log"
+  bundle_frontend
+}
+step "building the server and the web app (wasm32, wasm-bindgen, wasm-opt)" \
+  "19 min the first time, 30 s after a change" build_server_and_web_app
 
 base_url="${APP_APPLICATION__BASE_URL:-http://${APP_APPLICATION__HOST:-127.0.0.1}:${APP_APPLICATION__PORT:-8000}}"
 "$target_dir/debug/allmetrics" serve &

@@ -72,18 +72,34 @@ content_hash() {
   sha256sum "$1" | cut -c1-16
 }
 
-# The web app in DIST (default frontend/dist): the wasm32 build (profile `wasm-release`),
-# wasm-bindgen's JS glue (`webbuild`), wasm-opt, then every asset renamed after its content and
-# `index.html` pointed at those names, so that browsers may keep the assets for a year.
+# The web app's wasm32 build (profile `wasm-release`). It has a target folder of its own
+# (target/web) so that it can compile while the server does: cargo runs one build at a time per
+# folder, and the two share no compiled unit anyway (other target, other profile).
+web_target_dir() {
+  echo "${CARGO_TARGET_DIR:-$REPO_ROOT/target}/web"
+}
+build_frontend_wasm() {
+  CARGO_TARGET_DIR="$(web_target_dir)" \
+    cargo build -q -p frontend --target wasm32-unknown-unknown --profile wasm-release
+}
+
+# The web app in DIST (default frontend/dist): the wasm32 build, wasm-bindgen's JS glue
+# (`webbuild`), wasm-opt, then every asset renamed after its content and `index.html` pointed at
+# those names, so that browsers may keep the assets for a year.
 build_frontend() {
+  build_frontend_wasm
+  bundle_frontend "$@"
+}
+
+# The bundling half of `build_frontend`, once the wasm32 build is done.
+bundle_frontend() {
   local dist="${1:-$REPO_ROOT/frontend/dist}"
   local target_dir="${CARGO_TARGET_DIR:-$REPO_ROOT/target}"
   local work
   work="$(mktemp -d "${TMPDIR:-/tmp}/allmetrics-web.XXXXXX")"
-  cargo build -q -p frontend --target wasm32-unknown-unknown --profile wasm-release
   # `--bin`, not `-p`: built with the workspace's host crates' features, it reuses their build.
   cargo build -q --bin webbuild
-  "$target_dir/debug/webbuild" "$target_dir/wasm32-unknown-unknown/wasm-release/frontend.wasm" "$work"
+  "$target_dir/debug/webbuild" "$(web_target_dir)/wasm32-unknown-unknown/wasm-release/frontend.wasm" "$work"
   # The features rustc enables by default for wasm32; browsers have had them for years.
   wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-mutable-globals --enable-reference-types --enable-multivalue \
