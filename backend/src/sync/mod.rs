@@ -126,15 +126,25 @@ pub async fn schedule(services: &Services, connection: &Connection) -> Result<u6
         .await
 }
 
-/// Claims the due jobs this process has room for, one per worker, and runs them; returns how many
-/// it started.
+/// What one look for due jobs did.
+#[derive(Default)]
+struct Claims {
+    /// Jobs started.
+    started: usize,
+    /// Jobs claimed again while they ran here (their lease had run out between two renewals):
+    /// not started twice; the running worker stops at its next page, and the job can be taken
+    /// again once this claim expires.
+    held: usize,
+}
+
+/// Claims the due jobs this process has room for, one per worker, and runs them.
 async fn run_due(
     context: &Arc<SyncContext>,
     room: usize,
     tasks: &mut tokio::task::JoinSet<()>,
-) -> usize {
+) -> Claims {
     let lease = i64::try_from(context.services.settings.sync.lease_secs).unwrap_or(60);
-    let mut started = 0;
+    let mut claims = Claims::default();
     for _ in 0..room {
         let worker = context.worker();
         let now = now();
@@ -154,19 +164,17 @@ async fn run_due(
             break;
         };
         if !context.start_running(sync_job.id) {
-            // Claimed again while it runs here (its lease ran out while this process could not
-            // renew it): the running worker stops at its next renewal, and the job is taken again
-            // when this claim expires.
+            claims.held += 1;
             continue;
         }
-        started += 1;
+        claims.started += 1;
         tasks.spawn(async move {
             let id = sync_job.id;
             lease::hold(&worker, id, job::run(&worker, sync_job)).await;
             worker.stop_running(id);
         });
     }
-    started
+    claims
 }
 
 /// The scheduler of this process: runs due jobs, at most `max_concurrent_jobs` at a time.
@@ -177,8 +185,8 @@ pub async fn run_forever(context: Arc<SyncContext>) {
     let mut tasks = tokio::task::JoinSet::new();
     loop {
         while tasks.try_join_next().is_some() {}
-        let started = run_due(&context, limit.saturating_sub(tasks.len()), &mut tasks).await;
-        if started == 0 {
+        let claims = run_due(&context, limit.saturating_sub(tasks.len()), &mut tasks).await;
+        if claims.started == 0 {
             tokio::select! {
                 _ = tokio::time::sleep(poll) => {}
                 Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
@@ -189,12 +197,22 @@ pub async fn run_forever(context: Arc<SyncContext>) {
 
 /// Runs jobs until none is due (tests and tools drive syncs with it).
 pub async fn run_until_idle(context: &Arc<SyncContext>) {
-    let limit = context.services.settings.sync.max_concurrent_jobs.max(1);
+    let settings = &context.services.settings.sync;
+    let limit = settings.max_concurrent_jobs.max(1);
+    let lease = Duration::from_secs(settings.lease_secs.max(1));
     let mut tasks = tokio::task::JoinSet::new();
+    let mut held = false;
     loop {
-        let started = run_due(context, limit.saturating_sub(tasks.len()), &mut tasks).await;
-        if started == 0 && tasks.join_next().await.is_none() {
-            return;
+        let claims = run_due(context, limit.saturating_sub(tasks.len()), &mut tasks).await;
+        held |= claims.held > 0;
+        if claims.started == 0 && tasks.join_next().await.is_none() {
+            if !held {
+                return;
+            }
+            // A job claimed again while it ran here may have stopped since, its claim not yet
+            // expired: it is due again once the claim runs out, not idle.
+            held = false;
+            tokio::time::sleep(lease + Duration::from_millis(100)).await;
         }
     }
 }
