@@ -11,7 +11,7 @@ target_dir="${CARGO_TARGET_DIR:-$REPO_ROOT/target}"
 first_build=false
 [ -x "$target_dir/debug/allmetrics" ] || first_build=true
 if $first_build; then
-  say "first build on this machine: about 22 minutes on 2 cores (later runs: what changed, under a minute)"
+  say "first build on this machine: about 9 minutes on 2 cores (later runs: what changed, seconds)"
 fi
 
 steps 2
@@ -43,7 +43,7 @@ build_server_and_web_app() {
   bundle_frontend
 }
 step "building the server and the web app (wasm32, wasm-bindgen, wasm-opt)" \
-  "19 min the first time, 30 s after a change" build_server_and_web_app
+  "9 min the first time, 15 s after a change" build_server_and_web_app
 
 base_url="${APP_APPLICATION__BASE_URL:-http://${APP_APPLICATION__HOST:-127.0.0.1}:${APP_APPLICATION__PORT:-8000}}"
 "$target_dir/debug/allmetrics" serve &
