@@ -43,7 +43,7 @@ build_server_and_web_app() {
   bundle_frontend
 }
 step "building the server and the web app (wasm32, wasm-bindgen, wasm-opt)" \
-  "9 min the first time, 15 s after a change" build_server_and_web_app
+  "9 min the first time, 10 s after a change" build_server_and_web_app
 
 base_url="${APP_APPLICATION__BASE_URL:-http://${APP_APPLICATION__HOST:-127.0.0.1}:${APP_APPLICATION__PORT:-8000}}"
 "$target_dir/debug/allmetrics" serve &

@@ -31,14 +31,14 @@ steps 6
 step "cargo fmt --check" "seconds" cargo fmt --all -- --check
 # The host crates (default members) and the web app are built apart: the web app's macros turn
 # on features of shared dependencies that would make the server's build differ from `make run`'s.
-step "clippy (host crates, all targets)" "1.5 min the first time, seconds after" \
+step "clippy (host crates, all targets)" "1 min the first time, seconds after" \
   cargo clippy -q --all-targets -- -D warnings
 step "clippy (the web app, wasm32)" "2.5 min the first time" \
   cargo clippy -q -p frontend -p frontend-logic -p allmetrics-common \
   --target wasm32-unknown-unknown -- -D warnings
 ensure_postgres
 step "tests: unit and integration, on SQLite and PostgreSQL ($TEST_DATABASE_URL)" \
-  "7 min after make run (3 of them building)" cargo test -q
+  "9 min after make run (5 of them building)" cargo test -q
 step "browser end-to-end test (and the web app's size budget)" "2 min after make run" \
   "$REPO_ROOT/scripts/e2e.sh"
 step "reliability suite, short form (the full one: make soak)" "1.5 min" \
