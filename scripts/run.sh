@@ -31,6 +31,8 @@ build_server_and_web_app() {
   # The workspace's host crates in one build (the server, the sandbox, the web app's bundler):
   # one feature set, the one the tests build with too.
   if ! cargo build -q; then
+    # The background job is a subshell: its cargo is stopped with it.
+    pkill -P "$web" 2>/dev/null || true
     kill "$web" 2>/dev/null || true
     wait "$web" 2>/dev/null || true
     die "the server did not build (above)"

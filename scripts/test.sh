@@ -25,7 +25,6 @@ ensure_postgres() {
        where this user may create databases (e.g. postgres://postgres@127.0.0.1:5432/test)."
 }
 
-
 ensure_rust
 steps 6
 step "cargo fmt --check" "seconds" cargo fmt --all -- --check
