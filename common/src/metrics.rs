@@ -78,6 +78,18 @@ pub struct SeriesMeta {
     /// True when the provider flagged sampling or thresholding on any row read (GA4).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sampled: Option<bool>,
+    /// What one bar covers: `day`, `week` (Monday to Sunday) or `month`; `labelX` holds each
+    /// bucket's first day.
+    #[serde(default = "day")]
+    pub interval: String,
+    /// How many groups beyond `groups` were summed into `(other groups)` (or, for values that
+    /// do not add up across groups, left out).
+    #[serde(default)]
+    pub groups_folded: u64,
+}
+
+fn day() -> String {
+    "day".to_string()
 }
 
 /// A saved query: what `/connect/query/{slug}` takes, with a name.
@@ -185,6 +197,8 @@ mod tests {
                 source_tz: Some("America/Los_Angeles".into()),
                 currency: None,
                 sampled: Some(false),
+                interval: "day".into(),
+                groups_folded: 0,
             },
         };
         let json = serde_json::to_string(&series).unwrap();

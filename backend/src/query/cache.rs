@@ -137,6 +137,8 @@ mod tests {
                     source_tz: None,
                     currency: None,
                     sampled: None,
+                    interval: "day".into(),
+                    groups_folded: 0,
                 },
             },
         }

@@ -312,6 +312,8 @@ pub async fn compute(
             source_tz: report_meta.source_tz,
             currency: report_meta.currency,
             sampled: report_meta.sampled,
+            interval: "day".to_string(),
+            groups_folded: 0,
         },
     })
 }
