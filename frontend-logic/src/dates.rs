@@ -52,6 +52,26 @@ fn digits(text: &str) -> Option<u32> {
     text.parse().ok()
 }
 
+/// Day of the week of a day number: 0 for Monday to 6 for Sunday (1970-01-01 was a Thursday).
+pub fn weekday(days: i64) -> i64 {
+    (days + 3).rem_euclid(7)
+}
+
+/// The first day of the month holding a day number.
+pub fn month_start(days: i64) -> i64 {
+    let (year, month, _) = civil_from_days(days);
+    days_from_civil(year, month, 1)
+}
+
+/// The same day of the month `months` months later (earlier, when negative), on the month's
+/// last day when it is shorter (Mar 31 - 1 month = Feb 28).
+pub fn add_months(days: i64, months: i64) -> i64 {
+    let (year, month, day) = civil_from_days(days);
+    let index = year * 12 + i64::from(month) - 1 + months;
+    let (year, month) = (index.div_euclid(12), (index.rem_euclid(12) + 1) as u32);
+    days_from_civil(year, month, day.min(days_in_month(year, month)))
+}
+
 /// `YYYY-MM-DD` as a day number; `None` for anything else (including 2026-02-30).
 pub fn parse_date(text: &str) -> Option<i64> {
     let text = text.trim();
@@ -158,12 +178,22 @@ pub fn long_label(date: &str) -> String {
     match parse_date(date) {
         Some(days) => {
             let (year, month, day) = civil_from_days(days);
-            // 1970-01-01 was a Thursday.
-            let weekday = WEEKDAYS[((days + 3).rem_euclid(7)) as usize];
             format!(
-                "{weekday}, {} {day}, {year}",
+                "{}, {} {day}, {year}",
+                WEEKDAYS[weekday(days) as usize],
                 MONTHS[(month as usize - 1) % 12]
             )
+        }
+        None => date.to_string(),
+    }
+}
+
+/// `Nov 2026`, for a month; the text itself when it is not a date.
+pub fn month_label(date: &str) -> String {
+    match parse_date(date) {
+        Some(days) => {
+            let (year, month, _) = civil_from_days(days);
+            format!("{} {year}", MONTHS[(month as usize - 1) % 12])
         }
         None => date.to_string(),
     }
@@ -250,6 +280,24 @@ mod tests {
     }
 
     #[test]
+    fn finds_weekdays_and_months() {
+        let day = |text: &str| parse_date(text).unwrap();
+        assert_eq!(weekday(day("2026-11-23")), 0, "a Monday");
+        assert_eq!(weekday(day("2026-11-29")), 6, "a Sunday");
+        assert_eq!(weekday(day("1969-12-29")), 0, "a Monday before the epoch");
+        assert_eq!(format_date(month_start(day("2026-11-24"))), "2026-11-01");
+        assert_eq!(format_date(month_start(day("2024-02-29"))), "2024-02-01");
+        assert_eq!(format_date(add_months(day("2026-03-31"), -1)), "2026-02-28");
+        assert_eq!(format_date(add_months(day("2024-03-31"), -1)), "2024-02-29");
+        assert_eq!(format_date(add_months(day("2026-01-15"), -1)), "2025-12-15");
+        assert_eq!(format_date(add_months(day("2026-11-01"), 2)), "2027-01-01");
+        assert_eq!(
+            format_date(add_months(day("2026-11-01"), -120)),
+            "2016-11-01"
+        );
+    }
+
+    #[test]
     fn parses_rfc3339_timestamps() {
         assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
         assert_eq!(parse_rfc3339("1970-01-01T01:00:00+01:00"), Some(0));
@@ -286,6 +334,8 @@ mod tests {
         assert_eq!(range_label("2026-11-24", "2026-11-24"), "Nov 24, 2026");
         assert_eq!(date_label("2026-11-24"), "Nov 24, 2026");
         assert_eq!(date_label("soon"), "soon");
+        assert_eq!(month_label("2026-11-01"), "Nov 2026");
+        assert_eq!(month_label("later"), "later");
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod csv;
 pub mod dashboard;
 pub mod dates;
 pub mod format;
+pub mod interval;
 pub mod metric_builder;
 pub mod register;
 pub mod sources;

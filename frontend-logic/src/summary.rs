@@ -1,8 +1,11 @@
 //! One number for a whole window: what a metric card shows next to its chart.
 
-/// The window's headline value. Counts and sums add up over the days; averages average the days
-/// that had records; minima and maxima take the extreme of those days (days without records are
-/// zero-filled by the API, so zeros are left out of the average, min and max).
+use crate::interval::Interval;
+
+/// The window's headline value, from its bars (days, weeks or months). Counts and sums add up
+/// over the bars; averages average the bars that had records; minima and maxima take the extreme
+/// of those bars (bars without records are zero-filled by the API, so zeros are left out of the
+/// average, min and max).
 pub fn window_value(operator: &str, label_y: &[f64]) -> f64 {
     let values = label_y.iter().copied().filter(|v| v.is_finite());
     match operator {
@@ -30,13 +33,51 @@ pub fn window_value(operator: &str, label_y: &[f64]) -> f64 {
     }
 }
 
-/// What [`window_value`] is called on the card.
-pub fn window_label(operator: &str) -> &'static str {
+/// What [`window_value`] is called on the card: the average, lowest and highest are of the
+/// bars, so they name the bar (`Weekly average`, `Lowest month`).
+pub fn window_label(operator: &str, interval: Interval) -> String {
+    let adjective = match interval {
+        Interval::Day => "Daily",
+        Interval::Week => "Weekly",
+        Interval::Month => "Monthly",
+    };
+    let noun = interval.noun();
     match operator {
-        "average" => "Daily average",
-        "min" => "Lowest day",
-        "max" => "Highest day",
-        _ => "Total",
+        "average" => format!("{adjective} average"),
+        "min" => format!("Lowest {noun}"),
+        "max" => format!("Highest {noun}"),
+        _ => "Total".to_string(),
+    }
+}
+
+/// The group the API sums the smaller groups into, past the `groups` it keeps.
+pub const OTHER_GROUPS: &str = "(other groups)";
+
+/// What `meta.groups_folded` means for the reader: the smaller groups were summed into
+/// [`OTHER_GROUPS`] (`summed`: the series has that group) or, for values that do not add up
+/// across groups, left out. `None` when no group was folded.
+pub fn folded_note(groups_folded: u64, summed: bool) -> Option<String> {
+    let groups = match groups_folded {
+        0 => return None,
+        1 => "1 smaller group is".to_string(),
+        count => format!(
+            "{} smaller groups are",
+            crate::format::format_fixed(count as f64, 0)
+        ),
+    };
+    Some(if summed {
+        format!("{groups} summed in {OTHER_GROUPS}")
+    } else {
+        format!("{groups} left out")
+    })
+}
+
+/// The longer explanation of [`folded_note`], for its tooltip.
+pub fn folded_title(summed: bool) -> &'static str {
+    if summed {
+        "Only the largest groups are shown one by one; the others are added up in one group."
+    } else {
+        "Only the largest groups are shown: these values do not add up across groups, so the others cannot be summed into one."
     }
 }
 
@@ -122,8 +163,42 @@ mod tests {
         assert_eq!(window_value("min", &[0.0, 10.0, 5.0]), 5.0);
         assert_eq!(window_value("max", &[0.0, 10.0, 5.0]), 10.0);
         assert_eq!(window_value("min", &[]), 0.0);
-        assert_eq!(window_label("average"), "Daily average");
-        assert_eq!(window_label("sum"), "Total");
+        assert_eq!(window_label("average", Interval::Day), "Daily average");
+        assert_eq!(window_label("sum", Interval::Day), "Total");
+    }
+
+    #[test]
+    fn names_the_bars_the_figures_are_of() {
+        assert_eq!(window_label("average", Interval::Week), "Weekly average");
+        assert_eq!(window_label("average", Interval::Month), "Monthly average");
+        assert_eq!(window_label("min", Interval::Day), "Lowest day");
+        assert_eq!(window_label("min", Interval::Month), "Lowest month");
+        assert_eq!(window_label("max", Interval::Week), "Highest week");
+        assert_eq!(window_label("count", Interval::Month), "Total");
+        // A total is the same sum whatever the bars.
+        assert_eq!(
+            window_value("sum", &[1.0, 2.0, 3.0, 4.0]),
+            window_value("sum", &[3.0, 7.0])
+        );
+    }
+
+    #[test]
+    fn notes_folded_groups() {
+        assert_eq!(folded_note(0, true), None);
+        assert_eq!(
+            folded_note(1, true).as_deref(),
+            Some("1 smaller group is summed in (other groups)")
+        );
+        assert_eq!(
+            folded_note(12, true).as_deref(),
+            Some("12 smaller groups are summed in (other groups)")
+        );
+        assert_eq!(
+            folded_note(1234, false).as_deref(),
+            Some("1,234 smaller groups are left out")
+        );
+        assert!(folded_title(true).contains("added up"));
+        assert!(folded_title(false).contains("do not add up"));
     }
 
     #[test]

@@ -40,7 +40,7 @@ pub fn window_query(window: &Window) -> String {
     query_string(&pairs)
 }
 
-/// `GET /api/v1/metrics/{id}/series?total_days=&end=&tz=`.
+/// `GET /api/v1/metrics/{id}/series?total_days=&end=&tz=&interval=`.
 pub fn metric_series(id: i64, window: &Window) -> impl Future<Output = Result<Series, ApiFailure>> {
     get(format!(
         "/api/v1/metrics/{id}/series{}",

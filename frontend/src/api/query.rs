@@ -3,9 +3,11 @@
 use allmetrics_common::Series;
 
 use super::client::{get, segment, ApiFailure};
+use frontend_logic::interval::Interval;
 use frontend_logic::url::query_string;
 
-/// The choices of a query; empty strings are left out of the URL.
+/// The choices of a query; empty strings are left out of the URL (`interval` always goes along,
+/// `day` being the API's default).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct QueryParams {
     pub object_name: String,
@@ -16,6 +18,7 @@ pub struct QueryParams {
     pub total_days: u32,
     pub end: String,
     pub tz: String,
+    pub interval: Interval,
 }
 
 impl QueryParams {
@@ -30,6 +33,7 @@ impl QueryParams {
             ("total_days", &days),
             ("end", &self.end),
             ("tz", &self.tz),
+            ("interval", self.interval.as_str()),
         ])
     }
 }

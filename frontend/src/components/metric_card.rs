@@ -1,6 +1,6 @@
-//! A metric on a dashboard: its window's total, the change against the previous window, records
-//! covered, freshness, and the stacked chart; buttons move it up or down or take it off the
-//! dashboard.
+//! A metric on a dashboard: its window's total, the change against the previous window (as many
+//! days, weeks or months just before), records covered, freshness, and the stacked chart;
+//! buttons move it up or down or take it off the dashboard.
 
 use allmetrics_common::{Metric, Series};
 use leptos::prelude::*;
@@ -15,7 +15,10 @@ use frontend_logic::dates::parse_rfc3339;
 use frontend_logic::format::{
     change, format_value, is_currency_code, plural, relative_time, series_kind, Trend, ValueKind,
 };
-use frontend_logic::summary::{describe, single_currency, window_label, window_value};
+use frontend_logic::interval::{count_phrase, Interval};
+use frontend_logic::summary::{
+    describe, single_currency, window_label, window_value, OTHER_GROUPS,
+};
 use frontend_logic::window::Window;
 
 /// Seconds between reloads of a card whose data is still being backfilled.
@@ -188,6 +191,9 @@ fn stats_view(
         .currency
         .as_deref()
         .or_else(|| single_currency(series.label_z.keys().map(String::as_str)));
+    // The series says what its bars are: a card still showing the last window's series while
+    // the new one loads must not name the new interval.
+    let interval = Interval::of_series(&series.meta.interval);
     let total = window_value(operator, &series.label_y);
     let total_text = format_value(total, kind, currency);
     let mixed = kind == ValueKind::MinorUnits
@@ -199,9 +205,9 @@ fn stats_view(
             .count()
             > 1;
     let label = if mixed {
-        format!("{} · mixed currencies", window_label(operator))
+        format!("{} · mixed currencies", window_label(operator, interval))
     } else {
-        window_label(operator).to_string()
+        window_label(operator, interval)
     };
     let change_view = previous.map(|previous| {
         let before = window_value(operator, &previous.label_y);
@@ -212,8 +218,11 @@ fn stats_view(
             Trend::Flat => ("change flat", ""),
         };
         let title = format!(
-            "Previous {} days: {}",
-            previous.label_x.len(),
+            "Previous {}: {}",
+            count_phrase(
+                previous.label_x.len(),
+                Interval::of_series(&previous.meta.interval)
+            ),
             format_value(before, kind, currency)
         );
         view! {
@@ -260,7 +269,10 @@ fn stats_view(
                             </span>
                         }
                     })}
-                <SeriesNotes meta=series.meta.clone()/>
+                <SeriesNotes
+                    meta=series.meta.clone()
+                    summed_into_other=series.label_z.contains_key(OTHER_GROUPS)
+                />
             </div>
         </div>
     }

@@ -8,6 +8,7 @@ pub mod charts;
 pub mod dashboard_view;
 pub mod dynamic;
 pub mod fetch;
+pub mod interval_control;
 pub mod metric_card;
 pub mod nav;
 pub mod period_control;

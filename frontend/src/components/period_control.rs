@@ -1,25 +1,25 @@
-//! The dashboard-wide window: 7 / 30 / 90 days or a custom length (1..366), steps back and
-//! forward by 7 and 30 days (moving `end`), and the time zone days are cut in.
+//! The dashboard-wide window: 7 / 30 / 90 days, 1 / 2 / 5 / 10 years or a custom length
+//! (1..3660 days), the bars' interval (day, week or month), steps back and forward (by the
+//! window's length, or by about one bar), and the time zone days are cut in.
 
 use leptos::prelude::*;
 
 use crate::browser;
 use crate::components::dynamic::dynamic;
+use crate::components::interval_control::IntervalControl;
 use frontend_logic::dates::range_label;
-use frontend_logic::window::{parse_days, Window, MAX_DAYS, MIN_DAYS, PRESETS};
+use frontend_logic::window::{
+    length_label, parse_days, Stride, Window, MAX_DAYS, MIN_DAYS, PRESETS,
+};
 
 #[component]
 pub fn PeriodControl(window: RwSignal<Window>) -> impl IntoView {
     let today = move || browser::today(&window.with(|w| w.tz.clone()));
-    let step = move |days: i64| {
-        let today = today();
-        window.update(|w| *w = w.step(days, &today));
-    };
     let at_today = move || window.with(|w| w.is_current(&today()));
     let custom = RwSignal::new(String::new());
     let apply_custom = move || {
         if let Some(days) = parse_days(&custom.get_untracked()) {
-            window.update(|w| w.total_days = days);
+            window.update(|w| *w = w.with_days(days));
             custom.set(days.to_string());
         }
     };
@@ -57,11 +57,11 @@ pub fn PeriodControl(window: RwSignal<Window>) -> impl IntoView {
                     aria-pressed=move || pressed().to_string()
                     data-testid=format!("period-{days}")
                     on:click=move |_| {
-                        window.update(|w| w.total_days = days);
+                        window.update(|w| *w = w.with_days(days));
                         custom.set(String::new());
                     }
                 >
-                    {format!("{days} days")}
+                    {length_label(days)}
                 </button>
             }
         })
@@ -98,48 +98,22 @@ pub fn PeriodControl(window: RwSignal<Window>) -> impl IntoView {
                     <span aria-hidden="true" class="muted">"days"</span>
                 </label>
             </div>
+            <IntervalControl window=window/>
             <div class="stepper" role="group" aria-label="Move the window">
-                <button
-                    type="button"
-                    class="button small ghost"
-                    id="step-back-30"
-                    aria-label="Back 30 days"
-                    on:click=move |_| step(-30)
-                >
-                    "« 30d"
-                </button>
-                <button
-                    type="button"
-                    class="button small ghost"
-                    id="step-back-7"
-                    aria-label="Back 7 days"
-                    on:click=move |_| step(-7)
-                >
-                    "‹ 7d"
-                </button>
+                {stride_button(window, Stride::Length, false, "step-back-30")}
+                {stride_button(window, Stride::Bar, false, "step-back-7")}
+                // What the series covers: whole weeks or months once widened.
                 <span class="range" data-testid="window-range" aria-live="polite">
-                    {dynamic(move || window.with(|w| range_label(&w.start(), &w.end)))}
+                    {dynamic(move || {
+                        window
+                            .with(|w| {
+                                let (from, to) = w.covered();
+                                range_label(&from, &to)
+                            })
+                    })}
                 </span>
-                <button
-                    type="button"
-                    class="button small ghost"
-                    id="step-forward-7"
-                    aria-label="Forward 7 days"
-                    disabled=at_today
-                    on:click=move |_| step(7)
-                >
-                    "7d ›"
-                </button>
-                <button
-                    type="button"
-                    class="button small ghost"
-                    id="step-forward-30"
-                    aria-label="Forward 30 days"
-                    disabled=at_today
-                    on:click=move |_| step(30)
-                >
-                    "30d »"
-                </button>
+                {stride_button(window, Stride::Bar, true, "step-forward-7")}
+                {stride_button(window, Stride::Length, true, "step-forward-30")}
                 <button
                     type="button"
                     class="button small ghost"
@@ -173,5 +147,51 @@ pub fn PeriodControl(window: RwSignal<Window>) -> impl IntoView {
                 </select>
             </label>
         </div>
+    }
+}
+
+/// A button moving the window back or forward by a stride (its text follows the window: `« 30d`,
+/// `« 1y`, `‹ 1mo`). The ids are those of the first fixed 30- and 7-day steps, which a 30-day
+/// window still takes; they stay as they were so that scripts and tests keep finding them.
+fn stride_button(
+    window: RwSignal<Window>,
+    stride: Stride,
+    forward: bool,
+    id: &'static str,
+) -> impl IntoView {
+    let today = move || browser::today(&window.with(|w| w.tz.clone()));
+    let labels = move || window.with(|w| w.stride_labels(stride));
+    let text = move || {
+        let (short, _) = labels();
+        match (stride, forward) {
+            (Stride::Length, false) => format!("« {short}"),
+            (Stride::Bar, false) => format!("‹ {short}"),
+            (Stride::Bar, true) => format!("{short} ›"),
+            (Stride::Length, true) => format!("{short} »"),
+        }
+    };
+    let aria_label = move || {
+        let (_, long) = labels();
+        if forward {
+            format!("Forward {long}")
+        } else {
+            format!("Back {long}")
+        }
+    };
+    let disabled = move || forward && window.with(|w| w.is_current(&today()));
+    view! {
+        <button
+            type="button"
+            class="button small ghost"
+            id=id
+            aria-label=aria_label
+            disabled=disabled
+            on:click=move |_| {
+                let today = today();
+                window.update(|w| *w = w.moved(stride, forward, &today));
+            }
+        >
+            {text}
+        </button>
     }
 }

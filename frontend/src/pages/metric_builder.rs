@@ -19,7 +19,7 @@ use frontend_logic::format::series_kind;
 use frontend_logic::metric_builder::{
     default_date_label, needs_value_field, source_label, suggested_name, OPERATORS,
 };
-use frontend_logic::summary::describe;
+use frontend_logic::summary::{describe, OTHER_GROUPS};
 
 /// Days of the preview window.
 const PREVIEW_DAYS: u32 = 30;
@@ -274,6 +274,7 @@ fn MetricBuilder() -> impl IntoView {
             let kind = series_kind(&c.operator, value, series.meta.currency.as_deref());
             let description = describe(&c.operator, value, &c.group_by);
             let meta = series.meta.clone();
+            let summed_into_other = series.label_z.contains_key(OTHER_GROUPS);
             view! {
                 <StackedBar
                     series=series
@@ -284,7 +285,7 @@ fn MetricBuilder() -> impl IntoView {
                     height=260.0
                 />
                 <p class="series-notes muted small">
-                    <SeriesNotes meta=meta/>
+                    <SeriesNotes meta=meta summed_into_other=summed_into_other/>
                 </p>
             }
             .into_any()

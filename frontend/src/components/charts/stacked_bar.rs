@@ -1,7 +1,8 @@
-//! The stacked daily bar chart: SVG drawn by Leptos from the pure geometry in [`frontend_logic::chart_layout`].
+//! The stacked bar chart, one bar per day, week or month (the series' `meta.interval`): SVG drawn
+//! by Leptos from the pure geometry in [`frontend_logic::chart_layout`].
 //!
-//! Accessibility: the SVG has a `<title>` and `<desc>`; each day is one focus stop of a roving
-//! tabindex (arrow keys, Home and End move between days) and focusing a day shows its tooltip;
+//! Accessibility: the SVG has a `<title>` and `<desc>`; each bar is one focus stop of a roving
+//! tabindex (arrow keys, Home and End move between bars) and focusing a bar shows its tooltip;
 //! a visually hidden table carries the same numbers for screen readers. The legend's buttons
 //! toggle series (`aria-pressed`).
 
@@ -18,8 +19,8 @@ use frontend_logic::chart_layout::{
     all_integral, chart_groups, layout, stack, ChartGroup, ChartLayout, Dims,
 };
 use frontend_logic::csv;
-use frontend_logic::dates::{long_label, short_label};
 use frontend_logic::format::{format_axis, format_value, ValueKind};
+use frontend_logic::interval::{axis_label, bucket_label, Interval};
 use frontend_logic::summary::single_currency;
 
 /// Tooltip rows beyond this many are summarised as "N more".
@@ -31,6 +32,8 @@ struct Model {
     series: Series,
     groups: Vec<ChartGroup>,
     kind: ValueKind,
+    /// What one bar covers: labels read `Nov 24`, `Week of Nov 23, 2026` or `Nov 2026`.
+    interval: Interval,
     /// The series' currency (`meta.currency`), else the one currency of every group, if so:
     /// totals then carry its symbol.
     currency: Option<String>,
@@ -61,6 +64,11 @@ impl Model {
             .unwrap_or("")
     }
 
+    /// The bar's date for a tooltip or an accessible name.
+    fn bar_label(&self, day: usize) -> String {
+        bucket_label(self.date(day), self.interval)
+    }
+
     fn hit_id(&self, day: usize) -> String {
         format!("{}-day-{day}", self.id)
     }
@@ -88,6 +96,7 @@ pub fn StackedBar(
     let integral = all_integral(&groups);
     let has_data = groups.iter().any(|g| g.values.iter().any(|v| *v != 0.0));
     let series_currency = series.meta.currency.is_some();
+    let interval = Interval::of_series(&series.meta.interval);
     let currency =
         series.meta.currency.clone().or_else(|| {
             single_currency(groups.iter().map(|g| g.name.as_str())).map(str::to_string)
@@ -99,6 +108,7 @@ pub fn StackedBar(
         series,
         groups,
         kind,
+        interval,
         currency,
         series_currency,
     });
@@ -252,7 +262,7 @@ fn axes_view(chart: &ChartLayout, model: &Model) -> impl IntoView {
                     y=chart.plot_bottom + 16.0
                     text-anchor="middle"
                 >
-                    {short_label(model.date(tick.day))}
+                    {axis_label(model.date(tick.day), model.interval, model.series.label_x.len())}
                 </text>
             }
         })
@@ -281,7 +291,7 @@ fn bars_view(
             let day = bar.day;
             let date = model.date(day).to_string();
             let total = model.total(day);
-            let label = format!("{}: {}", long_label(&date), model.value(total, None));
+            let label = format!("{}: {}", model.bar_label(day), model.value(total, None));
             let rects = bar
                 .rects
                 .iter()
@@ -401,7 +411,7 @@ fn tooltip_view(chart: &ChartLayout, model: &Model, day: usize, hidden: &[bool])
     let total = model.total(day);
     view! {
         <div class="chart-tooltip" data-testid="chart-tooltip" role="status" style=style>
-            <p class="tooltip-date">{long_label(model.date(day))}</p>
+            <p class="tooltip-date">{model.bar_label(day)}</p>
             <table>
                 <tbody>
                     {row_views}
@@ -522,7 +532,7 @@ fn data_table(model: &Arc<Model>, description: String) -> impl IntoView {
             <caption>{format!("{}: {description}", model.title)}</caption>
             <thead>
                 <tr>
-                    <th scope="col">"Date"</th>
+                    <th scope="col">{model.interval.column_title()}</th>
                     {headers}
                     <th scope="col">"Total"</th>
                 </tr>
