@@ -50,8 +50,28 @@ pub struct Settings {
     pub http: HttpClientSettings,
     pub sandbox: SandboxSettings,
     pub sync: SyncSettings,
+    pub query: QuerySettings,
     /// Keyed by data source slug (`stripe`, `google`, `facebook`, or any generic OAuth2 provider).
     pub providers: BTreeMap<String, ProviderSettings>,
+}
+
+/// What computing charts may cost.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct QuerySettings {
+    /// Memory the series cache may hold, in MiB (keys and series, estimated).
+    pub cache_mib: u64,
+    /// Series one user may have computed at once (not counting cache hits); more get 429.
+    pub computations_per_user: usize,
+}
+
+impl Default for QuerySettings {
+    fn default() -> Self {
+        Self {
+            cache_mib: 64,
+            computations_per_user: 2,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -113,6 +133,9 @@ pub struct DatabaseSettings {
     pub read_connections: u32,
     /// How long a request waits for a free connection before it fails.
     pub acquire_timeout_secs: u64,
+    /// How long one statement computing a chart may run before it is stopped (503
+    /// `query_timeout`), so that no request holds a connection and a core for long.
+    pub statement_timeout_ms: u64,
 }
 
 impl Default for DatabaseSettings {
@@ -122,6 +145,7 @@ impl Default for DatabaseSettings {
             max_connections: 10,
             read_connections: 4,
             acquire_timeout_secs: 5,
+            statement_timeout_ms: 5000,
         }
     }
 }

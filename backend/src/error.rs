@@ -19,6 +19,8 @@ pub enum ApiError {
     /// Too many requests; the client may retry after this many seconds.
     #[error("{message}")]
     RateLimited {
+        /// `rate_limited`, or what exactly was too many.
+        code: &'static str,
         retry_after_secs: u64,
         message: String,
     },
@@ -67,7 +69,7 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::Client { code, .. } => code,
-            ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::RateLimited { code, .. } => code,
             ApiError::Internal(_) => "internal_error",
         }
     }
@@ -158,6 +160,12 @@ impl From<crate::db::DbError> for ApiError {
                 "database_unavailable",
                 "The database is not answering; try again shortly.",
             ),
+            crate::db::DbError::Timeout => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "query_timeout",
+                "This chart took longer than the server allows to compute; try a shorter window \
+                 or fewer groups, or save it as a metric (saved metrics are pre-aggregated).",
+            ),
             other => ApiError::Internal(other.into()),
         }
     }
@@ -182,6 +190,7 @@ mod tests {
     #[actix_web::test]
     async fn rate_limited_errors_carry_retry_after() {
         let error = ApiError::RateLimited {
+            code: "rate_limited",
             retry_after_secs: 7,
             message: "slow down".into(),
         };

@@ -86,8 +86,11 @@ impl Application {
             http: crate::providers::http::client(&settings.http)?,
             sandbox: sandbox(&settings, &base_url, demo_slugs),
             series_cache: crate::query::cache::SeriesCache::instrumented(
-                2000,
+                settings.query.cache_mib.saturating_mul(1 << 20),
                 metrics.cache_instruments(),
+            ),
+            computations: crate::query::limit::ComputationLimiter::new(
+                settings.query.computations_per_user,
             ),
             base_url: base_url.into(),
             settings: Arc::new(settings),

@@ -18,6 +18,8 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// Computed series, until their data changes.
     pub series_cache: crate::query::cache::SeriesCache,
+    /// Uncached series under way, per user.
+    pub computations: crate::query::limit::ComputationLimiter,
     /// The built-in demo provider, when enabled (mounted at `/sandbox`).
     pub sandbox: Option<allmetrics_sandbox::Sandbox>,
     pub settings: Arc<Settings>,

@@ -104,6 +104,7 @@ fn rate_limited(not_until: &governor::NotUntil<<DefaultClock as Clock>::Instant>
     let wait = not_until.wait_time_from(DefaultClock::default().now());
     let retry_after_secs = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
     ApiError::RateLimited {
+        code: "rate_limited",
         retry_after_secs,
         message: format!("Too many attempts; try again in {retry_after_secs} seconds."),
     }

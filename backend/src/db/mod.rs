@@ -48,6 +48,9 @@ pub enum DbError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database query failed: {0}")]
     Query(#[source] sqlx::Error),
+    /// A chart's statement ran past the statement timeout and was stopped.
+    #[error("the query ran longer than the statement timeout")]
+    Timeout,
 }
 
 impl From<sqlx::Error> for DbError {
@@ -60,6 +63,13 @@ impl From<sqlx::Error> for DbError {
             | sqlx::Error::WorkerCrashed => DbError::Unavailable(error),
             sqlx::Error::Database(ref database_error) if database_error.is_unique_violation() => {
                 DbError::Conflict("value")
+            }
+            // PostgreSQL's statement_timeout (57014), SQLite's interrupt (9) by the progress
+            // handler that enforces it there.
+            sqlx::Error::Database(ref database_error)
+                if matches!(database_error.code().as_deref(), Some("57014" | "9")) =>
+            {
+                DbError::Timeout
             }
             sqlx::Error::Database(ref database_error)
                 if database_error

@@ -27,6 +27,7 @@ impl PostgresRepository {
     }
 
     /// Connects lazily: the server starts even while the database is down, and `/readyz` tells.
+    /// The readers' statements (the charts') stop at the statement timeout.
     pub fn connect(url: &str, settings: &DatabaseSettings) -> DbResult<Self> {
         let options = PgConnectOptions::from_str(url)
             .map_err(|error| DbError::Setup(format!("invalid PostgreSQL URL: {error}")))?;
@@ -37,7 +38,13 @@ impl PostgresRepository {
         let reader = PgPoolOptions::new()
             .max_connections(settings.read_connections.max(1))
             .acquire_timeout(Duration::from_secs(settings.acquire_timeout_secs))
-            .connect_lazy_with(options.options([("default_transaction_read_only", "on")]));
+            .connect_lazy_with(options.options([
+                ("default_transaction_read_only", "on".to_string()),
+                (
+                    "statement_timeout",
+                    settings.statement_timeout_ms.max(1).to_string(),
+                ),
+            ]));
         Ok(Self { pool, reader })
     }
 
@@ -89,13 +96,14 @@ impl super::query::QueryStore for PostgresRepository {
             .collect())
     }
 
-    async fn aggregate(
+    async fn aggregate_each(
         &self,
         request: &super::query::AggregateRequest,
-    ) -> DbResult<Vec<super::query::AggregateRow>> {
-        use super::query::{day_expression, DateSource, ValueSource};
+        sink: &mut super::query::RowSink<'_>,
+    ) -> DbResult<()> {
+        use super::query::{bucket_expression, DateSource, ValueSource};
         let mut sql = sqlx::QueryBuilder::<Postgres>::new("SELECT ");
-        sql.push(day_expression(request, "t"));
+        sql.push(bucket_expression(request, "t"));
         sql.push(" AS day, ");
         match &request.group {
             Some(path) => {
@@ -179,10 +187,15 @@ impl super::query::QueryStore for PostgresRepository {
         sql.push_bind(request.start);
         sql.push(" AND t < ");
         sql.push_bind(request.end);
-        sql.push(" GROUP BY day, grp");
-        Ok(sql
+        // Ordered by group: a group's rows arrive together, so the caller keeps only the
+        // largest groups, however many there are.
+        sql.push(" GROUP BY grp, day ORDER BY grp");
+        let mut rows = sql
             .build_query_as::<super::query::AggregateRow>()
-            .fetch_all(&self.reader)
-            .await?)
+            .fetch(&self.reader);
+        while let Some(row) = futures_util::TryStreamExt::try_next(&mut rows).await? {
+            sink(row);
+        }
+        Ok(())
     }
 }

@@ -42,6 +42,9 @@ pub struct AggregateRequest {
     pub first_epoch_day: i64,
     /// `(until, offset seconds)` intervals covering the window (see query/window.rs).
     pub offsets: Vec<(i64, i64)>,
+    /// When set, rows are per bucket rather than per day: the index, among the window's days,
+    /// of each bucket's first day (a distinct count of a week is not the sum of its days').
+    pub bucket_starts: Option<Vec<i64>>,
 }
 
 row_struct! {
@@ -64,9 +67,26 @@ row_struct! {
     }
 }
 
+/// Where the rows of an aggregation go, one at a time: a grouped request's rows come ordered by
+/// group, so that a group is complete when the next one starts.
+pub type RowSink<'a> = dyn FnMut(AggregateRow) + Send + 'a;
+
 #[async_trait]
 pub trait QueryStore {
-    async fn aggregate(&self, request: &AggregateRequest) -> DbResult<Vec<AggregateRow>>;
+    /// Streams the rows of one aggregation into `sink`, stopped by the statement timeout.
+    async fn aggregate_each(
+        &self,
+        request: &AggregateRequest,
+        sink: &mut RowSink<'_>,
+    ) -> DbResult<()>;
+
+    /// The rows of one aggregation, for the small ones (day totals, flags).
+    async fn aggregate(&self, request: &AggregateRequest) -> DbResult<Vec<AggregateRow>> {
+        let mut rows = Vec::new();
+        self.aggregate_each(request, &mut |row| rows.push(row))
+            .await?;
+        Ok(rows)
+    }
     /// For every value of the field `id` among the object's records, the field `label` of the
     /// newest record having it (the current name of a campaign id).
     async fn latest_labels(
@@ -90,6 +110,35 @@ pub(super) fn day_expression(request: &AggregateRequest, t: &str) -> String {
         request.first_epoch_day
     ));
     expression
+}
+
+/// The row's bucket: its day, the day's week (the window starts on a Monday), or, for months,
+/// the bucket whose first day precedes it.
+pub(super) fn bucket_expression(request: &AggregateRequest, t: &str) -> String {
+    let day = day_expression(request, t);
+    let Some(starts) = &request.bucket_starts else {
+        return day;
+    };
+    let daily = starts
+        .iter()
+        .enumerate()
+        .all(|(i, start)| *start == i as i64);
+    let weekly = starts
+        .iter()
+        .enumerate()
+        .all(|(i, start)| *start == 7 * i as i64);
+    if daily {
+        day
+    } else if weekly {
+        format!("({day} / 7)")
+    } else {
+        let mut expression = String::from("(CASE");
+        for (index, start) in starts.iter().enumerate().skip(1) {
+            expression.push_str(&format!(" WHEN {day} < {start} THEN {}", index - 1));
+        }
+        expression.push_str(&format!(" ELSE {} END)", starts.len().saturating_sub(1)));
+        expression
+    }
 }
 
 /// SQLite's JSON path for a dot path: `$.a.b`, `$.items[0]`.
@@ -126,10 +175,25 @@ mod tests {
             end: 100,
             first_epoch_day: 20000,
             offsets: vec![(50, -14400), (100, -18000)],
+            bucket_starts: None,
         };
         assert_eq!(
             day_expression(&request, "t"),
             "((CASE WHEN t < 50 THEN t + (-14400) WHEN t < 100 THEN t + (-18000) ELSE t END) / 86400 - (20000))"
+        );
+        let day = day_expression(&request, "t");
+        let weeks = AggregateRequest {
+            bucket_starts: Some(vec![0, 7, 14]),
+            ..request.clone()
+        };
+        assert_eq!(bucket_expression(&weeks, "t"), format!("({day} / 7)"));
+        let months = AggregateRequest {
+            bucket_starts: Some(vec![0, 31, 59]),
+            ..request
+        };
+        assert_eq!(
+            bucket_expression(&months, "t"),
+            format!("(CASE WHEN {day} < 31 THEN 0 WHEN {day} < 59 THEN 1 ELSE 2 END)")
         );
     }
 }

@@ -15,6 +15,9 @@ use super::{Backend, DbError, DbResult};
 use crate::configuration::DatabaseSettings;
 
 pub struct SqliteRepository {
+    /// How long a chart's statement may run (SQLite has no statement timeout: a progress
+    /// handler interrupts it).
+    statement_timeout: Duration,
     pool: SqlitePool,
     /// Read-only connections for the reads of charts. In WAL mode a reader never waits for the
     /// writer; with a pool of their own, reads never wait either for connections that other
@@ -66,7 +69,31 @@ impl SqliteRepository {
                 .connect_with(options.pragma("query_only", "ON"))
                 .await?
         };
-        Ok(Self { pool, reader })
+        Ok(Self {
+            statement_timeout: Duration::from_millis(settings.statement_timeout_ms.max(1)),
+            pool,
+            reader,
+        })
+    }
+
+    /// Interrupts the statements run on `connection` once the statement timeout has passed,
+    /// until the returned guard is dropped (the connection then goes back to the pool with a
+    /// handler that lets everything run, even if the caller stopped halfway).
+    pub(super) async fn interrupt_after(
+        &self,
+        connection: &mut sqlx::pool::PoolConnection<Sqlite>,
+    ) -> DbResult<InterruptGuard> {
+        let armed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let deadline = std::time::Instant::now() + self.statement_timeout;
+        let handler_armed = armed.clone();
+        connection
+            .lock_handle()
+            .await?
+            .set_progress_handler(10_000, move || {
+                !handler_armed.load(std::sync::atomic::Ordering::Relaxed)
+                    || std::time::Instant::now() < deadline
+            });
+        Ok(InterruptGuard(armed))
     }
 
     /// SQLite has one writer at a time: the statement that picks the due jobs also leases them.
@@ -82,6 +109,15 @@ impl SqliteRepository {
     /// the "first user is admin" check cannot race.
     async fn serialize_user_creation(_: &mut Transaction<'_, Sqlite>) -> DbResult<()> {
         Ok(())
+    }
+}
+
+/// Disarms a connection's statement deadline when dropped.
+pub(super) struct InterruptGuard(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl Drop for InterruptGuard {
+    fn drop(&mut self) {
+        self.0.store(false, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -115,13 +151,14 @@ impl super::query::QueryStore for SqliteRepository {
             .collect())
     }
 
-    async fn aggregate(
+    async fn aggregate_each(
         &self,
         request: &super::query::AggregateRequest,
-    ) -> DbResult<Vec<super::query::AggregateRow>> {
-        use super::query::{day_expression, sqlite_path, DateSource, ValueSource};
+        sink: &mut super::query::RowSink<'_>,
+    ) -> DbResult<()> {
+        use super::query::{bucket_expression, sqlite_path, DateSource, ValueSource};
         let mut sql = sqlx::QueryBuilder::<Sqlite>::new("SELECT ");
-        sql.push(day_expression(request, "t"));
+        sql.push(bucket_expression(request, "t"));
         sql.push(" AS day, ");
         match &request.group {
             Some(path) => {
@@ -205,10 +242,17 @@ impl super::query::QueryStore for SqliteRepository {
         sql.push_bind(request.start);
         sql.push(" AND t < ");
         sql.push_bind(request.end);
-        sql.push(" GROUP BY day, grp");
-        Ok(sql
+        // Ordered by group: a group's rows arrive together, so the caller keeps only the
+        // largest groups, however many there are.
+        sql.push(" GROUP BY grp, day ORDER BY grp");
+        let mut connection = self.reader.acquire().await?;
+        let _deadline = self.interrupt_after(&mut connection).await?;
+        let mut rows = sql
             .build_query_as::<super::query::AggregateRow>()
-            .fetch_all(&self.reader)
-            .await?)
+            .fetch(&mut *connection);
+        while let Some(row) = futures_util::TryStreamExt::try_next(&mut rows).await? {
+            sink(row);
+        }
+        Ok(())
     }
 }

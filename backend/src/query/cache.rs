@@ -4,8 +4,7 @@
 //! replica. Dashboards re-read the same windows again and again; they are answered without
 //! aggregating.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+use std::sync::Arc;
 
 use allmetrics_common::Series;
 
@@ -28,9 +27,29 @@ pub enum Coverage {
 pub struct CachedSeries {
     pub series: Series,
     pub coverage: Coverage,
+    /// What it takes in memory, estimated once.
+    pub bytes: u64,
 }
 
 impl CachedSeries {
+    pub fn new(series: Series, coverage: Coverage) -> Self {
+        let text = |text: &String| 24 + text.len();
+        let bytes = 512
+            + series.keys.iter().map(text).sum::<usize>()
+            + series.label_x.iter().map(text).sum::<usize>()
+            + 8 * series.label_y.len()
+            + series
+                .label_z
+                .iter()
+                .map(|(name, values)| 64 + text(name) + 8 * values.len())
+                .sum::<usize>();
+        Self {
+            series,
+            coverage,
+            bytes: u64::try_from(bytes).unwrap_or(u64::MAX),
+        }
+    }
+
     /// The series as of the job's current state.
     pub fn as_of(&self, job: Option<&JobVersion>) -> Series {
         let mut series = self.series.clone();
@@ -47,39 +66,51 @@ impl CachedSeries {
     }
 }
 
+/// The series cache: bounded by the memory its entries take (keys and series, estimated), not
+/// by their number, since a series of one group and one of a hundred differ a hundredfold.
+/// Entries are shared: a hit clones a pointer, never a series under a lock.
 pub struct SeriesCache {
-    capacity: usize,
-    entries: Mutex<(HashMap<String, CachedSeries>, VecDeque<String>)>,
+    entries: quick_cache::sync::Cache<String, Arc<CachedSeries>, Weight>,
     /// Hits, misses and size, for the metrics.
     instruments: Option<CacheInstruments>,
 }
 
+/// The estimated bytes of an entry.
+#[derive(Clone)]
+pub struct Weight;
+
+impl quick_cache::Weighter<String, Arc<CachedSeries>> for Weight {
+    fn weight(&self, key: &String, series: &Arc<CachedSeries>) -> u64 {
+        (key.len() as u64).saturating_add(series.bytes)
+    }
+}
+
 impl SeriesCache {
-    pub fn new(capacity: usize) -> Self {
+    /// A cache of at most `bytes`; 0 keeps nothing.
+    pub fn new(bytes: u64) -> Self {
         Self {
-            capacity,
-            entries: Mutex::new((HashMap::new(), VecDeque::new())),
+            // quick_cache sizes its tables from the expected number of entries.
+            entries: quick_cache::sync::Cache::with_weighter(
+                usize::try_from(bytes / 16_384)
+                    .unwrap_or(usize::MAX)
+                    .max(16),
+                bytes.max(1),
+                Weight,
+            ),
             instruments: None,
         }
     }
 
     /// A cache that counts its hits, misses and entries.
-    pub fn instrumented(capacity: usize, instruments: CacheInstruments) -> Self {
+    pub fn instrumented(bytes: u64, instruments: CacheInstruments) -> Self {
         Self {
             instruments: Some(instruments),
-            ..Self::new(capacity)
+            ..Self::new(bytes)
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, (HashMap<String, CachedSeries>, VecDeque<String>)> {
-        match self.entries.lock() {
-            Ok(entries) => entries,
-            Err(poisoned) => poisoned.into_inner(),
-        }
-    }
-
-    pub fn get(&self, key: &str) -> Option<CachedSeries> {
-        let found = self.lock().0.get(key).cloned();
+    pub fn get(&self, key: &str) -> Option<Arc<CachedSeries>> {
+        let found = self.entries.get(key);
         if let Some(instruments) = &self.instruments {
             match found {
                 Some(_) => instruments.hits.inc(),
@@ -89,29 +120,23 @@ impl SeriesCache {
         found
     }
 
-    /// Keeps the series; past capacity the oldest entry goes.
+    /// Keeps the series; past capacity the least useful entries go.
     pub fn put(&self, key: String, series: CachedSeries) {
-        if self.capacity == 0 {
+        let series = Arc::new(series);
+        if quick_cache::Weighter::weight(&Weight, &key, &series) > self.entries.capacity() {
             return;
         }
-        let mut guard = self.lock();
-        let (map, order) = &mut *guard;
-        if map.insert(key.clone(), series).is_none() {
-            order.push_back(key);
-        }
-        while map.len() > self.capacity {
-            match order.pop_front() {
-                Some(oldest) => {
-                    map.remove(&oldest);
-                }
-                None => break,
-            }
-        }
+        self.entries.insert(key, series);
         if let Some(instruments) = &self.instruments {
             instruments
                 .entries
-                .set(i64::try_from(map.len()).unwrap_or(i64::MAX));
+                .set(i64::try_from(self.entries.len()).unwrap_or(i64::MAX));
         }
+    }
+
+    /// The estimated bytes held.
+    pub fn weight(&self) -> u64 {
+        self.entries.weight()
     }
 }
 
@@ -119,14 +144,15 @@ impl SeriesCache {
 mod tests {
     use super::*;
 
-    fn series(records: u64) -> CachedSeries {
-        CachedSeries {
-            coverage: Coverage::Everything,
-            series: Series {
+    fn series(records: u64, groups: usize) -> CachedSeries {
+        CachedSeries::new(
+            Series {
                 keys: vec![],
-                label_x: vec![],
-                label_y: vec![],
-                label_z: Default::default(),
+                label_x: vec!["2026-01-01".into(); 30],
+                label_y: vec![0.0; 30],
+                label_z: (0..groups)
+                    .map(|g| (format!("g{g}"), vec![0.0; 30]))
+                    .collect(),
                 meta: allmetrics_common::SeriesMeta {
                     records,
                     from: String::new(),
@@ -141,17 +167,35 @@ mod tests {
                     groups_folded: 0,
                 },
             },
-        }
+            Coverage::Everything,
+        )
     }
 
     #[test]
-    fn the_oldest_entries_leave_first() {
-        let cache = SeriesCache::new(2);
-        cache.put("a".into(), series(1));
-        cache.put("b".into(), series(2));
-        cache.put("c".into(), series(3));
-        assert!(cache.get("a").is_none());
-        assert_eq!(cache.get("c").unwrap().series.meta.records, 3);
-        assert_eq!(cache.get("b").unwrap().series.meta.records, 2);
+    fn the_cache_holds_bytes_not_entries() {
+        let large = series(1, 100);
+        let small = series(2, 1);
+        assert!(
+            large.bytes > 20 * small.bytes / 2,
+            "{} {}",
+            large.bytes,
+            small.bytes
+        );
+        let cache = SeriesCache::new(40 * large.bytes);
+        for key in 0..1000 {
+            cache.put(format!("k{key}"), series(key, 100));
+        }
+        assert!(
+            cache.weight() <= 40 * large.bytes + 1000,
+            "{}",
+            cache.weight()
+        );
+        // Too large to keep at all.
+        let tiny = SeriesCache::new(small.bytes / 2);
+        tiny.put("a".into(), small.clone());
+        assert!(tiny.get("a").is_none());
+        let roomy = SeriesCache::new(1 << 20);
+        roomy.put("b".into(), small);
+        assert_eq!(roomy.get("b").unwrap().series.meta.records, 2);
     }
 }

@@ -1,5 +1,5 @@
 //! From validated parameters to the seed's stacked series: one aggregation in the database, the
-//! zero-filled day buckets, the per-group series, the object's keys, and how fresh it all is.
+//! zero-filled buckets, the largest groups' series, the object's keys, and how fresh it all is.
 
 use std::collections::BTreeMap;
 
@@ -7,15 +7,15 @@ use allmetrics_common::{Series, SeriesMeta};
 
 use super::cache::Coverage;
 use super::params::Operator;
-use super::window::Window;
-use crate::db::query::{AggregateRequest, AggregateRow, DateSource, ValueSource};
+use super::tally::{Cell, Folder, Keep, Tally};
+use super::window::{Interval, Window};
+use crate::db::query::{AggregateRequest, DateSource, ValueSource};
 use crate::domain::Connection;
 use crate::error::ApiError;
 use crate::providers::{ObjectSchema, Ratio};
 use crate::state::AppState;
 
-/// The group of records whose group-by value is missing or null.
-pub const NONE_GROUP: &str = "(none)";
+pub use super::tally::NONE_GROUP;
 
 /// A series to compute.
 #[derive(Debug, Clone)]
@@ -29,47 +29,8 @@ pub struct SeriesSpec {
     pub value: Option<Vec<String>>,
     pub date: Option<Vec<String>>,
     pub window: Window,
-}
-
-/// Per-cell accumulation that combines exactly: a day's average is its total over its count, not
-/// an average of group averages.
-#[derive(Debug, Clone, Copy, Default)]
-struct Cell {
-    records: i64,
-    total: f64,
-    numeric: i64,
-    smallest: Option<f64>,
-    largest: Option<f64>,
-    distinct: i64,
-}
-
-impl Cell {
-    fn add(&mut self, row: &AggregateRow) {
-        self.records += row.records;
-        self.total += row.total.unwrap_or(0.0);
-        self.numeric += row.numeric;
-        self.distinct += row.distinct_values;
-        self.smallest = match (self.smallest, row.smallest) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        self.largest = match (self.largest, row.largest) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
-        };
-    }
-
-    fn value(&self, operator: Operator) -> f64 {
-        match operator {
-            Operator::Count => self.records as f64,
-            Operator::Sum => self.total,
-            Operator::Average if self.numeric > 0 => self.total / self.numeric as f64,
-            Operator::Average => 0.0,
-            Operator::Min => self.smallest.unwrap_or(0.0),
-            Operator::Max => self.largest.unwrap_or(0.0),
-            Operator::CountDistinct => self.distinct as f64,
-        }
-    }
+    /// How many groups keep a series of their own.
+    pub groups: usize,
 }
 
 /// The window records are bucketed in. Report rows are stored at 00:00 UTC of their own day
@@ -78,12 +39,39 @@ impl Cell {
 fn bucket_window(spec: &SeriesSpec) -> Window {
     match spec.schema {
         ObjectSchema::Records => spec.window.clone(),
-        ObjectSchema::Report(_) => Window::new(
-            chrono_tz::Tz::UTC,
-            spec.window.last_day,
-            u32::try_from(spec.window.days()).unwrap_or(1),
-        ),
+        ObjectSchema::Report(_) => spec.window.in_utc(),
     }
+}
+
+/// Whether the database cuts the buckets itself: always for a distinct count (a week's distinct
+/// values are not the sum of its days'), and for weeks, which cost one division. Months are
+/// cut here from the days, cheaper than the database's comparisons.
+fn buckets_in_sql(spec: &SeriesSpec) -> bool {
+    match spec.window.interval {
+        Interval::Day => false,
+        Interval::Week => true,
+        Interval::Month => spec.operator == Operator::CountDistinct,
+    }
+}
+
+/// The bucket of each index a request's rows carry.
+fn bucket_of(spec: &SeriesSpec) -> Vec<usize> {
+    let buckets = spec.window.buckets();
+    if buckets_in_sql(spec) {
+        return (0..buckets).collect();
+    }
+    let starts = spec.window.bucket_starts();
+    let mut of_day = Vec::with_capacity(spec.window.days());
+    for (bucket, start) in starts.iter().enumerate() {
+        let next = starts
+            .get(bucket + 1)
+            .copied()
+            .unwrap_or(i64::try_from(spec.window.days()).unwrap_or(0));
+        for _ in *start..next {
+            of_day.push(bucket);
+        }
+    }
+    of_day
 }
 
 fn request(connection: &Connection, spec: &SeriesSpec, group: bool) -> AggregateRequest {
@@ -113,8 +101,24 @@ fn request_of(
         start: window.start,
         end: window.end,
         first_epoch_day: window.first_epoch_day(),
+        bucket_starts: buckets_in_sql(spec).then(|| window.bucket_starts()),
         offsets: window.offsets,
     }
+}
+
+/// Runs one aggregation and keeps its cells as `keep` says.
+async fn tally_of(
+    state: &AppState,
+    spec: &SeriesSpec,
+    request: &AggregateRequest,
+    keep: Keep,
+) -> Result<Tally, ApiError> {
+    let mut folder = Folder::new(keep, bucket_of(spec), spec.window.buckets());
+    state
+        .repository
+        .aggregate_each(request, &mut |row| folder.push(row))
+        .await?;
+    Ok(folder.finish())
 }
 
 /// The field names of the stored objects (nested ones as dot paths), for the group-by picker.
@@ -164,8 +168,26 @@ pub async fn compute(
     if let Some(ratio) = &spec.ratio {
         grouped.value = ValueSource::Number(vec![ratio.numerator.to_string()]);
     }
-    let rows = repository.aggregate(&grouped).await?;
-    let non_numeric: i64 = rows.iter().map(|row| row.non_numeric).sum();
+    // Distinct values and unique users repeat across groups: never summed into one.
+    let additive = spec.operator != Operator::CountDistinct
+        && !matches!(spec.schema, ObjectSchema::Report(report) if non_additive(report, spec));
+    let Tally {
+        totals: mut day_totals,
+        mut groups,
+        records,
+        folded,
+        non_numeric,
+    } = tally_of(
+        state,
+        spec,
+        &grouped,
+        Keep::Largest {
+            limit: spec.groups,
+            operator: spec.operator,
+            fold: additive,
+        },
+    )
+    .await?;
     if non_numeric > 0
         && spec.operator != Operator::CountDistinct
         && spec.operator != Operator::Count
@@ -179,46 +201,34 @@ pub async fn compute(
             ),
         ));
     }
-    let days = spec.window.days();
-    let Tally {
-        mut day_totals,
-        mut groups,
-        records,
-    } = tally(&rows, days);
-    // Distinct values repeat across groups: the day's count is its own query.
+    let kept = || Keep::Named(groups.keys().cloned().collect());
+    // Distinct values repeat across groups: the bucket's count is its own query.
     if spec.operator == Operator::CountDistinct {
-        day_totals = vec![Cell::default(); days];
-        for row in repository
-            .aggregate(&request(connection, spec, false))
+        day_totals = tally_of(state, spec, &request(connection, spec, false), kept())
             .await?
-        {
-            if let Some(day) = usize::try_from(row.day).ok().filter(|day| *day < days) {
-                day_totals[day].add(&row);
-            }
-        }
+            .totals;
     }
     let mut report_meta = ReportMeta::default();
+    // A ratio's denominator is summed over the very groups its numerator kept.
     let mut denominators = match &spec.ratio {
         Some(ratio) => {
             grouped.value = ValueSource::Number(vec![ratio.denominator.to_string()]);
-            Some(tally(&repository.aggregate(&grouped).await?, days))
+            Some(tally_of(state, spec, &grouped, kept()).await?)
         }
         None => None,
     };
     if let ObjectSchema::Report(report) = spec.schema {
-        let non_additive = matches!(&spec.value, Some(path) if path.len() == 1
-            && report.non_additive.contains(&path[0].as_str()));
         // A unique-users figure of a day is the source's own total, never the sum of groups
         // (a ratio over unique users: both of its parts).
-        if non_additive && spec.object_name != report.totals_object {
+        if non_additive(report, spec) && spec.object_name != report.totals_object {
             let mut totals = request_of(connection, spec, report.totals_object, false);
             if let Some(ratio) = &spec.ratio {
                 totals.value = ValueSource::Number(vec![ratio.numerator.to_string()]);
             }
-            day_totals = tally(&repository.aggregate(&totals).await?, days).day_totals;
+            day_totals = tally_of(state, spec, &totals, kept()).await?.totals;
             if let (Some(ratio), Some(parts)) = (&spec.ratio, denominators.as_mut()) {
                 totals.value = ValueSource::Number(vec![ratio.denominator.to_string()]);
-                parts.day_totals = tally(&repository.aggregate(&totals).await?, days).day_totals;
+                parts.totals = tally_of(state, spec, &totals, kept()).await?.totals;
             }
         }
         if let [group] = spec.group.as_slice() {
@@ -277,10 +287,7 @@ pub async fn compute(
             .iter()
             .enumerate()
             .map(|(day, cell)| {
-                value_of(
-                    cell,
-                    denominators.as_ref().map(|parts| &parts.day_totals[day]),
-                )
+                value_of(cell, denominators.as_ref().map(|parts| &parts.totals[day]))
             })
             .collect(),
         label_z: groups
@@ -304,6 +311,8 @@ pub async fn compute(
             .collect(),
         meta: SeriesMeta {
             records: u64::try_from(records).unwrap_or(0),
+            interval: spec.window.interval.as_str().to_string(),
+            groups_folded: folded,
             from: spec.window.first_day.format("%Y-%m-%d").to_string(),
             to: spec.window.last_day.format("%Y-%m-%d").to_string(),
             tz: spec.window.tz.name().to_string(),
@@ -312,8 +321,6 @@ pub async fn compute(
             source_tz: report_meta.source_tz,
             currency: report_meta.currency,
             sampled: report_meta.sampled,
-            interval: "day".to_string(),
-            groups_folded: 0,
         },
     })
 }
@@ -322,6 +329,7 @@ const EMPTY_CELL: Cell = Cell {
     records: 0,
     total: 0.0,
     numeric: 0,
+    non_numeric: 0,
     smallest: None,
     largest: None,
     distinct: 0,
@@ -350,33 +358,11 @@ fn relabel(
         .collect()
 }
 
-/// The cells of a window: per day, and per group and day.
-struct Tally {
-    day_totals: Vec<Cell>,
-    groups: BTreeMap<String, Vec<Cell>>,
-    records: i64,
-}
-
-fn tally(rows: &[AggregateRow], days: usize) -> Tally {
-    let mut tally = Tally {
-        day_totals: vec![Cell::default(); days],
-        groups: BTreeMap::new(),
-        records: 0,
-    };
-    for row in rows {
-        let Some(day) = usize::try_from(row.day).ok().filter(|day| *day < days) else {
-            continue;
-        };
-        tally.records += row.records;
-        tally.day_totals[day].add(row);
-        let name = row.grp.clone().unwrap_or_else(|| NONE_GROUP.to_string());
-        tally
-            .groups
-            .entry(name)
-            .or_insert_with(|| vec![Cell::default(); days])[day]
-            .add(row);
-    }
-    tally
+/// Whether the value counts unique users (GA4 `activeUsers`, Meta `reach`): its groups do not
+/// add up to the day.
+fn non_additive(report: &crate::providers::ReportSpec, spec: &SeriesSpec) -> bool {
+    matches!(&spec.value, Some(path) if path.len() == 1
+        && report.non_additive.contains(&path[0].as_str()))
 }
 
 /// What the meta says of a report source.

@@ -1,6 +1,8 @@
 pub mod cache;
 pub mod engine;
+pub mod limit;
 pub mod params;
+pub mod tally;
 pub mod window;
 
 use crate::auth::AuthUser;
@@ -210,10 +212,11 @@ pub struct Answer {
 fn cache_key(
     query: &SeriesQuery<'_>,
     window: &window::Window,
+    groups: usize,
     version: &crate::db::versions::SeriesVersion,
 ) -> String {
     format!(
-        "{}|{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{}|{:?}",
+        "{}|{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{}|{}|{}|{:?}",
         version.connection.0,
         version.provider,
         version.account,
@@ -225,6 +228,8 @@ fn cache_key(
         window.start,
         window.end,
         window.tz.name(),
+        window.interval.as_str(),
+        groups,
         version.job.as_ref().map(|job| (job.id.0, job.data_version)),
     )
 }
@@ -239,12 +244,12 @@ pub async fn series(
     user: &AuthUser,
     slug: &str,
     query: SeriesQuery<'_>,
-    window: window::Window,
+    (window, groups): (window::Window, usize),
     version: Option<crate::db::versions::SeriesVersion>,
 ) -> Result<Answer, ApiError> {
     let key = version
         .as_ref()
-        .map(|version| cache_key(&query, &window, version));
+        .map(|version| cache_key(&query, &window, groups, version));
     if let (Some(key), Some(version)) = (&key, &version) {
         if let Some(cached) = state.series_cache.get(key) {
             return Ok(Answer {
@@ -254,6 +259,7 @@ pub async fn series(
         }
     }
     let query = validate(state, slug, query).await?;
+    let _computing = state.computations.start(user.id)?;
     let connection = state
         .repository
         .connection(user.id, query.source.id)
@@ -273,11 +279,12 @@ pub async fn series(
         value: query.value,
         date: query.date,
         window,
+        groups,
     };
-    let computed = cache::CachedSeries {
-        series: engine::compute(state, &connection, &spec).await?,
-        coverage: engine::coverage(&spec),
-    };
+    let computed = cache::CachedSeries::new(
+        engine::compute(state, &connection, &spec).await?,
+        engine::coverage(&spec),
+    );
     let job = match version {
         Some(version) => version.job,
         // Validated all the same: the source, the object or the connection came meanwhile.

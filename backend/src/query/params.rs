@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 use serde::Deserialize;
 
-use super::window::Window;
+use super::window::{Interval, Window};
 use crate::error::ApiError;
 
 /// The seed's query parameters and ours, as they arrive (all text, so that a wrong type is our
@@ -24,12 +24,19 @@ pub struct QueryParams {
     pub date_field: Option<String>,
     /// `weekly` (7 days) or `monthly` (30 days, the default).
     pub period: Option<String>,
-    /// Overrides the period's length: 1..366 days.
+    /// Overrides the period's length: 1..366 days by day, up to 3660 by week or month (at
+    /// most 400 bars).
     pub total_days: Option<String>,
     /// The window's last day (ISO date, default today in `tz`).
     pub end: Option<String>,
     /// IANA time zone (default UTC); days are cut at midnight there.
     pub tz: Option<String>,
+    /// `day` (default), `week` (Monday to Sunday) or `month`: what one bar covers. The window
+    /// is widened to whole weeks or months.
+    pub interval: Option<String>,
+    /// How many groups `labelZ` keeps (1..100, default 20): the largest by absolute total;
+    /// the others are summed into `(other groups)`.
+    pub groups: Option<String>,
 }
 
 /// Window parameters only: `/api/v1/metrics/{id}/series`.
@@ -38,12 +45,89 @@ pub struct QueryParams {
 pub struct WindowParams {
     /// `weekly` (7 days) or `monthly` (30 days, the default).
     pub period: Option<String>,
-    /// Overrides the period's length: 1..366 days.
+    /// Overrides the period's length: 1..366 days by day, up to 3660 by week or month (at
+    /// most 400 bars).
     pub total_days: Option<String>,
     /// The window's last day (ISO date, default today in `tz`).
     pub end: Option<String>,
     /// IANA time zone (default UTC).
     pub tz: Option<String>,
+    /// `day` (default), `week` (Monday to Sunday) or `month`: what one bar covers.
+    pub interval: Option<String>,
+    /// How many groups `labelZ` keeps (1..100, default 20).
+    pub groups: Option<String>,
+}
+
+/// What every series request says of its window and its groups.
+pub trait ShapeParams {
+    fn period(&self) -> Option<&str>;
+    fn total_days(&self) -> Option<&str>;
+    fn end(&self) -> Option<&str>;
+    fn tz(&self) -> Option<&str>;
+    fn interval(&self) -> Option<&str>;
+    fn groups(&self) -> Option<&str>;
+
+    /// The window and the number of groups kept, each mistake with its own 400.
+    fn shape(&self) -> Result<(Window, usize), ApiError> {
+        let window = parse_window(
+            self.period(),
+            self.total_days(),
+            self.end(),
+            self.tz(),
+            self.interval(),
+        )?;
+        Ok((window, parse_groups(self.groups())?))
+    }
+}
+
+macro_rules! shape_params {
+    ($($params:ty),*) => {$(
+        impl ShapeParams for $params {
+            fn period(&self) -> Option<&str> { self.period.as_deref() }
+            fn total_days(&self) -> Option<&str> { self.total_days.as_deref() }
+            fn end(&self) -> Option<&str> { self.end.as_deref() }
+            fn tz(&self) -> Option<&str> { self.tz.as_deref() }
+            fn interval(&self) -> Option<&str> { self.interval.as_deref() }
+            fn groups(&self) -> Option<&str> { self.groups.as_deref() }
+        }
+    )*};
+}
+shape_params!(QueryParams, WindowParams);
+
+/// Groups kept in `labelZ` unless the request says otherwise.
+pub const DEFAULT_GROUPS: usize = 20;
+/// The most groups a request may ask for.
+pub const MAX_GROUPS: usize = 100;
+/// The most days a window may cover (ten years), and the most bars it may have.
+pub const MAX_DAYS: u32 = 3660;
+pub const MAX_BUCKETS: usize = 400;
+/// The most days charted one bar a day.
+pub const MAX_DAILY_DAYS: u32 = 366;
+
+/// `groups`: 1..100, default 20.
+pub fn parse_groups(groups: Option<&str>) -> Result<usize, ApiError> {
+    match groups.map(str::trim).filter(|g| !g.is_empty()) {
+        None => Ok(DEFAULT_GROUPS),
+        Some(text) => match text.parse::<usize>() {
+            Ok(groups @ 1..=MAX_GROUPS) => Ok(groups),
+            _ => Err(ApiError::bad_request(
+                "invalid_groups",
+                format!("`groups` must be a whole number from 1 to {MAX_GROUPS}."),
+            )),
+        },
+    }
+}
+
+fn parse_interval(interval: Option<&str>) -> Result<Interval, ApiError> {
+    match interval.map(str::trim).filter(|i| !i.is_empty()) {
+        None | Some("day") => Ok(Interval::Day),
+        Some("week") => Ok(Interval::Week),
+        Some("month") => Ok(Interval::Month),
+        Some(other) => Err(ApiError::bad_request(
+            "invalid_interval",
+            format!("Unknown interval `{other}`: use day, week or month."),
+        )),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,13 +201,15 @@ pub fn parse_path(value: &str, parameter: &str) -> Result<Vec<String>, ApiError>
     }
 }
 
-/// The window of days: `period` / `total_days`, `end`, `tz`.
+/// The window of days: `period` / `total_days`, `end`, `tz`, `interval`.
 pub fn parse_window(
     period: Option<&str>,
     total_days: Option<&str>,
     end: Option<&str>,
     tz: Option<&str>,
+    interval: Option<&str>,
 ) -> Result<Window, ApiError> {
+    let interval = parse_interval(interval)?;
     let tz: Tz = match tz.map(str::trim).filter(|tz| !tz.is_empty()) {
         None => chrono_tz::UTC,
         Some(name) => name.parse().map_err(|_| {
@@ -145,15 +231,25 @@ pub fn parse_window(
     };
     let days = match total_days.map(str::trim).filter(|d| !d.is_empty()) {
         None => period_days,
-        Some(text) => match text.parse::<u32>() {
-            Ok(days @ 1..=366) => days,
-            _ => {
-                return Err(ApiError::bad_request(
-                    "invalid_total_days",
-                    "`total_days` must be a whole number of days from 1 to 366.",
-                ))
+        Some(text) => {
+            let most = match interval {
+                Interval::Day => MAX_DAILY_DAYS,
+                Interval::Week | Interval::Month => MAX_DAYS,
+            };
+            match text.parse::<u32>() {
+                Ok(days) if (1..=most).contains(&days) => days,
+                _ => {
+                    return Err(ApiError::bad_request(
+                        "invalid_total_days",
+                        format!(
+                            "`total_days` must be a whole number of days from 1 to {most} by \
+                             {} (up to {MAX_DAYS} by week or month).",
+                            interval.as_str()
+                        ),
+                    ))
+                }
             }
-        },
+        }
     };
     let last_day = match end.map(str::trim).filter(|e| !e.is_empty()) {
         None => chrono::Utc::now().with_timezone(&tz).date_naive(),
@@ -167,7 +263,19 @@ pub fn parse_window(
                 )
             })?,
     };
-    Ok(Window::new(tz, last_day, days))
+    let window = Window::with_interval(tz, last_day, days, interval);
+    if window.buckets() > MAX_BUCKETS {
+        return Err(ApiError::bad_request(
+            "invalid_total_days",
+            format!(
+                "{days} days make {} bars by {}: a window has at most {MAX_BUCKETS}; use a longer \
+                 interval.",
+                window.buckets(),
+                interval.as_str()
+            ),
+        ));
+    }
+    Ok(window)
 }
 
 #[cfg(test)]
@@ -178,22 +286,39 @@ mod tests {
     fn every_bad_parameter_has_its_code() {
         let code = |result: Result<Window, ApiError>| result.unwrap_err().code();
         assert_eq!(
-            code(parse_window(None, None, None, Some("Mars/Olympus"))),
+            code(parse_window(None, None, None, Some("Mars/Olympus"), None)),
             "invalid_timezone"
         );
         assert_eq!(
-            code(parse_window(Some("daily"), None, None, None)),
+            code(parse_window(Some("daily"), None, None, None, None)),
             "invalid_period"
         );
         for bad in ["0", "367", "-1", "7.5", "x"] {
             assert_eq!(
-                code(parse_window(None, Some(bad), None, None)),
+                code(parse_window(None, Some(bad), None, None, None)),
                 "invalid_total_days"
+            );
+        }
+        for (days, interval) in [("367", "day"), ("2801", "week"), ("3661", "month")] {
+            assert_eq!(
+                code(parse_window(None, Some(days), None, None, Some(interval))),
+                "invalid_total_days",
+                "{days} by {interval}"
+            );
+        }
+        assert_eq!(
+            code(parse_window(None, None, None, None, Some("year"))),
+            "invalid_interval"
+        );
+        for bad in ["0", "101", "x", "-3"] {
+            assert_eq!(
+                parse_groups(Some(bad)).unwrap_err().code(),
+                "invalid_groups"
             );
         }
         for bad in ["2026-13-01", "yesterday", "0000-01-01"] {
             assert_eq!(
-                code(parse_window(None, None, Some(bad), None)),
+                code(parse_window(None, None, Some(bad), None, None)),
                 "invalid_end"
             );
         }
@@ -212,21 +337,28 @@ mod tests {
 
     #[test]
     fn defaults_are_the_seeds() {
-        let window = parse_window(None, None, Some("2026-11-24"), None).unwrap();
+        let window = parse_window(None, None, Some("2026-11-24"), None, None).unwrap();
         assert_eq!(window.days(), 30);
         assert_eq!(window.tz, chrono_tz::UTC);
         assert_eq!(
-            parse_window(Some("weekly"), None, Some("2026-11-24"), None)
+            parse_window(Some("weekly"), None, Some("2026-11-24"), None, None)
                 .unwrap()
                 .days(),
             7
         );
         assert_eq!(
-            parse_window(Some("weekly"), Some("90"), Some("2026-11-24"), None)
+            parse_window(Some("weekly"), Some("90"), Some("2026-11-24"), None, None)
                 .unwrap()
                 .days(),
             90
         );
+        let months =
+            parse_window(None, Some("3660"), Some("2026-11-24"), None, Some("month")).unwrap();
+        assert_eq!(months.buckets(), 121);
+        let weeks =
+            parse_window(None, Some("2793"), Some("2026-11-24"), None, Some("week")).unwrap();
+        assert!(weeks.buckets() <= MAX_BUCKETS);
+        assert_eq!(parse_groups(None).unwrap(), DEFAULT_GROUPS);
         assert_eq!(
             parse_path("billing_details.address.country", "f")
                 .unwrap()

@@ -1,12 +1,57 @@
 //! The days of a window, cut at midnight in the user's time zone. A day in New York is not 86,400
 //! seconds of UTC when daylight saving changes, so the window is split into intervals of constant
 //! UTC offset (at most a few per year); within one, the local day of an instant `t` is
-//! `(t + offset) div 86400`.
+//! `(t + offset) div 86400`. Days are charted one bar each, or summed into weeks (Monday to
+//! Sunday) or calendar months: the window then covers whole weeks or months.
 
-use chrono::{Duration, NaiveDate, NaiveTime, Offset, TimeZone};
+use chrono::{Datelike, Duration, NaiveDate, NaiveTime, Offset, TimeZone};
 use chrono_tz::Tz;
 
-/// A window of whole days in a time zone.
+/// What one bar of a series covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Interval {
+    #[default]
+    Day,
+    Week,
+    Month,
+}
+
+impl Interval {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Interval::Day => "day",
+            Interval::Week => "week",
+            Interval::Month => "month",
+        }
+    }
+
+    /// The first day of the bucket holding `day`.
+    pub fn bucket_start(self, day: NaiveDate) -> NaiveDate {
+        match self {
+            Interval::Day => day,
+            Interval::Week => day - Duration::days(i64::from(day.weekday().num_days_from_monday())),
+            Interval::Month => day.with_day(1).unwrap_or(day),
+        }
+    }
+
+    /// The last day of the bucket holding `day`.
+    pub fn bucket_end(self, day: NaiveDate) -> NaiveDate {
+        match self {
+            Interval::Day => day,
+            Interval::Week => self.bucket_start(day) + Duration::days(6),
+            Interval::Month => {
+                let (year, month) = if day.month() == 12 {
+                    (day.year() + 1, 1)
+                } else {
+                    (day.year(), day.month() + 1)
+                };
+                NaiveDate::from_ymd_opt(year, month, 1).map_or(day, |next| next - Duration::days(1))
+            }
+        }
+    }
+}
+
+/// A window of whole days in a time zone, charted in buckets of one interval.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Window {
     pub first_day: NaiveDate,
@@ -19,6 +64,7 @@ pub struct Window {
     /// `(until, offset)`: instants before `until` (and after the previous interval) are at UTC
     /// offset `offset` seconds. The last interval's `until` is `end`.
     pub offsets: Vec<(i64, i64)>,
+    pub interval: Interval,
 }
 
 /// The UTC instant of the start of `day` in `tz`: midnight, or the first valid time after a
@@ -43,8 +89,24 @@ fn offset_at(tz: Tz, instant: i64) -> i64 {
 }
 
 impl Window {
+    /// `days` days ending on `last_day`, one bar a day.
     pub fn new(tz: Tz, last_day: NaiveDate, days: u32) -> Self {
         let first_day = last_day - Duration::days(i64::from(days.max(1)) - 1);
+        Self::between(tz, first_day, last_day, Interval::Day)
+    }
+
+    /// `days` days ending on `last_day`, widened to whole buckets of `interval`.
+    pub fn with_interval(tz: Tz, last_day: NaiveDate, days: u32, interval: Interval) -> Self {
+        let first_day = last_day - Duration::days(i64::from(days.max(1)) - 1);
+        Self::between(
+            tz,
+            interval.bucket_start(first_day),
+            interval.bucket_end(last_day),
+            interval,
+        )
+    }
+
+    fn between(tz: Tz, first_day: NaiveDate, last_day: NaiveDate, interval: Interval) -> Self {
         let start = day_start(tz, first_day);
         let end = day_start(tz, last_day + Duration::days(1));
         // Offsets change at most at a handful of instants: find them by checking each day.
@@ -78,7 +140,30 @@ impl Window {
             start,
             end,
             offsets,
+            interval,
         }
+    }
+
+    /// The same days, in UTC (report rows are dated by their own day, at 00:00 UTC).
+    pub fn in_utc(&self) -> Self {
+        Self::between(chrono_tz::UTC, self.first_day, self.last_day, self.interval)
+    }
+
+    /// How many bars the window has.
+    pub fn buckets(&self) -> usize {
+        self.bucket_starts().len()
+    }
+
+    /// The index of each bucket's first day among the window's days, oldest first (the first
+    /// is 0).
+    pub fn bucket_starts(&self) -> Vec<i64> {
+        let mut starts = Vec::new();
+        let mut day = self.first_day;
+        while day <= self.last_day {
+            starts.push((day - self.first_day).num_days());
+            day = self.interval.bucket_end(day) + Duration::days(1);
+        }
+        starts
     }
 
     pub fn days(&self) -> usize {
@@ -103,12 +188,15 @@ impl Window {
         usize::try_from((instant + offset).div_euclid(86_400) - self.first_epoch_day()).ok()
     }
 
-    /// The ISO dates of the window, oldest first.
+    /// The first day of every bucket (ISO dates), oldest first.
     pub fn labels(&self) -> Vec<String> {
-        self.first_day
-            .iter_days()
-            .take(self.days())
-            .map(|day| day.format("%Y-%m-%d").to_string())
+        self.bucket_starts()
+            .into_iter()
+            .map(|offset| {
+                (self.first_day + Duration::days(offset))
+                    .format("%Y-%m-%d")
+                    .to_string()
+            })
             .collect()
     }
 }
@@ -175,5 +263,34 @@ mod tests {
         }
         assert_eq!(year.day_index(year.start - 1), None);
         assert_eq!(year.day_index(year.end), None);
+    }
+
+    #[test]
+    fn weeks_and_months_widen_the_window_to_whole_buckets() {
+        // 2026-11-24 is a Tuesday; 31 days before it, 2026-10-25, a Sunday.
+        let weeks = Window::with_interval(chrono_tz::UTC, date("2026-11-24"), 31, Interval::Week);
+        assert_eq!(weeks.first_day, date("2026-10-19"));
+        assert_eq!(weeks.last_day, date("2026-11-29"));
+        assert_eq!(weeks.buckets(), 6);
+        assert_eq!(weeks.labels()[0], "2026-10-19");
+        assert_eq!(weeks.bucket_starts()[1], 7);
+        let months =
+            Window::with_interval(chrono_tz::UTC, date("2026-11-24"), 3650, Interval::Month);
+        assert_eq!(months.first_day, date("2016-11-01"));
+        assert_eq!(months.last_day, date("2026-11-30"));
+        assert_eq!(months.buckets(), 121);
+        assert_eq!(months.labels()[1], "2016-12-01");
+        assert_eq!(months.bucket_starts()[1], 30);
+        assert_eq!(
+            Interval::Month.bucket_end(date("2024-02-10")),
+            date("2024-02-29")
+        );
+        assert_eq!(
+            Interval::Month.bucket_end(date("2026-12-31")),
+            date("2026-12-31")
+        );
+        let days = Window::new(chrono_tz::UTC, date("2026-11-24"), 30);
+        assert_eq!(days.buckets(), 30);
+        assert_eq!(days.bucket_starts()[29], 29);
     }
 }

@@ -3,7 +3,7 @@ use allmetrics_common::{ErrorBody, Series};
 
 use crate::auth::AuthUser;
 use crate::error::ApiError;
-use crate::query::params::{parse_window, QueryParams};
+use crate::query::params::{QueryParams, ShapeParams};
 use crate::query::{cache_header, series, SeriesQuery};
 use crate::state::AppState;
 
@@ -19,7 +19,9 @@ use crate::state::AppState;
         (status = 200, description = "The series", body = Series, headers(
             ("X-Cache" = String, description = "`hit`: answered from the series cache (the data under it did not change); `miss`: computed")
         )),
-        (status = 400, description = "`object_name_required`, `unknown_object`, `invalid_operator`, `invalid_field`, `value_field_required`, `not_numeric`, `invalid_period`, `invalid_total_days`, `invalid_end`, `invalid_timezone`", body = ErrorBody),
+        (status = 400, description = "`object_name_required`, `unknown_object`, `invalid_operator`, `invalid_field`, `value_field_required`, `not_numeric`, `invalid_period`, `invalid_total_days`, `invalid_end`, `invalid_timezone`, `invalid_interval`, `invalid_groups`", body = ErrorBody),
+        (status = 429, description = "`too_many_queries`: two series of this user are being computed already (`Retry-After` says when to try again)", body = ErrorBody),
+        (status = 503, description = "`query_timeout`: the computation took longer than the statement timeout", body = ErrorBody),
         (status = 404, description = "`unknown_source` or `not_connected`", body = ErrorBody)
     )
 )]
@@ -30,12 +32,7 @@ pub async fn query(
     params: web::Query<QueryParams>,
 ) -> Result<HttpResponse, ApiError> {
     let params = params.into_inner();
-    let window = parse_window(
-        params.period.as_deref(),
-        params.total_days.as_deref(),
-        params.end.as_deref(),
-        params.tz.as_deref(),
-    )?;
+    let shape = params.shape()?;
     let query = SeriesQuery {
         object_name: params.object_name.as_deref(),
         operator: params.operator.as_deref(),
@@ -53,7 +50,7 @@ pub async fn query(
         }
         _ => None,
     };
-    let answer = series(&state, &user, &slug, query, window, version).await?;
+    let answer = series(&state, &user, &slug, query, shape, version).await?;
     Ok(HttpResponse::Ok()
         .insert_header(cache_header(&answer))
         .json(answer.series))

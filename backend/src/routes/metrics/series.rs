@@ -5,7 +5,7 @@ use super::metric_not_found;
 use crate::auth::AuthUser;
 use crate::domain::MetricId;
 use crate::error::ApiError;
-use crate::query::params::{parse_window, WindowParams};
+use crate::query::params::{ShapeParams, WindowParams};
 use crate::query::{cache_header, series, SeriesQuery};
 use crate::state::AppState;
 
@@ -21,7 +21,9 @@ use crate::state::AppState;
         (status = 200, description = "The series", body = Series, headers(
             ("X-Cache" = String, description = "`hit`: answered from the series cache (the data under it did not change); `miss`: computed")
         )),
-        (status = 400, description = "`invalid_period`, `invalid_total_days`, `invalid_end`, `invalid_timezone`, `not_numeric`, or the metric's object was disabled (`unknown_object`)", body = ErrorBody),
+        (status = 400, description = "`invalid_period`, `invalid_total_days`, `invalid_end`, `invalid_timezone`, `invalid_interval`, `invalid_groups`, `not_numeric`, or the metric's object was disabled (`unknown_object`)", body = ErrorBody),
+        (status = 429, description = "`too_many_queries`: two series of this user are being computed already (`Retry-After` says when to try again)", body = ErrorBody),
+        (status = 503, description = "`query_timeout`: the computation took longer than the statement timeout", body = ErrorBody),
         (status = 404, description = "`metric_not_found`, `unknown_source` or `not_connected`", body = ErrorBody)
     )
 )]
@@ -31,12 +33,7 @@ pub async fn metric_series(
     id: web::Path<i64>,
     params: web::Query<WindowParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let window = parse_window(
-        params.period.as_deref(),
-        params.total_days.as_deref(),
-        params.end.as_deref(),
-        params.tz.as_deref(),
-    )?;
+    let shape = params.shape()?;
     let id = id.into_inner();
     // The metric and its data's version in one read: enough when the cache holds the series.
     let (metric, version) = state
@@ -56,7 +53,7 @@ pub async fn metric_series(
             value_field: definition.value_field.as_deref(),
             date_field: Some(&definition.date_field),
         },
-        window,
+        shape,
         version,
     )
     .await?;
