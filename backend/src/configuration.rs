@@ -59,10 +59,15 @@ pub struct Settings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct QuerySettings {
-    /// Memory the series cache may hold, in MiB (keys and series, estimated).
+    /// Memory the series cache may hold, in MiB (keys and series, estimated); the rows read
+    /// from rollups, shared by the metrics of one rollup, may hold half as much again.
     pub cache_mib: u64,
     /// Series one user may have computed at once (not counting cache hits); more get 429.
     pub computations_per_user: usize,
+    /// Ad-hoc queries cut on another date field than `created` (no index: they read every
+    /// object of the kind) are refused past this many objects (400 `date_field_unindexed`);
+    /// saved metrics read their rollups.
+    pub ad_hoc_date_field_limit: i64,
 }
 
 impl Default for QuerySettings {
@@ -70,6 +75,7 @@ impl Default for QuerySettings {
         Self {
             cache_mib: 64,
             computations_per_user: 2,
+            ad_hoc_date_field_limit: 100_000,
         }
     }
 }

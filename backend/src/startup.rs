@@ -92,6 +92,10 @@ impl Application {
             computations: crate::query::limit::ComputationLimiter::new(
                 settings.query.computations_per_user,
             ),
+            rollup_reads: crate::query::reads::RollupReads::new(
+                settings.query.cache_mib.saturating_mul(1 << 19),
+            ),
+            rollup_builds: Arc::default(),
             base_url: base_url.into(),
             settings: Arc::new(settings),
             metrics,

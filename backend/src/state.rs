@@ -20,6 +20,10 @@ pub struct AppState {
     pub series_cache: crate::query::cache::SeriesCache,
     /// Uncached series under way, per user.
     pub computations: crate::query::limit::ComputationLimiter,
+    /// Rows read from rollups, shared by the metrics that read the same rollup and window.
+    pub rollup_reads: crate::query::reads::RollupReads,
+    /// Rollups of saved metrics being built by this process.
+    pub rollup_builds: Arc<crate::query::rollup::RollupBuilds>,
     /// The built-in demo provider, when enabled (mounted at `/sandbox`).
     pub sandbox: Option<allmetrics_sandbox::Sandbox>,
     pub settings: Arc<Settings>,

@@ -143,7 +143,19 @@ macro_rules! impl_change_store {
                 now: i64,
                 lease_until: i64,
             ) -> $crate::db::DbResult<Option<u64>> {
-                let mut transaction = self.pool.begin().await?;
+                let ids: Vec<&str> = changes.iter().map(|change| change.object_id.as_str()).collect();
+                let scope = $crate::db::rollups::Scope::Ids(&ids);
+                let mut transaction = self.begin_write().await?;
+                let rollups = if changes.is_empty() {
+                    Vec::new()
+                } else {
+                    $crate::db::rollups::rollups_take_out!(
+                        transaction,
+                        job.connection_id,
+                        &job.object_name,
+                        scope
+                    )
+                };
                 let with_state: Vec<_> = changes
                     .iter()
                     .filter_map(|change| change.object.as_ref().map(|object| (change, object)))
@@ -210,6 +222,13 @@ macro_rules! impl_change_store {
                     .execute(&mut *transaction)
                     .await?;
                 }
+                $crate::db::rollups::rollups_put_back!(
+                    transaction,
+                    rollups,
+                    job.connection_id,
+                    &job.object_name,
+                    scope
+                );
                 let held = $crate::db::sync::record_page!(
                     transaction,
                     job,
@@ -235,7 +254,7 @@ macro_rules! impl_change_store {
                 created_before: i64,
                 deleted_at: i64,
             ) -> $crate::db::DbResult<Option<u64>> {
-                let mut transaction = self.pool.begin().await?;
+                let mut transaction = self.begin_write().await?;
                 let held: Option<i64> = sqlx::query_scalar(
                     "UPDATE sync_jobs SET data_version = data_version + 1 \
                      WHERE id = $1 AND lease_owner = $2 RETURNING id",
@@ -248,6 +267,16 @@ macro_rules! impl_change_store {
                     transaction.rollback().await?;
                     return Ok(None);
                 }
+                let scope = $crate::db::rollups::Scope::Unseen {
+                    seen_since,
+                    created_before,
+                };
+                let rollups = $crate::db::rollups::rollups_take_out!(
+                    transaction,
+                    job.connection_id,
+                    &job.object_name,
+                    scope
+                );
                 let gone = sqlx::query(
                     "UPDATE synced_objects SET deleted_at = $5, changed_at = $5, change_id = NULL \
                      WHERE connection_id = $1 AND object_name = $2 AND deleted_at IS NULL \
@@ -262,6 +291,13 @@ macro_rules! impl_change_store {
                 .execute(&mut *transaction)
                 .await?
                 .rows_affected();
+                $crate::db::rollups::rollups_put_back!(
+                    transaction,
+                    rollups,
+                    job.connection_id,
+                    &job.object_name,
+                    scope
+                );
                 transaction.commit().await?;
                 Ok(Some(gone))
             }

@@ -9,6 +9,7 @@ pub mod metrics;
 pub mod migrations;
 pub mod postgres;
 pub mod query;
+pub mod rollups;
 pub(crate) mod row;
 pub mod sessions;
 mod shared;
@@ -22,6 +23,7 @@ pub use changes::ChangeStore;
 pub use connections::ConnectionStore;
 pub use metrics::MetricStore;
 pub use query::QueryStore;
+pub use rollups::RollupStore;
 pub use sessions::SessionStore;
 pub use sources::SourceStore;
 pub use sync::SyncStore;
@@ -111,6 +113,7 @@ pub trait Repository:
     + SyncStore
     + ChangeStore
     + QueryStore
+    + RollupStore
     + MetricStore
     + VersionStore
     + Send

@@ -48,6 +48,26 @@ impl PostgresRepository {
         Ok(Self { pool, reader })
     }
 
+    pub(super) const ROLLUP_SQL: super::rollups::RollupSql = super::rollups::RollupSql::Postgres;
+
+    pub(super) async fn begin_write(&self) -> DbResult<Transaction<'static, Postgres>> {
+        Ok(self.pool.begin().await?)
+    }
+
+    /// Streams the rows of a chart's statement (the readers' statement timeout stops it).
+    pub(super) async fn stream_rows(
+        &self,
+        sql: String,
+        sink: &mut super::query::RowSink<'_>,
+    ) -> DbResult<()> {
+        let mut rows = sqlx::query_as::<_, super::query::AggregateRow>(sqlx::AssertSqlSafe(sql))
+            .fetch(&self.reader);
+        while let Some(row) = futures_util::TryStreamExt::try_next(&mut rows).await? {
+            sink(row);
+        }
+        Ok(())
+    }
+
     /// Rows another replica is claiming right now are skipped rather than waited for, and a row
     /// it has just leased fails the re-checked lease condition: two replicas never share a job.
     const CLAIM_DUE_JOBS: &'static str = concat!(

@@ -114,7 +114,7 @@ pub(super) fn day_expression(request: &AggregateRequest, t: &str) -> String {
 
 /// The row's bucket: its day, the day's week (the window starts on a Monday), or, for months,
 /// the bucket whose first day precedes it.
-pub(super) fn bucket_expression(request: &AggregateRequest, t: &str) -> String {
+pub(crate) fn bucket_expression(request: &AggregateRequest, t: &str) -> String {
     let day = day_expression(request, t);
     let Some(starts) = &request.bucket_starts else {
         return day;

@@ -30,6 +30,7 @@ macro_rules! impl_repository {
         $crate::db::changes::impl_change_store!($repository);
         $crate::db::metrics::impl_metric_store!($repository);
         $crate::db::versions::impl_version_store!($repository);
+        $crate::db::rollups::impl_rollup_store!($repository);
 
         #[async_trait::async_trait]
         impl $crate::db::Repository for $repository {

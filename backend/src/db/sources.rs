@@ -294,6 +294,11 @@ macro_rules! impl_source_store {
                      (SELECT id FROM connections WHERE data_source_id = $1)",
                     "DELETE FROM synced_objects WHERE object_name = $2 AND connection_id IN \
                      (SELECT id FROM connections WHERE data_source_id = $1)",
+                    "DELETE FROM rollup_cells WHERE definition_id IN (SELECT r.id FROM \
+                     rollup_definitions r JOIN connections c ON c.id = r.connection_id \
+                     WHERE c.data_source_id = $1 AND r.object_name = $2)",
+                    "DELETE FROM rollup_definitions WHERE object_name = $2 AND connection_id IN \
+                     (SELECT id FROM connections WHERE data_source_id = $1)",
                 ] {
                     sqlx::query(statement)
                         .bind(source.0)

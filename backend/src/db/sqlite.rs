@@ -96,6 +96,31 @@ impl SqliteRepository {
         Ok(InterruptGuard(armed))
     }
 
+    pub(super) const ROLLUP_SQL: super::rollups::RollupSql = super::rollups::RollupSql::Sqlite;
+
+    /// A write transaction that holds the write lock from its first statement: a write that
+    /// reads first (the rollups it must keep) would otherwise fail if another writer committed
+    /// between its read and its first write.
+    pub(super) async fn begin_write(&self) -> DbResult<Transaction<'static, Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// Streams the rows of a chart's statement, stopped at the statement timeout.
+    pub(super) async fn stream_rows(
+        &self,
+        sql: String,
+        sink: &mut super::query::RowSink<'_>,
+    ) -> DbResult<()> {
+        let mut connection = self.reader.acquire().await?;
+        let _deadline = self.interrupt_after(&mut connection).await?;
+        let mut rows = sqlx::query_as::<_, super::query::AggregateRow>(sqlx::AssertSqlSafe(sql))
+            .fetch(&mut *connection);
+        while let Some(row) = futures_util::TryStreamExt::try_next(&mut rows).await? {
+            sink(row);
+        }
+        Ok(())
+    }
+
     /// SQLite has one writer at a time: the statement that picks the due jobs also leases them.
     const CLAIM_DUE_JOBS: &'static str = concat!(
         "UPDATE sync_jobs SET lease_owner = $1, lease_until = $3 WHERE id IN (\

@@ -239,6 +239,10 @@ where
          (SELECT id FROM sync_jobs WHERE connection_id = $1)",
         "DELETE FROM synced_objects WHERE connection_id = $1",
         "DELETE FROM sync_jobs WHERE connection_id = $1",
+        // Rollups of what is gone are built again when a chart asks.
+        "DELETE FROM rollup_cells WHERE definition_id IN \
+         (SELECT id FROM rollup_definitions WHERE connection_id = $1)",
+        "DELETE FROM rollup_definitions WHERE connection_id = $1",
     ] {
         sqlx::query(statement)
             .bind(connection.0)
@@ -425,8 +429,20 @@ macro_rules! impl_sync_store {
                 // one INSERT cannot touch the same row twice.
                 let deduplicated = $crate::db::sync::first_of_each_id(objects);
                 let objects = deduplicated.as_slice();
-                let mut transaction = self.pool.begin().await?;
+                let ids: Vec<&str> = objects.iter().map(|object| object.object_id.as_str()).collect();
+                let scope = $crate::db::rollups::Scope::Ids(&ids);
+                let mut transaction = self.begin_write().await?;
                 let mut new_objects = 0u64;
+                let rollups = if objects.is_empty() {
+                    Vec::new()
+                } else {
+                    $crate::db::rollups::rollups_take_out!(
+                        transaction,
+                        job.connection_id,
+                        &job.object_name,
+                        scope
+                    )
+                };
                 if !objects.is_empty() {
                     // New objects first: the count of rows inserted is exactly how many are new.
                     let insert = |conflict: &'static str| {
@@ -464,6 +480,13 @@ macro_rules! impl_sync_store {
                         .await?;
                     }
                 }
+                $crate::db::rollups::rollups_put_back!(
+                    transaction,
+                    rollups,
+                    job.connection_id,
+                    &job.object_name,
+                    scope
+                );
                 let mut split_off = None;
                 if let $crate::domain::PageCheckpoint::Window {
                     window,

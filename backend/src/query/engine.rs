@@ -31,6 +31,11 @@ pub struct SeriesSpec {
     pub window: Window,
     /// How many groups keep a series of their own.
     pub groups: usize,
+    /// The rollup of a saved metric, if it has one (read once it is built).
+    pub rollup: Option<crate::db::rollups::RollupDefinition>,
+    /// The object's sync job and data version, read before anything is computed: rollup reads
+    /// are shared under it.
+    pub data_version: Option<(i64, i64)>,
 }
 
 /// The window records are bucketed in. Report rows are stored at 00:00 UTC of their own day
@@ -106,6 +111,15 @@ fn request_of(
     }
 }
 
+/// Where the rows of an aggregation are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Read {
+    /// The stored objects.
+    Objects,
+    /// A saved metric's rollup (its id).
+    Rollup(i64),
+}
+
 /// Runs one aggregation and keeps its cells as `keep` says.
 async fn tally_of(
     state: &AppState,
@@ -113,12 +127,61 @@ async fn tally_of(
     request: &AggregateRequest,
     keep: Keep,
 ) -> Result<Tally, ApiError> {
+    tally_from(state, spec, request, keep, Read::Objects).await
+}
+
+async fn tally_from(
+    state: &AppState,
+    spec: &SeriesSpec,
+    request: &AggregateRequest,
+    keep: Keep,
+    read: Read,
+) -> Result<Tally, ApiError> {
     let mut folder = Folder::new(keep, bucket_of(spec), spec.window.buckets());
-    state
-        .repository
-        .aggregate_each(request, &mut |row| folder.push(row))
-        .await?;
+    match (read, spec.data_version) {
+        (Read::Objects, _) => {
+            let mut sink = |row| folder.push(row);
+            state.repository.aggregate_each(request, &mut sink).await?
+        }
+        (Read::Rollup(id), None) => {
+            let mut sink = |row| folder.push(row);
+            state.repository.rollup_each(id, request, &mut sink).await?
+        }
+        (Read::Rollup(id), Some(version)) => {
+            let key = super::reads::key(id, version, request);
+            match state.rollup_reads.get_or_guard(&key).await {
+                Ok(rows) => rows.iter().cloned().for_each(|row| folder.push(row)),
+                Err(guard) => {
+                    let mut collected = super::reads::Collected::default();
+                    let mut sink = |row: crate::db::query::AggregateRow| {
+                        collected.push(&row);
+                        folder.push(row);
+                    };
+                    state.repository.rollup_each(id, request, &mut sink).await?;
+                    if let Some(rows) = collected.into_rows() {
+                        let _ = guard.insert(std::sync::Arc::new(rows));
+                    }
+                }
+            }
+        }
+    }
     Ok(folder.finish())
+}
+
+/// Where the series' cells come from: a built rollup when its buckets make the window's days
+/// exactly, the objects otherwise (a rollup being built, a time zone off the quarter hour).
+pub fn read_of(spec: &SeriesSpec, request: &AggregateRequest) -> Read {
+    match &spec.rollup {
+        Some(rollup)
+            if rollup.ready
+                && spec.ratio.is_none()
+                && spec.operator != Operator::CountDistinct
+                && crate::db::rollups::window_fits(request) =>
+        {
+            Read::Rollup(rollup.id)
+        }
+        _ => Read::Objects,
+    }
 }
 
 /// The field names of the stored objects (nested ones as dot paths), for the group-by picker.
@@ -162,12 +225,13 @@ pub async fn compute(
     state: &AppState,
     connection: &Connection,
     spec: &SeriesSpec,
-) -> Result<Series, ApiError> {
+) -> Result<(Series, Read), ApiError> {
     let repository = &state.repository;
     let mut grouped = request(connection, spec, true);
     if let Some(ratio) = &spec.ratio {
         grouped.value = ValueSource::Number(vec![ratio.numerator.to_string()]);
     }
+    let read = read_of(spec, &grouped);
     // Distinct values and unique users repeat across groups: never summed into one.
     let additive = spec.operator != Operator::CountDistinct
         && !matches!(spec.schema, ObjectSchema::Report(report) if non_additive(report, spec));
@@ -177,7 +241,7 @@ pub async fn compute(
         records,
         folded,
         non_numeric,
-    } = tally_of(
+    } = tally_from(
         state,
         spec,
         &grouped,
@@ -186,6 +250,7 @@ pub async fn compute(
             operator: spec.operator,
             fold: additive,
         },
+        read,
     )
     .await?;
     if non_numeric > 0
@@ -271,7 +336,7 @@ pub async fn compute(
     let samples = repository
         .sample_objects(connection.id, &spec.object_name, 20)
         .await?;
-    Ok(Series {
+    let series = Series {
         keys: {
             // Ratios are charted from their parts: offer them with the stored fields.
             let mut keys = keys_of(&samples);
@@ -322,7 +387,8 @@ pub async fn compute(
             currency: report_meta.currency,
             sampled: report_meta.sampled,
         },
-    })
+    };
+    Ok((series, read))
 }
 
 const EMPTY_CELL: Cell = Cell {

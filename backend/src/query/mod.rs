@@ -2,6 +2,8 @@ pub mod cache;
 pub mod engine;
 pub mod limit;
 pub mod params;
+pub mod reads;
+pub mod rollup;
 pub mod tally;
 pub mod window;
 
@@ -200,11 +202,21 @@ fn ratio_of(
     }
 }
 
+/// Who asks for a series: a saved metric reads its rollup; an ad-hoc query reads the objects
+/// and is refused what would scan too many of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    AdHoc,
+    SavedMetric,
+}
+
 /// A series, and whether the cache answered it.
 #[derive(Debug, Clone)]
 pub struct Answer {
     pub series: allmetrics_common::Series,
     pub cached: bool,
+    /// What a computed series was read from (`None` from the cache).
+    pub read: Option<engine::Read>,
 }
 
 /// The cache's key of a query: its parameters as given (trimmed: the same parameters always
@@ -246,15 +258,22 @@ pub async fn series(
     query: SeriesQuery<'_>,
     (window, groups): (window::Window, usize),
     version: Option<crate::db::versions::SeriesVersion>,
+    purpose: Purpose,
 ) -> Result<Answer, ApiError> {
-    let key = version
-        .as_ref()
-        .map(|version| cache_key(&query, &window, groups, version));
+    // Saved metrics and ad-hoc queries read different things (rollups, objects): each keeps its
+    // own answers.
+    let key = version.as_ref().map(|version| {
+        format!(
+            "{purpose:?}|{}",
+            cache_key(&query, &window, groups, version)
+        )
+    });
     if let (Some(key), Some(version)) = (&key, &version) {
         if let Some(cached) = state.series_cache.get(key) {
             return Ok(Answer {
                 series: cached.as_of(version.job.as_ref()),
                 cached: true,
+                read: None,
             });
         }
     }
@@ -270,6 +289,34 @@ pub async fn series(
                 format!("Connect {} first.", query.source.name),
             )
         })?;
+    let rollup = match purpose {
+        Purpose::SavedMetric => {
+            rollup::prepare(state, &connection, query.schema, &query.definition("")).await?
+        }
+        Purpose::AdHoc => {
+            // Another date field than `created` has no index: every object is read.
+            let limit = state.settings.query.ad_hoc_date_field_limit;
+            if query.date.is_some() && matches!(query.schema, ObjectSchema::Records) {
+                let stored = state
+                    .repository
+                    .count_objects(connection.id, &query.object_name, limit.saturating_add(1))
+                    .await?;
+                if stored > limit {
+                    return Err(ApiError::bad_request(
+                        "date_field_unindexed",
+                        format!(
+                            "{} has more than {limit} records: cutting days on \
+                             another field than `created` reads them all. Save this query as a \
+                             metric: saved metrics keep it pre-aggregated.",
+                            query.object_name
+                        ),
+                    ));
+                }
+            }
+            None
+        }
+    };
+    let preparing = rollup.as_ref().is_some_and(|rollup| !rollup.ready);
     let spec = engine::SeriesSpec {
         object_name: query.object_name,
         schema: query.schema,
@@ -280,11 +327,14 @@ pub async fn series(
         date: query.date,
         window,
         groups,
+        rollup,
+        data_version: version
+            .as_ref()
+            .and_then(|version| version.job.as_ref())
+            .map(|job| (job.id.0, job.data_version)),
     };
-    let computed = cache::CachedSeries::new(
-        engine::compute(state, &connection, &spec).await?,
-        engine::coverage(&spec),
-    );
+    let (computed, read) = engine::compute(state, &connection, &spec).await?;
+    let computed = cache::CachedSeries::new(computed, engine::coverage(&spec));
     let job = match version {
         Some(version) => version.job,
         // Validated all the same: the source, the object or the connection came meanwhile.
@@ -296,17 +346,46 @@ pub async fn series(
             .find(|job| job.object_name == spec.object_name)
             .map(Into::into),
     };
-    let series = computed.as_of(job.as_ref());
-    if let Some(key) = key {
+    let mut series = computed.as_of(job.as_ref());
+    if preparing {
+        // Computed from the objects while the rollup is built: not kept, so that the next
+        // read takes the rollup.
+        series.meta.partial = true;
+    } else if let Some(key) = key {
         state.series_cache.put(key, computed);
     }
     Ok(Answer {
         series,
         cached: false,
+        read: Some(read),
     })
 }
 
 /// The `X-Cache` header of a series: `hit` when the cache answered, `miss` when computed.
 pub fn cache_header(answer: &Answer) -> (&'static str, &'static str) {
     ("X-Cache", if answer.cached { "hit" } else { "miss" })
+}
+
+/// The `X-Computed-From` header of a computed series: `rollup` (a saved metric's
+/// pre-aggregated cells) or `objects` (the stored objects).
+pub fn source_header(answer: &Answer) -> Option<(&'static str, &'static str)> {
+    answer.read.map(|read| {
+        (
+            "X-Computed-From",
+            match read {
+                engine::Read::Rollup(_) => "rollup",
+                engine::Read::Objects => "objects",
+            },
+        )
+    })
+}
+
+/// A series answer with its headers.
+pub fn respond(answer: Answer) -> actix_web::HttpResponse {
+    let mut response = actix_web::HttpResponse::Ok();
+    response.insert_header(cache_header(&answer));
+    if let Some(header) = source_header(&answer) {
+        response.insert_header(header);
+    }
+    response.json(answer.series)
 }

@@ -606,14 +606,22 @@ impl TestApp {
         email: &str,
         api_key: &str,
     ) -> (String, allmetrics::domain::Connection) {
-        use allmetrics::domain::{AuthKind, NewConnection, UserId};
         let session = self.sign_up(email).await;
-        let me: allmetrics_common::UserResponse = self
-            .get_me(&session.access_token)
-            .await
-            .json()
-            .await
-            .unwrap();
+        let connection = self
+            .connect_demo_directly(&session.access_token, api_key)
+            .await;
+        (session.access_token, connection)
+    }
+
+    /// Connects the signed-in user to Demo with `api_key`, stored directly.
+    pub async fn connect_demo_directly(
+        &self,
+        access_token: &str,
+        api_key: &str,
+    ) -> allmetrics::domain::Connection {
+        use allmetrics::domain::{AuthKind, NewConnection, UserId};
+        let me: allmetrics_common::UserResponse =
+            self.get_me(access_token).await.json().await.unwrap();
         let source = self
             .repository
             .data_source_by_slug("demo")
@@ -621,8 +629,7 @@ impl TestApp {
             .unwrap()
             .unwrap();
         let user = UserId(me.id);
-        let connection = self
-            .repository
+        self.repository
             .upsert_connection(NewConnection {
                 user_id: user,
                 data_source_id: source.id,
@@ -642,8 +649,7 @@ impl TestApp {
                 token_response: serde_json::json!({}),
             })
             .await
-            .unwrap();
-        (session.access_token, connection)
+            .unwrap()
     }
 }
 

@@ -26,6 +26,7 @@ mod openapi;
 mod query;
 mod readers;
 mod repository;
+mod rollups;
 mod shutdown;
 mod sources;
 mod spa;

@@ -4,7 +4,7 @@ use allmetrics_common::{ErrorBody, Series};
 use crate::auth::AuthUser;
 use crate::error::ApiError;
 use crate::query::params::{QueryParams, ShapeParams};
-use crate::query::{cache_header, series, SeriesQuery};
+use crate::query::{respond, series, Purpose, SeriesQuery};
 use crate::state::AppState;
 
 /// The seed's chart query: a stacked daily series of one object of the caller's connection,
@@ -17,9 +17,10 @@ use crate::state::AppState;
     params(("slug" = String, Path, description = "Data source slug"), QueryParams),
     responses(
         (status = 200, description = "The series", body = Series, headers(
-            ("X-Cache" = String, description = "`hit`: answered from the series cache (the data under it did not change); `miss`: computed")
+            ("X-Cache" = String, description = "`hit`: answered from the series cache (the data under it did not change); `miss`: computed"),
+            ("X-Computed-From" = String, description = "On a miss: `rollup` (a saved metric's pre-aggregated cells) or `objects` (the stored objects)")
         )),
-        (status = 400, description = "`object_name_required`, `unknown_object`, `invalid_operator`, `invalid_field`, `value_field_required`, `not_numeric`, `invalid_period`, `invalid_total_days`, `invalid_end`, `invalid_timezone`, `invalid_interval`, `invalid_groups`", body = ErrorBody),
+        (status = 400, description = "`object_name_required`, `unknown_object`, `invalid_operator`, `invalid_field`, `value_field_required`, `not_numeric`, `invalid_period`, `invalid_total_days`, `invalid_end`, `invalid_timezone`, `invalid_interval`, `invalid_groups`, `date_field_unindexed` (a `date_field` other than `created` on an object of more than 100,000 records: save it as a metric)", body = ErrorBody),
         (status = 429, description = "`too_many_queries`: two series of this user are being computed already (`Retry-After` says when to try again)", body = ErrorBody),
         (status = 503, description = "`query_timeout`: the computation took longer than the statement timeout", body = ErrorBody),
         (status = 404, description = "`unknown_source` or `not_connected`", body = ErrorBody)
@@ -50,8 +51,6 @@ pub async fn query(
         }
         _ => None,
     };
-    let answer = series(&state, &user, &slug, query, shape, version).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header(cache_header(&answer))
-        .json(answer.series))
+    let answer = series(&state, &user, &slug, query, shape, version, Purpose::AdHoc).await?;
+    Ok(respond(answer))
 }

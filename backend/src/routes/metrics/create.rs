@@ -44,5 +44,6 @@ pub async fn create_metric(
         .repository
         .create_metric(user.id, &query.definition(&name))
         .await?;
+    super::prepare_rollup(&state, &user, &query, &metric.definition).await?;
     Ok(HttpResponse::Created().json(metric.to_response()))
 }

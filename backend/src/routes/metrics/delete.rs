@@ -30,6 +30,7 @@ pub async fn delete_metric(
         .delete_metric(user.id, MetricId(id))
         .await?
     {
+        crate::query::rollup::prune(&state, &user).await?;
         Ok(HttpResponse::NoContent().finish())
     } else {
         Err(metric_not_found(id))

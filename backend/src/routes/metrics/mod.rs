@@ -22,3 +22,21 @@ pub async fn owned_metric(state: &AppState, user: &AuthUser, id: i64) -> Result<
 pub fn metric_not_found(id: i64) -> ApiError {
     ApiError::not_found("metric_not_found", format!("There is no metric {id}."))
 }
+
+/// Starts building the saved metric's rollup when its source is connected already (otherwise
+/// its first chart after connecting does).
+pub async fn prepare_rollup(
+    state: &AppState,
+    user: &AuthUser,
+    query: &crate::query::ValidQuery,
+    definition: &crate::domain::MetricDefinition,
+) -> Result<(), ApiError> {
+    if let Some(connection) = state
+        .repository
+        .connection(user.id, query.source.id)
+        .await?
+    {
+        crate::query::rollup::prepare(state, &connection, query.schema, definition).await?;
+    }
+    Ok(())
+}

@@ -6,7 +6,7 @@ use crate::auth::AuthUser;
 use crate::domain::MetricId;
 use crate::error::ApiError;
 use crate::query::params::{ShapeParams, WindowParams};
-use crate::query::{cache_header, series, SeriesQuery};
+use crate::query::{respond, series, Purpose, SeriesQuery};
 use crate::state::AppState;
 
 /// A metric's series for a window: the same answer as `/connect/query/{slug}` with the metric's
@@ -19,7 +19,8 @@ use crate::state::AppState;
     params(("id" = i64, Path, description = "Metric id"), WindowParams),
     responses(
         (status = 200, description = "The series", body = Series, headers(
-            ("X-Cache" = String, description = "`hit`: answered from the series cache (the data under it did not change); `miss`: computed")
+            ("X-Cache" = String, description = "`hit`: answered from the series cache (the data under it did not change); `miss`: computed"),
+            ("X-Computed-From" = String, description = "On a miss: `rollup` (a saved metric's pre-aggregated cells) or `objects` (the stored objects)")
         )),
         (status = 400, description = "`invalid_period`, `invalid_total_days`, `invalid_end`, `invalid_timezone`, `invalid_interval`, `invalid_groups`, `not_numeric`, or the metric's object was disabled (`unknown_object`)", body = ErrorBody),
         (status = 429, description = "`too_many_queries`: two series of this user are being computed already (`Retry-After` says when to try again)", body = ErrorBody),
@@ -55,9 +56,8 @@ pub async fn metric_series(
         },
         shape,
         version,
+        Purpose::SavedMetric,
     )
     .await?;
-    Ok(HttpResponse::Ok()
-        .insert_header(cache_header(&answer))
-        .json(answer.series))
+    Ok(respond(answer))
 }

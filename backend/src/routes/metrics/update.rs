@@ -54,5 +54,7 @@ pub async fn update_metric(
         .update_metric(user.id, MetricId(current.id.0), &query.definition(&name))
         .await?
         .ok_or_else(|| ApiError::not_found("metric_not_found", "This metric no longer exists."))?;
+    super::prepare_rollup(&state, &user, &query, &metric.definition).await?;
+    crate::query::rollup::prune(&state, &user).await?;
     Ok(HttpResponse::Ok().json(metric.to_response()))
 }

@@ -1,0 +1,37 @@
+-- Rollups of saved metrics: per definition (a connection's object, group-by path, value path and
+-- date path), mergeable partial states per 15-minute UTC bucket and group. Every time zone in
+-- use today is offset from UTC by whole quarter hours, so local days are unions of buckets.
+-- `ready` is false until the first build from the object store is done; from then on every
+-- write of objects keeps the cells exact in the same transaction.
+CREATE TABLE rollup_definitions (
+    id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    connection_id BIGINT  NOT NULL REFERENCES connections (id) ON DELETE CASCADE,
+    object_name   TEXT    NOT NULL,
+    group_path    TEXT    NOT NULL,
+    -- '' when the metric counts records only.
+    value_path    TEXT    NOT NULL,
+    -- '' for `created`.
+    date_path     TEXT    NOT NULL,
+    ready         BOOLEAN NOT NULL DEFAULT FALSE,
+    created_at    BIGINT  NOT NULL,
+    UNIQUE (connection_id, object_name, group_path, value_path, date_path)
+);
+
+-- `grp` is '' for a missing or null group value and '=' followed by the value's text otherwise
+-- (a key column cannot be NULL). `stale`: a removed value may have been the cell's smallest or
+-- largest, which are read again from the store before the transaction ends.
+CREATE TABLE rollup_cells (
+    definition_id BIGINT  NOT NULL REFERENCES rollup_definitions (id) ON DELETE CASCADE,
+    bucket        BIGINT  NOT NULL,
+    grp           TEXT    NOT NULL,
+    records       BIGINT  NOT NULL,
+    total         DOUBLE PRECISION,
+    numeric       BIGINT  NOT NULL,
+    non_numeric   BIGINT  NOT NULL,
+    smallest      DOUBLE PRECISION,
+    largest       DOUBLE PRECISION,
+    stale         BOOLEAN NOT NULL DEFAULT FALSE,
+    PRIMARY KEY (definition_id, bucket, grp)
+);
+CREATE INDEX rollup_cells_empty ON rollup_cells (definition_id) WHERE records = 0;
+CREATE INDEX rollup_cells_stale ON rollup_cells (definition_id) WHERE stale;
