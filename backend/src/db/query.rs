@@ -113,12 +113,17 @@ pub(super) fn day_expression(request: &AggregateRequest, t: &str) -> String {
 }
 
 /// The row's bucket: its day, the day's week (the window starts on a Monday), or, for months,
-/// the bucket whose first day precedes it.
+/// the bucket whose first day precedes it. Always a bigint (PostgreSQL types a CASE of literals
+/// `integer`).
 pub(crate) fn bucket_expression(request: &AggregateRequest, t: &str) -> String {
     let day = day_expression(request, t);
     let Some(starts) = &request.bucket_starts else {
         return day;
     };
+    // One bucket holds the whole window (one start looks daily and weekly alike).
+    if starts.len() < 2 {
+        return "CAST(0 AS BIGINT)".to_string();
+    }
     let daily = starts
         .iter()
         .enumerate()
@@ -132,11 +137,14 @@ pub(crate) fn bucket_expression(request: &AggregateRequest, t: &str) -> String {
     } else if weekly {
         format!("({day} / 7)")
     } else {
-        let mut expression = String::from("(CASE");
+        let mut expression = String::from("CAST((CASE");
         for (index, start) in starts.iter().enumerate().skip(1) {
             expression.push_str(&format!(" WHEN {day} < {start} THEN {}", index - 1));
         }
-        expression.push_str(&format!(" ELSE {} END)", starts.len().saturating_sub(1)));
+        expression.push_str(&format!(
+            " ELSE {} END) AS BIGINT)",
+            starts.len().saturating_sub(1)
+        ));
         expression
     }
 }
@@ -189,11 +197,19 @@ mod tests {
         assert_eq!(bucket_expression(&weeks, "t"), format!("({day} / 7)"));
         let months = AggregateRequest {
             bucket_starts: Some(vec![0, 31, 59]),
-            ..request
+            ..request.clone()
         };
         assert_eq!(
             bucket_expression(&months, "t"),
-            format!("(CASE WHEN {day} < 31 THEN 0 WHEN {day} < 59 THEN 1 ELSE 2 END)")
+            format!(
+                "CAST((CASE WHEN {day} < 31 THEN 0 WHEN {day} < 59 THEN 1 ELSE 2 END) AS BIGINT)"
+            )
         );
+        // A window of one week or one month is one bucket, not the days of a daily chart.
+        let one = AggregateRequest {
+            bucket_starts: Some(vec![0]),
+            ..request
+        };
+        assert_eq!(bucket_expression(&one, "t"), "CAST(0 AS BIGINT)");
     }
 }

@@ -381,6 +381,22 @@ impl TestApp {
             .unwrap()
     }
 
+    /// `GET /api/v1/metrics/{id}/series` with these query parameters.
+    pub async fn get_metric_series(
+        &self,
+        access_token: &str,
+        id: i64,
+        params: &[(&str, &str)],
+    ) -> reqwest::Response {
+        self.client
+            .get(self.url(&format!("/api/v1/metrics/{id}/series")))
+            .query(params)
+            .bearer_auth(access_token)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// Any call with a bearer token and an optional JSON body.
     pub async fn call(
         &self,

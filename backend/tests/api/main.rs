@@ -9,6 +9,7 @@ mod ads;
 mod analytics;
 mod audit;
 mod auth;
+mod bounds;
 mod changes;
 mod cli;
 mod connect;
