@@ -92,6 +92,7 @@ impl Application {
             computations: crate::query::limit::ComputationLimiter::new(
                 settings.query.computations_per_user,
             ),
+            object_keys: quick_cache::sync::Cache::new(1_000),
             rollup_reads: crate::query::reads::RollupReads::new(
                 settings.query.cache_mib.saturating_mul(1 << 19),
             ),

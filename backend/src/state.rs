@@ -20,6 +20,8 @@ pub struct AppState {
     pub series_cache: crate::query::cache::SeriesCache,
     /// Uncached series under way, per user.
     pub computations: crate::query::limit::ComputationLimiter,
+    /// The field names of each object, per data version (the group-by picker's `keys`).
+    pub object_keys: quick_cache::sync::Cache<String, Arc<Vec<String>>>,
     /// Rows read from rollups, shared by the metrics that read the same rollup and window.
     pub rollup_reads: crate::query::reads::RollupReads,
     /// Rollups of saved metrics being built by this process.

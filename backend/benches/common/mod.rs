@@ -41,11 +41,29 @@ pub async fn store_customers_as_backfilled(
     generator: &allmetrics_sandbox::Generator,
     now: i64,
 ) {
+    store_as_backfilled(
+        repository,
+        connection,
+        generator,
+        allmetrics_sandbox::ObjectKind::Customer,
+        now,
+    )
+    .await
+}
+
+/// Stores every object of `kind` of `generator` the way a finished backfill leaves them.
+pub async fn store_as_backfilled(
+    repository: &SharedRepository,
+    connection: &Connection,
+    generator: &allmetrics_sandbox::Generator,
+    kind: allmetrics_sandbox::ObjectKind,
+    now: i64,
+) {
     use allmetrics::domain::{PageCheckpoint, RunOutcome, StoredObject};
-    use allmetrics_sandbox::ObjectKind;
     const DAY: i64 = 86_400;
+    let object_name = kind.object_name();
     repository
-        .ensure_sync_jobs(connection.id, &["Customer".to_string()], now)
+        .ensure_sync_jobs(connection.id, &[object_name.to_string()], now)
         .await
         .unwrap();
     let job = repository
@@ -53,7 +71,7 @@ pub async fn store_customers_as_backfilled(
         .await
         .unwrap()
         .into_iter()
-        .find(|job| job.object_name == "Customer")
+        .find(|job| job.object_name == object_name)
         .unwrap();
     let mut window = repository
         .start_backfill(job.id, "bench", now, &[(None, now)])
@@ -61,15 +79,15 @@ pub async fn store_customers_as_backfilled(
         .unwrap()
         .unwrap()
         .remove(0);
-    let count = generator.count(ObjectKind::Customer);
+    let count = generator.count(kind);
     let mut index = 0;
     while index < count {
         let end = (index + 1_000).min(count);
         let page: Vec<StoredObject> = (index..end)
             .map(|i| StoredObject {
-                object_id: generator.id(ObjectKind::Customer, i),
-                created: generator.created(ObjectKind::Customer, i),
-                data: generator.object(ObjectKind::Customer, i),
+                object_id: generator.id(kind, i),
+                created: generator.created(kind, i),
+                data: generator.object(kind, i),
             })
             .collect();
         window.cursor = page.last().map(|object| object.object_id.clone());
@@ -100,6 +118,78 @@ pub async fn store_customers_as_backfilled(
         )
         .await
         .unwrap();
+}
+
+/// Stores one page of objects as an incremental sync does (new data arrives).
+pub async fn store_incremental(
+    repository: &SharedRepository,
+    connection: &Connection,
+    object_name: &str,
+    objects: &[allmetrics::domain::StoredObject],
+) {
+    use allmetrics::domain::{PageCheckpoint, RunOutcome};
+    let now = chrono::Utc::now().timestamp();
+    repository
+        .schedule_sync_now(connection.id, now)
+        .await
+        .unwrap();
+    let owner = format!("bench-{}", uuid::Uuid::new_v4().simple());
+    let jobs = repository
+        .claim_due_jobs(&owner, now, now + 600, 100)
+        .await
+        .unwrap();
+    let job = jobs
+        .iter()
+        .find(|job| job.object_name == object_name)
+        .unwrap();
+    repository
+        .store_page(
+            job,
+            &owner,
+            objects,
+            &PageCheckpoint::Incremental,
+            now,
+            now + 600,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    for job in &jobs {
+        repository
+            .finish_sync_run(
+                job.id,
+                &owner,
+                &RunOutcome {
+                    next_run_at: now + 86_400,
+                    last_error: None,
+                    failures: 0,
+                    incremental_from: Some(now),
+                    last_synced_at: Some(now),
+                    progress: None,
+                },
+            )
+            .await
+            .unwrap();
+    }
+}
+
+/// Resets the process's peak resident memory to its current one (Linux `clear_refs`).
+pub fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// Resident memory of this process now (VmRSS), in MiB.
+pub fn rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|line| line.starts_with("VmRSS:"))
+                .and_then(|line| line.split_whitespace().nth(1))
+                .and_then(|kib| kib.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kib| kib / 1024.0)
 }
 
 /// Signs in the user `start` made and returns the access token.

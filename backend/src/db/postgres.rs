@@ -122,76 +122,86 @@ impl super::query::QueryStore for PostgresRepository {
         sink: &mut super::query::RowSink<'_>,
     ) -> DbResult<()> {
         use super::query::{bucket_expression, DateSource, ValueSource};
+        // Each path is read from the stored JSON once per object, in a subquery the planner
+        // keeps (OFFSET 0): a Stripe object is stored out of line, and every `data #> path`
+        // in the aggregates would fetch and decompress it again.
         let mut sql = sqlx::QueryBuilder::<Postgres>::new("SELECT ");
         sql.push(bucket_expression(request, "t"));
         sql.push(" AS day, ");
-        match &request.group {
-            Some(path) => {
-                sql.push("CASE jsonb_typeof(data #> ");
-                sql.push_bind(path.clone());
-                sql.push(") WHEN 'null' THEN NULL ELSE data #>> ");
-                sql.push_bind(path.clone());
-                sql.push(" END");
-            }
-            None => {
-                sql.push("NULL::text");
-            }
-        }
+        sql.push(match &request.group {
+            Some(_) => "CASE jsonb_typeof(gj) WHEN 'null' THEN NULL ELSE gj #>> '{}' END",
+            None => "NULL::text",
+        });
         sql.push(" AS grp, COUNT(*) AS records, ");
         match &request.value {
-            ValueSource::Number(path) => {
+            ValueSource::Number(_) => {
                 for (function, alias) in [("SUM", "total"), ("MIN", "smallest"), ("MAX", "largest")]
                 {
-                    sql.push(format!("{function}(CASE WHEN jsonb_typeof(data #> "));
-                    sql.push_bind(path.clone());
-                    sql.push(") = 'number' THEN (data #>> ");
-                    sql.push_bind(path.clone());
-                    sql.push(format!(")::double precision END) AS {alias}, "));
+                    sql.push(format!(
+                        "{function}(CASE WHEN jsonb_typeof(vj) = 'number' THEN (vj #>> '{{}}')\
+                         ::double precision END) AS {alias}, "
+                    ));
                 }
-                sql.push("COUNT(*) FILTER (WHERE jsonb_typeof(data #> ");
-                sql.push_bind(path.clone());
-                sql.push(") = 'number') AS numeric, ");
-                sql.push("COUNT(*) FILTER (WHERE jsonb_typeof(data #> ");
-                sql.push_bind(path.clone());
-                sql.push(") NOT IN ('number', 'null')) AS non_numeric, ");
-                sql.push("0::bigint AS distinct_values ");
+                sql.push(
+                    "COUNT(*) FILTER (WHERE jsonb_typeof(vj) = 'number') AS numeric, \
+                     COUNT(*) FILTER (WHERE jsonb_typeof(vj) NOT IN ('number', 'null')) AS \
+                     non_numeric, 0::bigint AS distinct_values ",
+                );
             }
-            ValueSource::Distinct(path) => {
+            ValueSource::Distinct(_) => {
                 sql.push(
                     "NULL::double precision AS total, NULL::double precision AS smallest, \
-                          NULL::double precision AS largest, 0::bigint AS numeric, \
-                          0::bigint AS non_numeric, COUNT(DISTINCT CASE jsonb_typeof(data #> ",
+                     NULL::double precision AS largest, 0::bigint AS numeric, \
+                     0::bigint AS non_numeric, COUNT(DISTINCT CASE jsonb_typeof(vj) \
+                     WHEN 'null' THEN NULL ELSE vj #>> '{}' END) AS distinct_values ",
                 );
-                sql.push_bind(path.clone());
-                sql.push(") WHEN 'null' THEN NULL ELSE data #>> ");
-                sql.push_bind(path.clone());
-                sql.push(" END) AS distinct_values ");
             }
             ValueSource::None => {
                 sql.push(
                     "NULL::double precision AS total, NULL::double precision AS smallest, \
-                          NULL::double precision AS largest, 0::bigint AS numeric, \
-                          0::bigint AS non_numeric, 0::bigint AS distinct_values ",
+                     NULL::double precision AS largest, 0::bigint AS numeric, \
+                     0::bigint AS non_numeric, 0::bigint AS distinct_values ",
                 );
             }
         }
         sql.push("FROM (SELECT ");
-        match &request.date {
-            DateSource::Created => {
-                sql.push("created");
+        sql.push(match &request.date {
+            DateSource::Created => "created",
+            // Instants past a billion years are no dates (and would overflow bigint).
+            DateSource::Path(_) => {
+                "CASE WHEN jsonb_typeof(dj) = 'number' AND abs((dj #>> '{}')::double precision) \
+                 < 1e16 THEN floor((dj #>> '{}')::double precision)::bigint END"
             }
-            DateSource::Path(path) => {
-                // Instants past a billion years are no dates (and would overflow bigint).
-                sql.push("CASE WHEN jsonb_typeof(data #> ");
-                sql.push_bind(path.clone());
-                sql.push(") = 'number' AND abs((data #>> ");
-                sql.push_bind(path.clone());
-                sql.push(")::double precision) < 1e16 THEN floor((data #>> ");
-                sql.push_bind(path.clone());
-                sql.push(")::double precision)::bigint END");
+        });
+        sql.push(" AS t, gj, vj FROM (SELECT created, ");
+        let mut extract = |path: Option<&Vec<String>>, alias: &str| {
+            match path {
+                Some(path) => {
+                    sql.push("data #> ");
+                    sql.push_bind(path.clone());
+                }
+                None => {
+                    sql.push("NULL::jsonb");
+                }
             }
-        }
-        sql.push(" AS t, data FROM synced_objects WHERE connection_id = ");
+            sql.push(format!(" AS {alias}, "));
+        };
+        extract(request.group.as_ref(), "gj");
+        extract(
+            match &request.value {
+                ValueSource::Number(path) | ValueSource::Distinct(path) => Some(path),
+                ValueSource::None => None,
+            },
+            "vj",
+        );
+        extract(
+            match &request.date {
+                DateSource::Path(path) => Some(path),
+                DateSource::Created => None,
+            },
+            "dj",
+        );
+        sql.push("1 AS one FROM synced_objects WHERE connection_id = ");
         sql.push_bind(request.connection.0);
         sql.push(" AND object_name = ");
         sql.push_bind(request.object_name.clone());
@@ -203,7 +213,7 @@ impl super::query::QueryStore for PostgresRepository {
             sql.push(" AND created < ");
             sql.push_bind(request.end);
         }
-        sql.push(") AS windowed WHERE t >= ");
+        sql.push(" OFFSET 0) AS extracted) AS windowed WHERE t >= ");
         sql.push_bind(request.start);
         sql.push(" AND t < ");
         sql.push_bind(request.end);

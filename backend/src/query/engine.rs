@@ -211,6 +211,32 @@ pub fn keys_of(samples: &[serde_json::Value]) -> Vec<String> {
     keys
 }
 
+/// The object's field names, sampled once per data version of the object (every chart of it
+/// offers the same group-by picker).
+async fn object_keys(
+    state: &AppState,
+    connection: &Connection,
+    spec: &SeriesSpec,
+) -> Result<Vec<String>, ApiError> {
+    let key = spec
+        .data_version
+        .map(|(job, version)| format!("{}|{}|{job}|{version}", connection.id.0, spec.object_name));
+    if let Some(keys) = key.as_ref().and_then(|key| state.object_keys.get(key)) {
+        return Ok(keys.as_ref().clone());
+    }
+    let samples = state
+        .repository
+        .sample_objects(connection.id, &spec.object_name, 20)
+        .await?;
+    let keys = keys_of(&samples);
+    if let Some(key) = key {
+        state
+            .object_keys
+            .insert(key, std::sync::Arc::new(keys.clone()));
+    }
+    Ok(keys)
+}
+
 /// What the series needs stored of its object to be complete.
 pub fn coverage(spec: &SeriesSpec) -> Coverage {
     match &spec.date {
@@ -333,13 +359,10 @@ pub async fn compute(
         Some(_) => 0.0,
         None => cell.value(spec.operator),
     };
-    let samples = repository
-        .sample_objects(connection.id, &spec.object_name, 20)
-        .await?;
     let series = Series {
         keys: {
             // Ratios are charted from their parts: offer them with the stored fields.
-            let mut keys = keys_of(&samples);
+            let mut keys = object_keys(state, connection, spec).await?;
             if let ObjectSchema::Report(report) = spec.schema {
                 keys.extend(report.ratios.iter().map(|ratio| ratio.name.to_string()));
                 keys.sort();
