@@ -11,7 +11,7 @@
 //!   each with another `end`, against its memory at rest.
 //!
 //! `cargo bench -p allmetrics --bench query [-- sqlite|postgres]` (`BENCH_ID_QUERIES=N` runs
-//! fewer of the last part).
+//! fewer of the last part, `BENCH_CUSTOMERS=N` stores three charges per customer).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -70,7 +70,11 @@ async fn run(database: &str) {
     })
     .await;
 
-    let generator = Generator::new(42, CUSTOMERS, NOW);
+    let customers = std::env::var("BENCH_CUSTOMERS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(CUSTOMERS);
+    let generator = Generator::new(42, customers, NOW);
     let now = chrono::Utc::now().timestamp();
     let started = Instant::now();
     let count = generator.count(ObjectKind::Charge);
@@ -78,7 +82,7 @@ async fn run(database: &str) {
         &repository,
         &connection,
         &generator,
-        ObjectKind::Charge,
+        (ObjectKind::Charge, "Charge"),
         now,
     )
     .await;
@@ -121,7 +125,7 @@ async fn run(database: &str) {
             let pool = sqlx::SqlitePool::connect(&database_url).await.unwrap();
             sqlx::query_as(
                 "SELECT created / 86400 AS day, json_extract(data, '$.currency') AS grp, \
-                 COUNT(*), SUM(json_extract(data, '$.amount')) FROM synced_objects \
+                 COUNT(*), CAST(SUM(json_extract(data, '$.amount')) AS REAL) FROM synced_objects \
                  WHERE connection_id = $1 AND object_name = 'Charge' AND created >= $2 \
                  AND created < $3 GROUP BY day, grp",
             )

@@ -4,6 +4,9 @@
 use wasm_bindgen::prelude::wasm_bindgen;
 
 #[wasm_bindgen(inline_js = r#"
+export function sleep_promise(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
 export function browser_time_zone() {
   try { return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC"; } catch (e) { return "UTC"; }
 }
@@ -102,6 +105,7 @@ export function current_path() {
 }
 "#)]
 extern "C" {
+    fn sleep_promise(ms: f64) -> js_sys::Promise;
     fn browser_time_zone() -> String;
     fn today_in(tz: &str) -> String;
     fn time_zones() -> String;
@@ -144,6 +148,11 @@ pub async fn refresh_session() -> bool {
         .ok()
         .and_then(|value| value.as_bool())
         .unwrap_or(false)
+}
+
+/// Waits `ms` milliseconds.
+pub async fn sleep(ms: u32) {
+    let _ = wasm_bindgen_futures::JsFuture::from(sleep_promise(f64::from(ms))).await;
 }
 
 /// The browser's IANA time zone (`Europe/Paris`), `UTC` when unknown.

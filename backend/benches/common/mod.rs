@@ -45,23 +45,23 @@ pub async fn store_customers_as_backfilled(
         repository,
         connection,
         generator,
-        allmetrics_sandbox::ObjectKind::Customer,
+        (allmetrics_sandbox::ObjectKind::Customer, "Customer"),
         now,
     )
     .await
 }
 
-/// Stores every object of `kind` of `generator` the way a finished backfill leaves them.
+/// Stores every object of a kind of `generator` as the object `object_name` (`Charge`) the way
+/// a finished backfill leaves them.
 pub async fn store_as_backfilled(
     repository: &SharedRepository,
     connection: &Connection,
     generator: &allmetrics_sandbox::Generator,
-    kind: allmetrics_sandbox::ObjectKind,
+    (kind, object_name): (allmetrics_sandbox::ObjectKind, &str),
     now: i64,
 ) {
     use allmetrics::domain::{PageCheckpoint, RunOutcome, StoredObject};
     const DAY: i64 = 86_400;
-    let object_name = kind.object_name();
     repository
         .ensure_sync_jobs(connection.id, &[object_name.to_string()], now)
         .await
@@ -141,7 +141,7 @@ pub async fn store_incremental(
     let job = jobs
         .iter()
         .find(|job| job.object_name == object_name)
-        .unwrap();
+        .unwrap_or_else(|| panic!("no due {object_name} job among {jobs:?}"));
     repository
         .store_page(
             job,

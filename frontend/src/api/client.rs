@@ -140,7 +140,22 @@ async fn execute(
     session: Session,
 ) -> Result<Response, ApiFailure> {
     let generation = GENERATION.with(Cell::get);
-    let response = send(method, url, body).await?;
+    let mut response = send(method, url, body).await?;
+    // A dashboard asks for all its charts at once; the server computes a few of one user's at
+    // a time and asks the others to come back (429 with Retry-After).
+    for _ in 0..5 {
+        if response.status() != 429 || method != Method::Get {
+            break;
+        }
+        let wait = response
+            .headers()
+            .get("retry-after")
+            .and_then(|seconds| seconds.trim().parse::<u32>().ok())
+            .unwrap_or(1)
+            .clamp(1, 10);
+        browser::sleep(wait * 1000).await;
+        response = send(method, url, body).await?;
+    }
     if response.status() != 401 || session == Session::Public {
         return Ok(response);
     }
