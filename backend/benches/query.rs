@@ -233,8 +233,9 @@ async fn run(database: &str) {
             let request = client.get(series_url(*id, end)).bearer_auth(&token).send();
             async move {
                 let response = request.await.unwrap();
-                assert_eq!(response.status().as_u16(), 200);
-                response.bytes().await.unwrap();
+                let status = response.status().as_u16();
+                let body = response.text().await.unwrap();
+                assert_eq!(status, 200, "{body}");
             }
         });
         futures_util::future::join_all(requests).await;

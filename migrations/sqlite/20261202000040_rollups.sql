@@ -1,8 +1,8 @@
 -- Rollups of saved metrics: per definition (a connection's object, group-by path, value path and
 -- date path), mergeable partial states per 15-minute UTC bucket and group. Every time zone in
 -- use today is offset from UTC by whole quarter hours, so local days are unions of buckets.
--- `ready` is false until the first build from the object store is done; from then on every
--- write of objects keeps the cells exact in the same transaction.
+-- `ready` is false until the first build from the object store is done; every write of objects
+-- keeps what is built exact in the same transaction.
 CREATE TABLE rollup_definitions (
     id            INTEGER PRIMARY KEY AUTOINCREMENT,
     connection_id INTEGER NOT NULL REFERENCES connections (id) ON DELETE CASCADE,
@@ -13,6 +13,9 @@ CREATE TABLE rollup_definitions (
     -- '' for `created`.
     date_path     TEXT    NOT NULL,
     ready         INTEGER NOT NULL DEFAULT 0,
+    -- While building: the cells hold exactly the objects created before this instant (the
+    -- build goes forward in short transactions; writes keep what is built exact).
+    built_until   INTEGER,
     created_at    INTEGER NOT NULL,
     UNIQUE (connection_id, object_name, group_path, value_path, date_path)
 );

@@ -67,8 +67,10 @@ pub enum Scope<'a> {
         seen_since: i64,
         created_before: i64,
     },
-    /// Every object (a build).
+    /// Every object.
     All,
+    /// Objects created at or after this instant (a step of a build).
+    CreatedFrom(i64),
 }
 
 /// The rollups' SQL in one dialect. Paths are validated ([`safe_path`]) and written as literals; every
@@ -201,10 +203,14 @@ impl RollupSql {
 
     /// The objects of `scope`: `connection_id`, `object_name` and (for ids) the ids are bound
     /// as `$1`, `$2`, `$3...`; the other scopes write their numbers.
-    fn objects(self, scope: Scope<'_>) -> String {
+    fn objects(self, scope: Scope<'_>, below: Option<i64>) -> String {
         let mut sql = String::from(
             "synced_objects WHERE connection_id = $1 AND object_name = $2 AND deleted_at IS NULL",
         );
+        // A rollup being built holds the objects created before `below` only.
+        if let Some(below) = below {
+            sql.push_str(&format!(" AND created < {below}"));
+        }
         match scope {
             Scope::Ids(ids) => {
                 sql.push_str(" AND object_id IN (");
@@ -220,13 +226,14 @@ impl RollupSql {
                 " AND synced_at < {seen_since} AND created < {created_before}"
             )),
             Scope::All => {}
+            Scope::CreatedFrom(from) => sql.push_str(&format!(" AND created >= {from}")),
         }
         sql
     }
 
     /// The cells of the objects in `scope`, one row per bucket and group:
     /// `(b, g, records, total, numeric, non_numeric, smallest, largest)`.
-    fn contributions(self, key: &RollupKey, scope: Scope<'_>) -> String {
+    fn contributions(self, key: &RollupKey, scope: Scope<'_>, below: Option<i64>) -> String {
         let group = self.group(key);
         let encoded = format!(
             "CASE WHEN g IS NULL THEN '' ELSE {} END",
@@ -241,12 +248,18 @@ impl RollupSql {
             date = self.date(key),
             number = self.number(key),
             nn = self.non_numeric(key),
-            objects = self.objects(scope),
+            objects = self.objects(scope, below),
         )
     }
 
     /// Adds the objects of `scope` to the definition's cells, or takes them out (`add` false).
-    pub fn apply(self, definition: i64, key: &RollupKey, scope: Scope<'_>, add: bool) -> String {
+    pub fn apply(
+        self,
+        definition: i64,
+        key: &RollupKey,
+        (scope, below): (Scope<'_>, Option<i64>),
+        add: bool,
+    ) -> String {
         let sign = if add { "" } else { "-" };
         let cell = |column: &str| format!("rollup_cells.{column}");
         let (smallest, largest, stale) = if add {
@@ -282,7 +295,7 @@ impl RollupSql {
              numeric = rollup_cells.numeric + excluded.numeric, \
              non_numeric = rollup_cells.non_numeric + excluded.non_numeric, \
              smallest = {smallest}, largest = {largest}, stale = {stale}",
-            contributions = self.contributions(key, scope),
+            contributions = self.contributions(key, scope, below),
             // The removed values' extremes are what the update compares; a cell that a removal
             // would make (there is none while the cells are exact) is read again.
             fresh_stale = self.boolean(!add),
@@ -297,7 +310,7 @@ impl RollupSql {
     /// Reads again the smallest and largest value of the cells that may have lost theirs. With
     /// `created` as the date, each cell is a range of the time index; with another date field,
     /// one pass over the object.
-    pub fn refresh_stale(self, definition: i64, key: &RollupKey) -> String {
+    pub fn refresh_stale(self, definition: i64, key: &RollupKey, below: Option<i64>) -> String {
         let stale_true = self.boolean(true);
         let f = self.boolean(false);
         let decoded =
@@ -309,7 +322,8 @@ impl RollupSql {
                         "(SELECT {function}({number}) FROM synced_objects WHERE connection_id = $1 \
                          AND object_name = $2 AND deleted_at IS NULL AND created >= \
                          rollup_cells.bucket * {w} AND created < (rollup_cells.bucket + 1) * {w} \
-                         AND ({group}) IS NOT DISTINCT FROM ({decoded}))",
+                         AND created < {below} AND ({group}) IS NOT DISTINCT FROM ({decoded}))",
+                        below = below.unwrap_or(i64::MAX),
                         group = self.group(key),
                         number = self.number(key),
                         w = BUCKET_SECONDS,
@@ -327,7 +341,7 @@ impl RollupSql {
                  stale = {f} FROM ({contributions}) AS fresh WHERE \
                  rollup_cells.definition_id = {definition} AND rollup_cells.stale = {stale_true} \
                  AND rollup_cells.bucket = fresh.b AND rollup_cells.grp = fresh.g",
-                contributions = self.contributions(key, Scope::All),
+                contributions = self.contributions(key, Scope::All, below),
             ),
         }
     }
@@ -336,8 +350,9 @@ impl RollupSql {
     /// a build, which locks its definition for update, either sees the write or is seen by it).
     pub fn ready_definitions(self) -> String {
         format!(
-            "SELECT id, group_path, value_path, date_path FROM rollup_definitions WHERE \
-             connection_id = $1 AND object_name = $2 AND ready = {}{}",
+            "SELECT id, group_path, value_path, date_path, ready, built_until FROM \
+             rollup_definitions WHERE connection_id = $1 AND object_name = $2 AND (ready = {} \
+             OR built_until IS NOT NULL){}",
             self.boolean(true),
             match self {
                 RollupSql::Sqlite => "",
@@ -350,12 +365,12 @@ impl RollupSql {
     pub fn lock_definition(self) -> &'static str {
         match self {
             RollupSql::Sqlite => {
-                "SELECT connection_id, object_name, group_path, value_path, date_path, ready \
-                 FROM rollup_definitions WHERE id = $1"
+                "SELECT connection_id, object_name, group_path, value_path, date_path, ready, \
+                 built_until FROM rollup_definitions WHERE id = $1"
             }
             RollupSql::Postgres => {
-                "SELECT connection_id, object_name, group_path, value_path, date_path, ready \
-                 FROM rollup_definitions WHERE id = $1 FOR UPDATE"
+                "SELECT connection_id, object_name, group_path, value_path, date_path, ready, \
+                 built_until FROM rollup_definitions WHERE id = $1 FOR UPDATE"
             }
         }
     }
@@ -462,25 +477,27 @@ macro_rules! rollup_execute {
 /// the write.
 macro_rules! rollups_take_out {
     ($transaction:ident, $connection:expr, $object_name:expr, $scope:expr) => {{
-        let rows: Vec<(i64, String, String, String)> =
+        let rows: Vec<(i64, String, String, String, bool, Option<i64>)> =
             sqlx::query_as(sqlx::AssertSqlSafe(Self::ROLLUP_SQL.ready_definitions()))
                 .bind($connection.0)
                 .bind($object_name)
                 .fetch_all(&mut *$transaction)
                 .await?;
-        let definitions: Vec<(i64, $crate::db::rollups::RollupKey)> = rows
+        // With what is built of each (everything once ready).
+        let definitions: Vec<(i64, $crate::db::rollups::RollupKey, Option<i64>)> = rows
             .into_iter()
-            .map(|(id, group, value, date)| {
+            .map(|(id, group, value, date, ready, built_until)| {
                 (
                     id,
                     $crate::db::rollups::key_of($connection, $object_name, &group, &value, &date),
+                    if ready { None } else { built_until },
                 )
             })
             .collect();
-        for (id, key) in &definitions {
+        for (id, key, below) in &definitions {
             $crate::db::rollups::rollup_execute!(
                 $transaction,
-                Self::ROLLUP_SQL.apply(*id, key, $scope, false),
+                Self::ROLLUP_SQL.apply(*id, key, ($scope, *below), false),
                 $connection,
                 $object_name,
                 $scope
@@ -494,17 +511,17 @@ macro_rules! rollups_take_out {
 /// have left read again, and the cells left empty deleted.
 macro_rules! rollups_put_back {
     ($transaction:ident, $definitions:expr, $connection:expr, $object_name:expr, $scope:expr) => {{
-        for (id, key) in &$definitions {
+        for (id, key, below) in &$definitions {
             $crate::db::rollups::rollup_execute!(
                 $transaction,
-                Self::ROLLUP_SQL.apply(*id, key, $scope, true),
+                Self::ROLLUP_SQL.apply(*id, key, ($scope, *below), true),
                 $connection,
                 $object_name,
                 $scope
             );
             $crate::db::rollups::rollup_execute!(
                 $transaction,
-                Self::ROLLUP_SQL.refresh_stale(*id, key),
+                Self::ROLLUP_SQL.refresh_stale(*id, key, *below),
                 $connection,
                 $object_name,
                 $crate::db::rollups::Scope::All
@@ -571,38 +588,83 @@ macro_rules! impl_rollup_store {
             }
 
             async fn build_rollup(&self, definition: i64) -> $crate::db::DbResult<()> {
-                let mut transaction = self.begin_write().await?;
-                let row: Option<(i64, String, String, String, String, bool)> =
-                    sqlx::query_as(Self::ROLLUP_SQL.lock_definition())
-                        .bind(definition)
-                        .fetch_optional(&mut *transaction)
-                        .await?;
-                let Some((connection, object_name, group, value, date, ready)) = row else {
-                    return Ok(());
-                };
-                if ready {
-                    return Ok(());
+                // Forward through the objects by creation, a few thousand per transaction:
+                // writes wait for one step, never for the whole build.
+                const STEP: i64 = 20_000;
+                loop {
+                    let mut transaction = self.begin_write().await?;
+                    let row: Option<(i64, String, String, String, String, bool, Option<i64>)> =
+                        sqlx::query_as(Self::ROLLUP_SQL.lock_definition())
+                            .bind(definition)
+                            .fetch_optional(&mut *transaction)
+                            .await?;
+                    let Some((connection, object_name, group, value, date, ready, built)) = row
+                    else {
+                        return Ok(());
+                    };
+                    if ready {
+                        return Ok(());
+                    }
+                    let connection = $crate::domain::ConnectionId(connection);
+                    let key = $crate::db::rollups::key_of(
+                        connection,
+                        &object_name,
+                        &group,
+                        &value,
+                        &date,
+                    );
+                    if built.is_none() {
+                        sqlx::query("DELETE FROM rollup_cells WHERE definition_id = $1")
+                            .bind(definition)
+                            .execute(&mut *transaction)
+                            .await?;
+                    }
+                    let from = built.unwrap_or(-(1 << 62));
+                    let next: Option<i64> = sqlx::query_scalar(
+                        "SELECT created FROM synced_objects WHERE connection_id = $1 \
+                         AND object_name = $2 AND created >= $3 ORDER BY created \
+                         LIMIT 1 OFFSET $4",
+                    )
+                    .bind(connection.0)
+                    .bind(&object_name)
+                    .bind(from)
+                    .bind(STEP)
+                    .fetch_optional(&mut *transaction)
+                    .await?;
+                    // The step's objects: created in [from, next), or all the rest.
+                    let step = $crate::db::rollups::Scope::CreatedFrom(from);
+                    $crate::db::rollups::rollup_execute!(
+                        transaction,
+                        Self::ROLLUP_SQL.apply(definition, &key, (step, next), true),
+                        connection,
+                        &object_name,
+                        step
+                    );
+                    match next {
+                        Some(next) => {
+                            sqlx::query(
+                                "UPDATE rollup_definitions SET built_until = $2 WHERE id = $1",
+                            )
+                            .bind(definition)
+                            .bind(next)
+                            .execute(&mut *transaction)
+                            .await?;
+                        }
+                        None => {
+                            sqlx::query(
+                                "UPDATE rollup_definitions SET ready = TRUE, built_until = NULL \
+                                 WHERE id = $1",
+                            )
+                            .bind(definition)
+                            .execute(&mut *transaction)
+                            .await?;
+                        }
+                    }
+                    transaction.commit().await?;
+                    if next.is_none() {
+                        return Ok(());
+                    }
                 }
-                let connection = $crate::domain::ConnectionId(connection);
-                let key = $crate::db::rollups::key_of(connection, &object_name, &group, &value, &date);
-                sqlx::query("DELETE FROM rollup_cells WHERE definition_id = $1")
-                    .bind(definition)
-                    .execute(&mut *transaction)
-                    .await?;
-                let all = $crate::db::rollups::Scope::All;
-                $crate::db::rollups::rollup_execute!(
-                    transaction,
-                    Self::ROLLUP_SQL.apply(definition, &key, all, true),
-                    connection,
-                    &object_name,
-                    all
-                );
-                sqlx::query("UPDATE rollup_definitions SET ready = TRUE WHERE id = $1")
-                    .bind(definition)
-                    .execute(&mut *transaction)
-                    .await?;
-                transaction.commit().await?;
-                Ok(())
             }
 
             async fn rollup_each(
