@@ -155,7 +155,11 @@ async fn run(database: &str) {
             .json()
             .await
             .unwrap();
-        ids.push(created["id"].as_i64().unwrap());
+        ids.push(
+            created["id"]
+                .as_i64()
+                .unwrap_or_else(|| panic!("metric not saved: {created}")),
+        );
     }
     let series_url = |id: i64, end: chrono::NaiveDate| {
         format!(
