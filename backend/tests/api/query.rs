@@ -101,11 +101,17 @@ pub async fn store(
             .unwrap()
             .unwrap();
     }
-    for other in &jobs {
+    finish_runs(app, &owner, &jobs).await;
+}
+
+/// Ends the sync runs `owner` claimed, due again in an hour.
+pub async fn finish_runs(app: &TestApp, owner: &str, jobs: &[allmetrics::domain::SyncJob]) {
+    let now = chrono::Utc::now().timestamp();
+    for job in jobs {
         app.repository
             .finish_sync_run(
-                other.id,
-                &owner,
+                job.id,
+                owner,
                 &RunOutcome {
                     next_run_at: now + 3600,
                     last_error: None,

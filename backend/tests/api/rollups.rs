@@ -4,14 +4,14 @@
 //! metrics.
 
 use allmetrics::db::rollups::RollupKey;
-use allmetrics::domain::{Connection, ObjectChange, RunOutcome, SyncJob};
+use allmetrics::domain::{Connection, ObjectChange, SyncJob};
 use allmetrics_common::Series;
 use serde_json::{json, Value};
 use sqlx::Connection as _;
 
 use crate::helpers::{assert_error, spawn_app, spawn_app_with, DbKind, TestApp};
 use crate::on_both_databases;
-use crate::query::{connected, store};
+use crate::query::{connected, finish_runs, store};
 
 on_both_databases!(
     rollups_answer_as_the_objects_do_through_updates_and_deletions,
@@ -116,6 +116,16 @@ async fn create_metric(
         .unwrap()
 }
 
+/// Status, `X-Computed-From` and body of a series answer.
+async fn answer(response: reqwest::Response) -> (u16, Option<String>, Value) {
+    let status = response.status().as_u16();
+    let from = response
+        .headers()
+        .get("x-computed-from")
+        .map(|value| value.to_str().unwrap().to_string());
+    (status, from, response.json().await.unwrap())
+}
+
 /// Status, `X-Computed-From` and body of a saved metric's series.
 async fn metric_series(
     app: &TestApp,
@@ -131,12 +141,7 @@ async fn metric_series(
         .send()
         .await
         .unwrap();
-    let status = response.status().as_u16();
-    let from = response
-        .headers()
-        .get("x-computed-from")
-        .map(|value| value.to_str().unwrap().to_string());
-    (status, from, response.json().await.unwrap())
+    answer(response).await
 }
 
 /// The same query asked ad hoc, from the objects.
@@ -164,12 +169,7 @@ async fn ad_hoc_series(
         .send()
         .await
         .unwrap();
-    let status = response.status().as_u16();
-    let from = response
-        .headers()
-        .get("x-computed-from")
-        .map(|value| value.to_str().unwrap().to_string());
-    (status, from, response.json().await.unwrap())
+    answer(response).await
 }
 
 /// Waits until every metric's series is computed from its rollup.
@@ -287,27 +287,6 @@ async fn claim_charges(app: &TestApp, connection: &Connection) -> (String, SyncJ
     (owner, job, jobs)
 }
 
-async fn finish(app: &TestApp, owner: &str, jobs: &[SyncJob]) {
-    let now = chrono::Utc::now().timestamp();
-    for job in jobs {
-        app.repository
-            .finish_sync_run(
-                job.id,
-                owner,
-                &RunOutcome {
-                    next_run_at: now + 3600,
-                    last_error: None,
-                    failures: 0,
-                    incremental_from: None,
-                    last_synced_at: None,
-                    progress: None,
-                },
-            )
-            .await
-            .unwrap();
-    }
-}
-
 async fn rollups_answer_as_the_objects_do_through_updates_and_deletions(kind: DbKind) {
     let app = spawn_app(kind).await;
     let (token, connection) = connected(&app, "ann@example.com").await;
@@ -362,7 +341,7 @@ async fn rollups_answer_as_the_objects_do_through_updates_and_deletions(kind: Db
         .await
         .unwrap()
         .unwrap();
-    finish(&app, &owner, &jobs).await;
+    finish_runs(&app, &owner, &jobs).await;
     compare_all(&app, &token, &ids, "deleted").await;
 
     // A full re-read that no longer lists the objects not stored again since the updates, among
@@ -375,7 +354,7 @@ async fn rollups_answer_as_the_objects_do_through_updates_and_deletions(kind: Db
         .unwrap()
         .unwrap();
     assert!(gone > 100, "{gone} tombstones");
-    finish(&app, &owner, &jobs).await;
+    finish_runs(&app, &owner, &jobs).await;
     compare_all(&app, &token, &ids, "re-read").await;
 }
 
