@@ -60,7 +60,7 @@ pub async fn store_as_backfilled(
     (kind, object_name): (allmetrics_sandbox::ObjectKind, &str),
     now: i64,
 ) {
-    use allmetrics::domain::{PageCheckpoint, RunOutcome, StoredObject};
+    use allmetrics::domain::{PageCheckpoint, StoredObject};
     const DAY: i64 = 86_400;
     repository
         .ensure_sync_jobs(connection.id, &[object_name.to_string()], now)
@@ -103,12 +103,22 @@ pub async fn store_as_backfilled(
             .unwrap();
         index = end;
     }
+    finish_run(repository, &job, "bench", now).await;
+}
+
+/// Ends a run that synced everything up to `now`; the next is due in a day.
+async fn finish_run(
+    repository: &SharedRepository,
+    job: &allmetrics::domain::SyncJob,
+    owner: &str,
+    now: i64,
+) {
     repository
         .finish_sync_run(
             job.id,
-            "bench",
-            &RunOutcome {
-                next_run_at: now + DAY,
+            owner,
+            &allmetrics::domain::RunOutcome {
+                next_run_at: now + 86_400,
                 last_error: None,
                 failures: 0,
                 incremental_from: Some(now),
@@ -127,7 +137,7 @@ pub async fn store_incremental(
     object_name: &str,
     objects: &[allmetrics::domain::StoredObject],
 ) {
-    use allmetrics::domain::{PageCheckpoint, RunOutcome};
+    use allmetrics::domain::PageCheckpoint;
     let now = chrono::Utc::now().timestamp();
     repository
         .schedule_sync_now(connection.id, now)
@@ -155,21 +165,7 @@ pub async fn store_incremental(
         .unwrap()
         .unwrap();
     for job in &jobs {
-        repository
-            .finish_sync_run(
-                job.id,
-                &owner,
-                &RunOutcome {
-                    next_run_at: now + 86_400,
-                    last_error: None,
-                    failures: 0,
-                    incremental_from: Some(now),
-                    last_synced_at: Some(now),
-                    progress: None,
-                },
-            )
-            .await
-            .unwrap();
+        finish_run(repository, job, &owner, now).await;
     }
 }
 
