@@ -50,21 +50,24 @@ pub async fn refresh_connection(
     connection: &Connection,
 ) -> Result<Connection, RefreshError> {
     let repository = &services.repository;
-    if !repository
+    // Another process holds the lease: its result is awaited for as long as its lease can last
+    // (a refresh token may be single-use, so a second refresh of the same token would be refused).
+    let give_up_at = now() + REFRESH_LEASE_SECS + 1;
+    while !repository
         .lease_connection_refresh(connection.id, now(), now() + REFRESH_LEASE_SECS)
         .await?
     {
-        for _ in 0..20 {
-            tokio::time::sleep(Duration::from_millis(250)).await;
-            if let Some(current) = repository.connection_by_id(connection.id).await? {
-                if current.access_token_enc != connection.access_token_enc
-                    || current.status == ConnectionStatus::NeedsReconnect
-                {
-                    return Ok(current);
-                }
+        if now() > give_up_at {
+            return Err(RefreshError::Temporary("another refresh is running".into()));
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        if let Some(current) = repository.connection_by_id(connection.id).await? {
+            if current.access_token_enc != connection.access_token_enc
+                || current.status == ConnectionStatus::NeedsReconnect
+            {
+                return Ok(current);
             }
         }
-        return Err(RefreshError::Temporary("another refresh is running".into()));
     }
     // What is stored now: another process may have refreshed since `connection` was read (its
     // refresh token may even have been rotated).

@@ -6,7 +6,7 @@
 use super::pages::{Pages, Stop};
 use super::{backfill, feed, now, SyncContext};
 use crate::domain::{
-    ConnectionStatus, FeedPosition, PageCheckpoint, ReadMode, RunOutcome, RunProgress, RunRead,
+    Connection, ConnectionStatus, FeedPosition, PageCheckpoint, ReadMode, RunOutcome, RunProgress, RunRead,
     SyncJob,
 };
 use crate::providers::reader::{ReadWindow, ReaderContext};
@@ -14,13 +14,20 @@ use crate::tokens::{self, RefreshError};
 
 pub async fn run(context: &SyncContext, mut job: SyncJob) {
     let repository = &context.services.repository;
-    let mut result = run_pages(context, &mut job).await;
-    if matches!(result, Err(Stop::Unauthorized)) {
+    let mut read_with = None;
+    let mut result = run_pages(context, &mut job, &mut read_with).await;
+    if let (Err(Stop::Unauthorized), Some(refused)) = (&result, read_with.take()) {
         // The token expired or was revoked earlier than its stated lifetime: a refreshed one
-        // resumes from the checkpoints; without one, the user must reconnect.
-        result = match refreshed(context, &job).await {
-            true => run_pages(context, &mut job).await,
-            false => Err(Stop::Unauthorized),
+        // resumes from the checkpoints; without one, the user must reconnect. A refresh that
+        // cannot be done now (another replica's is slow, the provider is down) is retried later:
+        // it says nothing about the grant.
+        result = match refreshed(context, &refused).await {
+            Refreshed::Yes => run_pages(context, &mut job, &mut read_with).await,
+            Refreshed::Refused => Err(Stop::Unauthorized),
+            Refreshed::NotNow(message) => Err(Stop::Failed {
+                message,
+                retry_in: 60,
+            }),
         };
     }
     if matches!(result, Err(Stop::Unauthorized)) {
@@ -81,29 +88,37 @@ pub async fn run(context: &SyncContext, mut job: SyncJob) {
     }
 }
 
-/// Refreshes the job's connection token; whether a new one is there to use.
-async fn refreshed(context: &SyncContext, job: &SyncJob) -> bool {
-    let services = &context.services;
-    let Ok(Some(connection)) = services
-        .repository
-        .connection_by_id(job.connection_id)
-        .await
-    else {
-        return false;
-    };
-    if connection.refresh_token_enc.is_none() {
-        return false;
+enum Refreshed {
+    /// A new token is stored (by this run, or by another that met the same refusal first).
+    Yes,
+    /// The provider refused the refresh, or there is nothing to refresh with.
+    Refused,
+    NotNow(String),
+}
+
+/// Replaces the token the provider refused, as `refused` holds it: when another run already
+/// replaced it, that new token is used rather than refreshed once more.
+async fn refreshed(context: &SyncContext, refused: &Connection) -> Refreshed {
+    if refused.refresh_token_enc.is_none() {
+        return Refreshed::Refused;
     }
-    matches!(
-        tokens::refresh_connection(services, &connection).await,
-        Ok(refreshed) if refreshed.status != ConnectionStatus::NeedsReconnect
-    )
+    match tokens::refresh_connection(&context.services, refused).await {
+        Ok(current) if current.status == ConnectionStatus::NeedsReconnect => Refreshed::Refused,
+        Ok(_) => Refreshed::Yes,
+        Err(RefreshError::NeedsReconnect) => Refreshed::Refused,
+        Err(error) => Refreshed::NotNow(error.to_string()),
+    }
 }
 
 /// Runs the backfill (if not done) and an incremental pass. Returns when the run started on the
 /// provider's clock (the next incremental pass reads from there, as the reader decides) and how
 /// it read.
-async fn run_pages(context: &SyncContext, job: &mut SyncJob) -> Result<(i64, RunProgress), Stop> {
+/// `read_with` receives the connection as read, before its token is used.
+async fn run_pages(
+    context: &SyncContext,
+    job: &mut SyncJob,
+    read_with: &mut Option<Connection>,
+) -> Result<(i64, RunProgress), Stop> {
     let services = &context.services;
     let started_at = now();
     let connection = services
@@ -111,6 +126,7 @@ async fn run_pages(context: &SyncContext, job: &mut SyncJob) -> Result<(i64, Run
         .connection_by_id(job.connection_id)
         .await?
         .ok_or(Stop::LeaseLost)?;
+    *read_with = Some(connection.clone());
     if connection.status == ConnectionStatus::NeedsReconnect {
         return Err(Stop::Failed {
             message: "the connection needs to be reconnected".into(),
