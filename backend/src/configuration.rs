@@ -171,6 +171,8 @@ pub struct AuthSettings {
     /// Login and registration attempts allowed per client address and email pair, per minute
     /// (from all addresses, failures past 100 an hour at one email delay its answers instead).
     pub attempts_per_minute_per_email: u32,
+    /// Requests each personal API token may make per minute (on each replica).
+    pub api_token_requests_per_minute: u32,
 }
 
 impl Default for AuthSettings {
@@ -182,6 +184,7 @@ impl Default for AuthSettings {
             registration_open: true,
             attempts_per_minute_per_ip: 30,
             attempts_per_minute_per_email: 10,
+            api_token_requests_per_minute: 600,
         }
     }
 }

@@ -9,6 +9,9 @@ use allmetrics_common::{
     WebhookEndpointResponse, WebhookReceipt, WebhookSecretRequest,
 };
 use allmetrics_common::{
+    ApiTokenResponse, ApiTokenScope, CreateApiTokenRequest, CreatedApiTokenResponse,
+};
+use allmetrics_common::{
     CreateDashboardRequest, CreateMetricRequest, Dashboard, Metric, UpdateDashboardRequest,
     UpdateMetricRequest,
 };
@@ -47,6 +50,11 @@ use crate::routes;
         routes::admin::objects::create::create_object,
         routes::admin::objects::update::update_object,
         routes::admin::objects::delete::delete_object,
+        routes::admin::tokens::list::list_tokens,
+        routes::admin::tokens::delete::delete_token,
+        routes::tokens::list::list_tokens,
+        routes::tokens::create::create_token,
+        routes::tokens::delete::delete_token,
         routes::sources::list::list_sources,
         routes::sources::objects::list_objects,
         routes::connections::list::list_connections,
@@ -110,7 +118,11 @@ use crate::routes;
         UpdateMetricRequest,
         Dashboard,
         CreateDashboardRequest,
-        UpdateDashboardRequest
+        UpdateDashboardRequest,
+        ApiTokenScope,
+        CreateApiTokenRequest,
+        ApiTokenResponse,
+        CreatedApiTokenResponse
     )),
     modifiers(&BearerAuth),
     tags(
@@ -122,6 +134,7 @@ use crate::routes;
         (name = "metrics", description = "Saved queries and their series"),
         (name = "dashboards", description = "Ordered metrics with a default window"),
         (name = "webhooks", description = "Where providers push changes (signed)"),
+        (name = "tokens", description = "Personal API tokens for scripts and integrations"),
         (name = "admin", description = "Administration (admins only)")
     )
 )]

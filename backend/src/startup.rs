@@ -19,7 +19,7 @@ use crate::openapi;
 use crate::request_context::{normalize_path, request_context};
 use crate::routes::{
     admin, api_docs, auth, connect, connections, dashboards, extractors, health, me, metrics,
-    prometheus, sources, spa, webhooks,
+    prometheus, sources, spa, tokens, webhooks,
 };
 use crate::state::AppState;
 
@@ -373,6 +373,16 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Serv
                     .patch(admin::objects::update::update_object)
                     .delete(admin::objects::delete::delete_object),
             )
+            .service(resource("/api/v1/admin/tokens").get(admin::tokens::list::list_tokens))
+            .service(
+                resource("/api/v1/admin/tokens/{id}").delete(admin::tokens::delete::delete_token),
+            )
+            .service(
+                resource("/api/v1/tokens")
+                    .get(tokens::list::list_tokens)
+                    .post(tokens::create::create_token),
+            )
+            .service(resource("/api/v1/tokens/{id}").delete(tokens::delete::delete_token))
             .service(
                 resource("/api/v1/metrics")
                     .get(metrics::list::list_metrics)

@@ -9,6 +9,7 @@ pub mod health;
 pub mod metrics;
 pub mod sources;
 pub mod sync;
+pub mod tokens;
 
 pub use auth::{
     CreateUserRequest, Credentials, RefreshRequest, RegisterRequest, Role, TokenResponse,
@@ -28,3 +29,4 @@ pub use sources::{
 pub use sync::{
     ObjectSyncStatus, SyncStatus, WebhookEndpointResponse, WebhookReceipt, WebhookSecretRequest,
 };
+pub use tokens::{ApiTokenResponse, ApiTokenScope, CreateApiTokenRequest, CreatedApiTokenResponse};

@@ -14,5 +14,6 @@ pub mod metric_builder;
 pub mod register;
 pub mod sources;
 pub mod summary;
+pub mod tokens;
 pub mod url;
 pub mod window;

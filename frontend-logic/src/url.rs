@@ -118,6 +118,7 @@ pub enum Route {
     Dashboards,
     Dashboard(i64),
     Admin,
+    Tokens,
     NotFound,
 }
 
@@ -134,6 +135,7 @@ pub fn route(path: &str) -> Route {
         ["dashboards"] => Route::Dashboards,
         ["dashboards", id] => id.parse().map_or(Route::NotFound, Route::Dashboard),
         ["admin"] => Route::Admin,
+        ["tokens"] => Route::Tokens,
         _ => Route::NotFound,
     }
 }
@@ -180,6 +182,7 @@ mod tests {
         assert_eq!(route("/dashboards/42"), Route::Dashboard(42));
         assert_eq!(route("/dashboards/abc"), Route::NotFound);
         assert_eq!(route("/admin"), Route::Admin);
+        assert_eq!(route("/tokens"), Route::Tokens);
         assert_eq!(route("/register"), Route::Register);
         assert_eq!(route("/nope"), Route::NotFound);
         assert_eq!(route("/metrics"), Route::NotFound);

@@ -14,6 +14,7 @@ use crate::pages::metric_builder::MetricBuilderPage;
 use crate::pages::not_found::NotFoundPage;
 use crate::pages::register::RegisterPage;
 use crate::pages::sources::SourcesPage;
+use crate::pages::tokens::TokensPage;
 use crate::router::provide_router;
 use frontend_logic::url::{route, Route};
 
@@ -32,6 +33,7 @@ pub fn App() -> impl IntoView {
         Route::Dashboards => view! { <DashboardsPage/> }.into_any(),
         Route::Dashboard(id) => view! { <DashboardPage id=id/> }.into_any(),
         Route::Admin => view! { <AdminPage/> }.into_any(),
+        Route::Tokens => view! { <TokensPage/> }.into_any(),
         Route::NotFound => view! { <NotFoundPage/> }.into_any(),
     });
     view! {

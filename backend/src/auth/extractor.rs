@@ -1,13 +1,17 @@
 //! `AuthUser` and `AdminUser`: every protected handler takes one of them, and the check runs on the
-//! server before the handler does.
+//! server before the handler does. A session's access token (a JWT, in the header or the browser's
+//! cookie) is checked against its session on every request, so that logout ends it at once on
+//! every replica; a personal API token is looked up by its hash.
 
-use std::future::{ready, Ready};
+use std::future::Future;
+use std::pin::Pin;
 
 use actix_web::http::Method;
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 
+use super::api_token;
 use super::cookies::{ACCESS_COOKIE, CSRF_COOKIE, CSRF_HEADER};
-use crate::domain::{Role, UserId};
+use crate::domain::{ApiTokenId, ApiTokenScope, Role, UserId};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -16,8 +20,32 @@ use crate::state::AppState;
 pub struct AuthUser {
     pub id: UserId,
     pub role: Role,
-    /// The refresh-token family this access token belongs to.
-    pub session_id: String,
+    pub credential: Credential,
+}
+
+/// What the caller authenticated with.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    /// A session's access token; `session_id` is its refresh-token family.
+    Session { session_id: String },
+    ApiToken {
+        id: ApiTokenId,
+        scope: ApiTokenScope,
+    },
+}
+
+impl AuthUser {
+    /// 403 `session_required` for API tokens: what only a signed-in person may do (managing
+    /// tokens).
+    pub fn require_session(&self) -> Result<&str, ApiError> {
+        match &self.credential {
+            Credential::Session { session_id } => Ok(session_id),
+            Credential::ApiToken { .. } => Err(ApiError::forbidden_with(
+                "session_required",
+                "API tokens cannot manage API tokens: sign in with a password.",
+            )),
+        }
+    }
 }
 
 /// A signed-in admin; anyone else gets 403 `forbidden`.
@@ -54,11 +82,14 @@ pub fn check_csrf(request: &HttpRequest) -> Result<(), ApiError> {
     }
 }
 
-pub fn authenticate(request: &HttpRequest) -> Result<AuthUser, ApiError> {
+pub async fn authenticate(request: &HttpRequest) -> Result<AuthUser, ApiError> {
     let state = request
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("application state is missing")))?;
     let claims = if let Some(token) = bearer_token(request) {
+        if api_token::is_api_token(token) {
+            return authenticate_api_token(state, request, token).await;
+        }
         state.auth.jwt.verify(token)?
     } else if let Some(cookie) = request.cookie(ACCESS_COOKIE) {
         let claims = state.auth.jwt.verify(cookie.value())?;
@@ -73,30 +104,64 @@ pub fn authenticate(request: &HttpRequest) -> Result<AuthUser, ApiError> {
     let id = claims
         .user_id()
         .ok_or_else(|| ApiError::unauthorized("invalid_token", "The access token is not valid."))?;
+    if state.repository.session_revoked(&claims.sid).await? {
+        return Err(ApiError::unauthorized(
+            "session_ended",
+            "This session has ended (signed out, or its refresh token was reused); sign in again.",
+        ));
+    }
     Ok(AuthUser {
         id,
         role: claims.role,
-        session_id: claims.sid,
+        credential: Credential::Session {
+            session_id: claims.sid,
+        },
     })
 }
 
+async fn authenticate_api_token(
+    state: &AppState,
+    request: &HttpRequest,
+    token: &str,
+) -> Result<AuthUser, ApiError> {
+    let now = chrono::Utc::now().timestamp();
+    let owner =
+        api_token::authenticate(state.repository.as_ref(), token, request.method(), now).await?;
+    state.auth.api_token_requests.check(owner.token.id.0)?;
+    Ok(AuthUser {
+        id: owner.token.user_id,
+        role: owner.role,
+        credential: Credential::ApiToken {
+            id: owner.token.id,
+            scope: owner.token.scope,
+        },
+    })
+}
+
+type Authenticating<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
+
 impl FromRequest for AuthUser {
     type Error = ApiError;
-    type Future = Ready<Result<Self, Self::Error>>;
+    type Future = Authenticating<Self>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate(request))
+        let request = request.clone();
+        Box::pin(async move { authenticate(&request).await })
     }
 }
 
 impl FromRequest for AdminUser {
     type Error = ApiError;
-    type Future = Ready<Result<Self, Self::Error>>;
+    type Future = Authenticating<Self>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate(request).and_then(|user| match user.role {
-            Role::Admin => Ok(AdminUser(user)),
-            Role::User => Err(ApiError::forbidden("This needs an administrator.")),
-        }))
+        let request = request.clone();
+        Box::pin(async move {
+            let user = authenticate(&request).await?;
+            match user.role {
+                Role::Admin => Ok(AdminUser(user)),
+                Role::User => Err(ApiError::forbidden("This needs an administrator.")),
+            }
+        })
     }
 }

@@ -2,6 +2,7 @@
 //! browser cookies with CSRF protection, attempt limits.
 
 pub mod accounts;
+pub mod api_token;
 pub mod client_address;
 pub mod cookies;
 pub mod extractor;
@@ -24,6 +25,8 @@ pub struct AuthState {
     pub limiter: rate_limit::AttemptLimiter,
     /// API keys checked at the provider, per user: 10 a minute.
     pub key_checks: rate_limit::PerUserLimiter,
+    /// Requests per personal API token and minute.
+    pub api_token_requests: rate_limit::PerUserLimiter,
     /// Verified against for unknown emails, so that they take as long as wrong passwords.
     pub dummy_hash: String,
     pub refresh_ttl_days: u64,
@@ -42,6 +45,9 @@ impl AuthState {
                 settings.auth.attempts_per_minute_per_email,
             ),
             key_checks: rate_limit::PerUserLimiter::new(10),
+            api_token_requests: rate_limit::PerUserLimiter::new(
+                settings.auth.api_token_requests_per_minute,
+            ),
             dummy_hash: password::dummy_hash()?,
             refresh_ttl_days: settings.auth.refresh_token_ttl_days,
             secure_cookies: base_url.starts_with("https://"),

@@ -3,6 +3,7 @@
 //! (users, sessions, sources, connections) has its store trait and its SQL in a file of its own,
 //! written once for both dialects; `shared.rs` expands them for each backend.
 
+pub mod api_tokens;
 pub mod changes;
 pub mod connections;
 pub mod metrics;
@@ -19,6 +20,7 @@ pub mod sync;
 pub mod users;
 pub mod versions;
 
+pub use api_tokens::ApiTokenStore;
 pub use changes::ChangeStore;
 pub use connections::ConnectionStore;
 pub use metrics::MetricStore;
@@ -108,6 +110,7 @@ pub enum Backend {
 pub trait Repository:
     UserStore
     + SessionStore
+    + ApiTokenStore
     + SourceStore
     + ConnectionStore
     + SyncStore

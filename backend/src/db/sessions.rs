@@ -16,6 +16,8 @@ pub trait SessionStore {
     async fn consume_refresh_token(&self, id: i64, now: i64) -> DbResult<bool>;
     /// Revokes every live token of a family; returns how many.
     async fn revoke_refresh_family(&self, family_id: &str, now: i64) -> DbResult<u64>;
+    /// Whether the session (the family) has ended: signed out, or its refresh token reused.
+    async fn session_revoked(&self, family_id: &str) -> DbResult<bool>;
 }
 
 row_struct! {
@@ -105,6 +107,17 @@ macro_rules! impl_session_store {
                 .execute(&self.pool)
                 .await?;
                 Ok(result.rows_affected())
+            }
+
+            async fn session_revoked(&self, family_id: &str) -> $crate::db::DbResult<bool> {
+                let revoked: Option<i64> = sqlx::query_scalar(
+                    "SELECT CAST(1 AS BIGINT) FROM refresh_tokens \
+                     WHERE family_id = $1 AND revoked_at IS NOT NULL LIMIT 1",
+                )
+                .bind(family_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(revoked.is_some())
             }
         }
     };

@@ -24,6 +24,7 @@ macro_rules! impl_repository {
     ($repository:ty, $backend:expr) => {
         $crate::db::users::impl_user_store!($repository);
         $crate::db::sessions::impl_session_store!($repository);
+        $crate::db::api_tokens::impl_api_token_store!($repository);
         $crate::db::sources::impl_source_store!($repository);
         $crate::db::connections::impl_connection_store!($repository);
         $crate::db::sync::impl_sync_store!($repository);

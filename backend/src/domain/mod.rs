@@ -1,5 +1,6 @@
 //! Domain types: what the repository stores and the routes speak about.
 
+pub mod api_token;
 pub mod connection;
 pub mod metric;
 pub mod session;
@@ -7,6 +8,7 @@ pub mod source;
 pub mod sync;
 pub mod user;
 
+pub use api_token::{ApiToken, ApiTokenId, ApiTokenOwner, ApiTokenScope, NewApiToken};
 pub use connection::{
     AuthKind, Connection, ConnectionId, ConnectionStatus, ConnectionTokens, NewConnection,
     OAuthState, ProviderAccount,

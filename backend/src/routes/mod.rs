@@ -13,4 +13,5 @@ pub mod metrics;
 pub mod prometheus;
 pub mod sources;
 pub mod spa;
+pub mod tokens;
 pub mod webhooks;

@@ -6,8 +6,8 @@
 use super::pages::{Pages, Stop};
 use super::{backfill, feed, now, SyncContext};
 use crate::domain::{
-    Connection, ConnectionStatus, FeedPosition, PageCheckpoint, ReadMode, RunOutcome, RunProgress, RunRead,
-    SyncJob,
+    Connection, ConnectionStatus, FeedPosition, PageCheckpoint, ReadMode, RunOutcome, RunProgress,
+    RunRead, SyncJob,
 };
 use crate::providers::reader::{ReadWindow, ReaderContext};
 use crate::tokens::{self, RefreshError};

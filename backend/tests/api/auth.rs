@@ -230,6 +230,9 @@ async fn refresh_rotates_and_reuse_revokes_the_session(kind: DbKind) {
         "invalid_refresh_token",
     )
     .await;
+    // The session's access tokens end with it, at once (not when they expire).
+    assert_error(app.get_me(&third.access_token).await, 401, "session_ended").await;
+    assert_error(app.get_me(&second.access_token).await, 401, "session_ended").await;
 
     // Another session of the same user is not affected.
     let other = app.sign_up("ann@example.com").await;
@@ -266,7 +269,21 @@ async fn logout_ends_the_session(kind: DbKind) {
         "invalid_refresh_token",
     )
     .await;
+    // Its access token stops working at once, not in 15 minutes.
+    assert_error(
+        app.get_me(&session.access_token).await,
+        401,
+        "session_ended",
+    )
+    .await;
+    assert_error(
+        app.post_logout(&session.access_token).await,
+        401,
+        "session_ended",
+    )
+    .await;
     // Only that session ended.
+    assert_eq!(app.get_me(&other.access_token).await.status().as_u16(), 200);
     assert_eq!(
         app.post_refresh(&other.refresh_token)
             .await

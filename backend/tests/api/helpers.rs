@@ -586,31 +586,49 @@ impl TestDatabase {
              || CAST(token_response AS TEXT) || ' ' || COALESCE(account_id, '') FROM connections";
         let states =
             "SELECT state_hash || ' ' || COALESCE(pkce_verifier_enc, '') FROM oauth_states";
-        let mut text = Vec::new();
+        let mut text = self.texts(connections).await;
+        text.extend(self.texts(states).await);
+        text.join("\n")
+    }
+
+    /// The first column of every row `query` selects, as text, read with plain SQL.
+    pub async fn texts(&self, query: &str) -> Vec<String> {
         if self.url.starts_with("sqlite:") {
             let pool = sqlx::SqlitePool::connect(&self.url).await.unwrap();
-            for query in [connections, states] {
-                text.extend(
-                    sqlx::query_scalar::<_, String>(query)
-                        .fetch_all(&pool)
-                        .await
-                        .unwrap(),
-                );
-            }
+            let rows = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(query.to_owned()))
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+            pool.close().await;
+            rows
+        } else {
+            let pool = sqlx::PgPool::connect(&self.url).await.unwrap();
+            let rows = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(query.to_owned()))
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+            pool.close().await;
+            rows
+        }
+    }
+
+    /// Runs a statement with plain SQL (what another process, or time, would have done).
+    pub async fn execute(&self, statement: &str) {
+        if self.url.starts_with("sqlite:") {
+            let pool = sqlx::SqlitePool::connect(&self.url).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(statement.to_owned()))
+                .execute(&pool)
+                .await
+                .unwrap();
             pool.close().await;
         } else {
             let pool = sqlx::PgPool::connect(&self.url).await.unwrap();
-            for query in [connections, states] {
-                text.extend(
-                    sqlx::query_scalar::<_, String>(query)
-                        .fetch_all(&pool)
-                        .await
-                        .unwrap(),
-                );
-            }
+            sqlx::query(sqlx::AssertSqlSafe(statement.to_owned()))
+                .execute(&pool)
+                .await
+                .unwrap();
             pool.close().await;
         }
-        text.join("\n")
     }
 }
 

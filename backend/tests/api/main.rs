@@ -32,4 +32,5 @@ mod shutdown;
 mod sources;
 mod spa;
 mod sync;
+mod tokens;
 mod upgrade;

@@ -9,5 +9,6 @@ pub mod dashboards;
 pub mod metrics;
 pub mod query;
 pub mod sources;
+pub mod tokens;
 
 pub use client::ApiFailure;

@@ -56,6 +56,7 @@ pub fn TopBar() -> impl IntoView {
                                 <NavLink href="/dashboards" label="Dashboards"/>
                                 <NavLink href="/metrics/new" label="New metric"/>
                                 <NavLink href="/sources" label="Sources"/>
+                                <NavLink href="/tokens" label="API tokens"/>
                             }
                         })
                 })}

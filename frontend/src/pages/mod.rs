@@ -9,3 +9,4 @@ pub mod metric_builder;
 pub mod not_found;
 pub mod register;
 pub mod sources;
+pub mod tokens;

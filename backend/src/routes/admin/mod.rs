@@ -2,6 +2,7 @@ pub mod create_user;
 pub mod list_users;
 pub mod objects;
 pub mod sources;
+pub mod tokens;
 
 use allmetrics_common::ObjectResponse;
 

@@ -30,7 +30,7 @@ pub async fn authorize(
     state: web::Data<AppState>,
     slug: web::Path<String>,
 ) -> HttpResponse {
-    let user = match authenticate(&request) {
+    let user = match authenticate(&request).await {
         Ok(user) => user,
         // The access cookie expired (or there is none): the session resumes from the refresh
         // cookie, or the browser signs in, and comes back here.

@@ -29,7 +29,7 @@ pub async fn callback(
     slug: web::Path<String>,
     params: web::Query<CallbackParams>,
 ) -> HttpResponse {
-    let user = match authenticate(&request) {
+    let user = match authenticate(&request).await {
         Ok(user) => user,
         // A user who took a while at the provider: the session resumes from the refresh cookie
         // and the callback runs then (its state is not spent yet).

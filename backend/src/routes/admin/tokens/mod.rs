@@ -1,0 +1,4 @@
+//! Every user's personal API tokens, for administrators.
+
+pub mod delete;
+pub mod list;
