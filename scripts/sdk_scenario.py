@@ -81,7 +81,7 @@ expect(
 deadline = time.monotonic() + 120
 while True:
     status = expect(
-        operation("connections", "get_sync").sync_detailed("demo", client=client),
+        operation("connections", "get_sync_status").sync_detailed("demo", client=client),
         HTTPStatus.OK,
         "sync status",
     )
@@ -108,13 +108,21 @@ metric = expect(
     HTTPStatus.CREATED,
     "create a metric",
 )
-series = expect(
-    operation("metrics", "metric_series").sync_detailed(
-        metric.id, client=client, total_days=90
-    ),
-    HTTPStatus.OK,
-    "the metric's series",
-)
+# Right after it is saved, a metric's series says `meta.partial` while its rollup is built.
+deadline = time.monotonic() + 60
+while True:
+    series = expect(
+        operation("metrics", "get_metric_series").sync_detailed(
+            metric.id, client=client, total_days=90
+        ),
+        HTTPStatus.OK,
+        "the metric's series",
+    )
+    if not series.meta.partial:
+        break
+    if time.monotonic() > deadline:
+        raise SystemExit("the metric's series stayed partial")
+    time.sleep(0.5)
 
 # What the generated client parsed is exactly what the JSON API says.
 raw = httpx.get(
@@ -124,7 +132,10 @@ raw = httpx.get(
 )
 raw.raise_for_status()
 assert series.to_dict() == raw.json(), (series.to_dict(), raw.json())
-total = sum(sum(values) for values in series.label_y)
+# labelY: the total of each day; labelZ: each currency's days.
+total = sum(series.label_y)
+currencies = series.label_z.to_dict()
+assert total == sum(sum(days) for days in currencies.values()), "groups add up to the days"
 assert total > 0, "the demo account has charges in the last 90 days"
 query = httpx.get(
     f"{BASE_URL}/connect/query/demo",
@@ -138,6 +149,7 @@ query = httpx.get(
     headers={"Authorization": f"Bearer {created.token}"},
 )
 query.raise_for_status()
-assert query.json()["labelY"] == raw.json()["labelY"], "the saved metric and the query agree"
-print(f"series: {len(series.label_x)} days, {len(series.keys)} currencies, total {total}")
+for part in ("labelX", "labelY", "labelZ"):
+    assert query.json()[part] == raw.json()[part], f"the saved metric and the query agree on {part}"
+print(f"series: {len(series.label_x)} days, currencies {sorted(currencies)}, total {total}")
 print("the generated client's scenario passed")

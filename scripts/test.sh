@@ -26,7 +26,7 @@ ensure_postgres() {
 }
 
 ensure_rust
-steps 6
+steps 8
 step "cargo fmt --check" "seconds" cargo fmt --all -- --check
 # The host crates (default members) and the web app are built apart: the web app's macros turn
 # on features of shared dependencies that would make the server's build differ from `make run`'s.
@@ -38,6 +38,10 @@ step "clippy (the web app, wasm32)" "2.5 min the first time" \
 ensure_postgres
 step "tests: unit and integration, on SQLite and PostgreSQL ($TEST_DATABASE_URL)" \
   "9 min after make run (5 of them building)" cargo test -q
+step "the API against its OpenAPI contract (schemathesis, live server)" "1.5 min after the tests" \
+  "$REPO_ROOT/scripts/schemathesis.sh"
+step "a client generated from openapi.yaml (Python), its scenario on a live server" "1 min" \
+  "$REPO_ROOT/scripts/sdk.sh"
 step "browser end-to-end test (and the web app's size budget)" "2 min after make run" \
   "$REPO_ROOT/scripts/e2e.sh"
 step "reliability suite, short form (the full one: make soak)" "1.5 min" \

@@ -162,3 +162,58 @@ ensure_playwright() {
   fi
   echo "$home"
 }
+
+# Starts the debug server in the background for a script's checks: `local` (the built-in
+# sandbox), a free port, a throwaway SQLite database and data folder under WORK. Extra `NAME=value`
+# settings may follow. Sets `base` (its URL) and `server_pid`; the log is WORK/server.log.
+start_local_server() {
+  local work=$1
+  shift
+  local port
+  port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  base="http://127.0.0.1:$port"
+  mkdir -p "$work/data" "$work/static"
+  say "starting the server on $base (SQLite in $work)"
+  env -u APP_DATABASE__URL \
+    APP_ENVIRONMENT=local \
+    APP_APPLICATION__HOST=127.0.0.1 \
+    APP_APPLICATION__PORT="$port" \
+    APP_APPLICATION__METRICS_PORT=0 \
+    APP_APPLICATION__BASE_URL="$base" \
+    APP_APPLICATION__DATA_DIR="$work/data" \
+    APP_APPLICATION__STATIC_DIR="$work/static" \
+    APP_DATABASE__URL="sqlite://$work/data/allmetrics.db" \
+    APP_CONFIG_DIR="$REPO_ROOT/backend/configuration" \
+    RUST_LOG=warn \
+    "$@" \
+    "${CARGO_TARGET_DIR:-$REPO_ROOT/target}/debug/allmetrics" serve > "$work/server.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 1 100); do
+    curl -fsS "$base/healthz" >/dev/null 2>&1 && return
+    kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log" >&2; die "the server did not start"; }
+    sleep 0.2
+  done
+  die "the server did not answer /healthz in 20 s"
+}
+
+# A venv outside the clone with these PyPI packages (pinned), made or completed once.
+ensure_python_tools() {
+  local venv="${XDG_CACHE_HOME:-$HOME/.cache}/allmetrics/venv" package missing=()
+  for package in "$@"; do
+    [ -x "$venv/bin/python" ] && "$venv/bin/python" - "$package" 2>/dev/null <<'PY' && continue
+import importlib.metadata, sys
+name, version = sys.argv[1].split("==")
+sys.exit(0 if importlib.metadata.version(name) == version else 1)
+PY
+    missing+=("$package")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    command -v python3 >/dev/null || die "python3 is missing: install Debian's python3 and python3-venv"
+    say "installing ${missing[*]} (PyPI, into $venv, once)"
+    mkdir -p "$(dirname "$venv")"
+    [ -x "$venv/bin/pip" ] || python3 -m venv "$venv" \
+      || die "python3 -m venv failed: install Debian's python3-venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check "${missing[@]}" >&2
+  fi
+  echo "$venv"
+}

@@ -173,6 +173,8 @@ pub struct AuthSettings {
     pub attempts_per_minute_per_email: u32,
     /// Requests each personal API token may make per minute (on each replica).
     pub api_token_requests_per_minute: u32,
+    /// Provider API keys a user may have checked against the provider per minute.
+    pub key_checks_per_minute: u32,
 }
 
 impl Default for AuthSettings {
@@ -185,6 +187,7 @@ impl Default for AuthSettings {
             attempts_per_minute_per_ip: 30,
             attempts_per_minute_per_email: 10,
             api_token_requests_per_minute: 600,
+            key_checks_per_minute: 10,
         }
     }
 }

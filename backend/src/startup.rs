@@ -6,10 +6,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::{middleware, web, App, HttpServer};
+use actix_web::http::Method;
+use actix_web::{middleware, web, App, HttpServer, ResponseError};
 use anyhow::Context;
 use tracing_actix_web::TracingLogger;
-use utoipa_swagger_ui::SwaggerUi;
+use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use crate::auth::AuthState;
 use crate::configuration::Settings;
@@ -268,20 +269,251 @@ async fn ensure_configured_sources(
     Ok(())
 }
 
-/// A resource whose unsupported methods get 405 (without this they would fall through to the
-/// app's default service, the SPA, and look like a 404).
-fn resource(path: &str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(method_not_allowed))
+/// A method of a path and the route that handles it.
+type MethodRoute = (Method, actix_web::Route);
+
+fn on<F, Args>(method: Method, handler: F) -> MethodRoute
+where
+    F: actix_web::Handler<Args>,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    (method.clone(), web::method(method).to(handler))
 }
 
-async fn method_not_allowed(
-    request: actix_web::HttpRequest,
-) -> Result<actix_web::HttpResponse, ApiError> {
-    Err(ApiError::new(
+/// Every path the server answers, with the handler of each method it accepts: the one table the
+/// server is built from, and that [`routes`] lists. Besides these there are only the docs UI
+/// (`/docs/...`), the built-in sandbox (`/sandbox/...`) and the web app (any other GET).
+fn endpoints() -> Vec<(&'static str, Vec<MethodRoute>)> {
+    use Method as M;
+    vec![
+        ("/healthz", vec![on(M::GET, health::healthz)]),
+        ("/readyz", vec![on(M::GET, health::readyz)]),
+        (
+            "/api/openapi.json",
+            vec![on(M::GET, api_docs::openapi_json)],
+        ),
+        (
+            "/api/openapi.yaml",
+            vec![on(M::GET, api_docs::openapi_yaml)],
+        ),
+        ("/docs", vec![on(M::GET, api_docs::docs_redirect)]),
+        (
+            "/api/v1/auth/register",
+            vec![on(M::POST, auth::register::register)],
+        ),
+        ("/api/v1/auth/login", vec![on(M::POST, auth::login::login)]),
+        (
+            "/api/v1/auth/refresh",
+            vec![on(M::POST, auth::refresh::refresh)],
+        ),
+        (
+            "/api/v1/auth/resume",
+            vec![on(M::GET, auth::resume::resume)],
+        ),
+        (
+            "/api/v1/auth/logout",
+            vec![on(M::POST, auth::logout::logout)],
+        ),
+        ("/api/v1/me", vec![on(M::GET, me::me)]),
+        (
+            "/api/v1/admin/users",
+            vec![
+                on(M::GET, admin::list_users::list_users),
+                on(M::POST, admin::create_user::create_user),
+            ],
+        ),
+        (
+            "/api/v1/admin/sources",
+            vec![
+                on(M::GET, admin::sources::list::list_sources),
+                on(M::POST, admin::sources::create::create_source),
+            ],
+        ),
+        (
+            "/api/v1/admin/sources/{slug}",
+            vec![
+                on(M::PATCH, admin::sources::update::update_source),
+                on(M::DELETE, admin::sources::delete::delete_source),
+            ],
+        ),
+        (
+            "/api/v1/admin/sources/{slug}/objects",
+            vec![
+                on(M::GET, admin::objects::list::list_objects),
+                on(M::POST, admin::objects::create::create_object),
+            ],
+        ),
+        (
+            "/api/v1/admin/sources/{slug}/objects/{object_name}",
+            vec![
+                on(M::PATCH, admin::objects::update::update_object),
+                on(M::DELETE, admin::objects::delete::delete_object),
+            ],
+        ),
+        (
+            "/api/v1/admin/tokens",
+            vec![on(M::GET, admin::tokens::list::list_tokens)],
+        ),
+        (
+            "/api/v1/admin/tokens/{id}",
+            vec![on(M::DELETE, admin::tokens::delete::delete_token)],
+        ),
+        (
+            "/api/v1/tokens",
+            vec![
+                on(M::GET, tokens::list::list_tokens),
+                on(M::POST, tokens::create::create_token),
+            ],
+        ),
+        (
+            "/api/v1/tokens/{id}",
+            vec![on(M::DELETE, tokens::delete::delete_token)],
+        ),
+        (
+            "/api/v1/metrics",
+            vec![
+                on(M::GET, metrics::list::list_metrics),
+                on(M::POST, metrics::create::create_metric),
+            ],
+        ),
+        (
+            "/api/v1/metrics/{id}",
+            vec![
+                on(M::GET, metrics::get::get_metric),
+                on(M::PATCH, metrics::update::update_metric),
+                on(M::DELETE, metrics::delete::delete_metric),
+            ],
+        ),
+        (
+            "/api/v1/metrics/{id}/series",
+            vec![on(M::GET, metrics::series::metric_series)],
+        ),
+        (
+            "/api/v1/dashboards",
+            vec![
+                on(M::GET, dashboards::list::list_dashboards),
+                on(M::POST, dashboards::create::create_dashboard),
+            ],
+        ),
+        (
+            "/api/v1/dashboards/{id}",
+            vec![
+                on(M::GET, dashboards::get::get_dashboard),
+                on(M::PATCH, dashboards::update::update_dashboard),
+                on(M::DELETE, dashboards::delete::delete_dashboard),
+            ],
+        ),
+        (
+            "/api/v1/sources",
+            vec![on(M::GET, sources::list::list_sources)],
+        ),
+        (
+            "/api/v1/sources/{slug}/objects",
+            vec![on(M::GET, sources::objects::list_objects)],
+        ),
+        (
+            "/api/v1/connections",
+            vec![on(M::GET, connections::list::list_connections)],
+        ),
+        (
+            "/api/v1/connections/{slug}",
+            vec![on(M::DELETE, connections::delete::delete_connection)],
+        ),
+        (
+            "/api/v1/connections/{slug}/sync",
+            vec![
+                on(M::GET, connections::sync::get_sync),
+                on(M::POST, connections::sync::post_sync),
+            ],
+        ),
+        (
+            "/api/v1/connections/{slug}/accounts",
+            vec![on(M::GET, connections::accounts::list_accounts)],
+        ),
+        (
+            "/api/v1/connections/{slug}/account",
+            vec![on(M::PUT, connections::account::choose_account)],
+        ),
+        (
+            "/api/v1/connections/{slug}/key",
+            vec![on(M::POST, connections::api_key::connect_api_key)],
+        ),
+        (
+            "/api/v1/connections/{slug}/webhook",
+            vec![
+                on(M::GET, connections::webhook::get_webhook),
+                on(M::PUT, connections::webhook::put_webhook),
+            ],
+        ),
+        (
+            "/webhooks/stripe",
+            vec![on(M::POST, webhooks::stripe::platform_event)],
+        ),
+        (
+            "/webhooks/stripe/{webhook_id}",
+            vec![on(M::POST, webhooks::stripe::connection_event)],
+        ),
+        (
+            "/connect/authorize/{slug}",
+            vec![on(M::GET, connect::authorize::authorize)],
+        ),
+        (
+            "/connect/query/{slug}",
+            vec![on(M::GET, connect::query::query)],
+        ),
+        (
+            "/connect/oauth/callback/{slug}",
+            vec![on(M::GET, connect::callback::callback)],
+        ),
+    ]
+}
+
+/// The `(method, path)` pairs the server routes, read from the table it is built from (so the
+/// list cannot differ from the routing): the docs UI's files, the sandbox and the web app aside.
+pub fn routes() -> Vec<(Method, &'static str)> {
+    endpoints()
+        .into_iter()
+        .flat_map(|(path, methods)| methods.into_iter().map(move |(method, _)| (method, path)))
+        .collect()
+}
+
+/// A path and its methods; any other method gets 405 with an `Allow` header that lists the
+/// accepted ones (without this they would fall through to the app's default service, the SPA,
+/// and look like a 404).
+fn resource(path: &str, methods: Vec<MethodRoute>) -> actix_web::Resource {
+    let allow = methods
+        .iter()
+        .map(|(method, _)| method.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut resource = web::resource(path);
+    for (_, route) in methods {
+        resource = resource.route(route);
+    }
+    resource.default_service(web::to(move |request: actix_web::HttpRequest| {
+        let allow = allow.clone();
+        async move { method_not_allowed(&request, &allow) }
+    }))
+}
+
+fn method_not_allowed(request: &actix_web::HttpRequest, allow: &str) -> actix_web::HttpResponse {
+    let mut response = ApiError::new(
         actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",
-        format!("{} does not accept {}.", request.path(), request.method()),
-    ))
+        format!(
+            "{} does not accept {}; it accepts {allow}.",
+            request.path(),
+            request.method()
+        ),
+    )
+    .error_response();
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(allow) {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::ALLOW, value);
+    }
+    response
 }
 
 /// Headers every answer carries: no framing by other sites (clickjacking), no MIME sniffing, no
@@ -302,9 +534,10 @@ fn security_headers(hsts: bool) -> middleware::DefaultHeaders {
 /// The metrics port: `GET /metrics` only, one worker, stopped with the API's server.
 fn serve_metrics(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Server> {
     let server = HttpServer::new(move || {
-        App::new()
-            .app_data(state.clone())
-            .service(resource("/metrics").get(prometheus::scrape))
+        App::new().app_data(state.clone()).service(resource(
+            "/metrics",
+            vec![on(Method::GET, prometheus::scrape)],
+        ))
     })
     .workers(1)
     .disable_signals()
@@ -316,7 +549,10 @@ fn serve_metrics(listener: TcpListener, state: web::Data<AppState>) -> anyhow::R
 
 fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Server> {
     let spec = openapi::spec();
-    let spec_yaml = web::Data::new(api_docs::OpenApiYaml(spec.to_yaml()?));
+    let documents = web::Data::new(api_docs::OpenApiDocuments {
+        json: spec.to_json()?,
+        yaml: spec.to_yaml()?,
+    });
     let json_limit = state.settings.application.json_limit_bytes;
     let shutdown_timeout = state.settings.application.shutdown_timeout_secs;
 
@@ -334,114 +570,15 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Serv
             // Outermost: every answer is counted and timed, whatever answered it.
             .wrap(middleware::from_fn(crate::monitoring::record_request))
             .app_data(state.clone())
-            .app_data(spec_yaml.clone())
+            .app_data(documents.clone())
             .app_data(extractors::json_config(json_limit))
             .app_data(extractors::query_config())
             .app_data(extractors::path_config())
-            .service(resource("/healthz").get(health::healthz))
-            .service(resource("/readyz").get(health::readyz))
-            .service(resource("/api/openapi.yaml").get(api_docs::openapi_yaml))
-            .service(resource("/docs").get(api_docs::docs_redirect))
-            .service(resource("/api/v1/auth/register").post(auth::register::register))
-            .service(resource("/api/v1/auth/login").post(auth::login::login))
-            .service(resource("/api/v1/auth/refresh").post(auth::refresh::refresh))
-            .service(resource("/api/v1/auth/resume").get(auth::resume::resume))
-            .service(resource("/api/v1/auth/logout").post(auth::logout::logout))
-            .service(resource("/api/v1/me").get(me::me))
-            .service(
-                resource("/api/v1/admin/users")
-                    .get(admin::list_users::list_users)
-                    .post(admin::create_user::create_user),
-            )
-            .service(
-                resource("/api/v1/admin/sources")
-                    .get(admin::sources::list::list_sources)
-                    .post(admin::sources::create::create_source),
-            )
-            .service(
-                resource("/api/v1/admin/sources/{slug}")
-                    .patch(admin::sources::update::update_source)
-                    .delete(admin::sources::delete::delete_source),
-            )
-            .service(
-                resource("/api/v1/admin/sources/{slug}/objects")
-                    .get(admin::objects::list::list_objects)
-                    .post(admin::objects::create::create_object),
-            )
-            .service(
-                resource("/api/v1/admin/sources/{slug}/objects/{object_name}")
-                    .patch(admin::objects::update::update_object)
-                    .delete(admin::objects::delete::delete_object),
-            )
-            .service(resource("/api/v1/admin/tokens").get(admin::tokens::list::list_tokens))
-            .service(
-                resource("/api/v1/admin/tokens/{id}").delete(admin::tokens::delete::delete_token),
-            )
-            .service(
-                resource("/api/v1/tokens")
-                    .get(tokens::list::list_tokens)
-                    .post(tokens::create::create_token),
-            )
-            .service(resource("/api/v1/tokens/{id}").delete(tokens::delete::delete_token))
-            .service(
-                resource("/api/v1/metrics")
-                    .get(metrics::list::list_metrics)
-                    .post(metrics::create::create_metric),
-            )
-            .service(
-                resource("/api/v1/metrics/{id}")
-                    .get(metrics::get::get_metric)
-                    .patch(metrics::update::update_metric)
-                    .delete(metrics::delete::delete_metric),
-            )
-            .service(resource("/api/v1/metrics/{id}/series").get(metrics::series::metric_series))
-            .service(
-                resource("/api/v1/dashboards")
-                    .get(dashboards::list::list_dashboards)
-                    .post(dashboards::create::create_dashboard),
-            )
-            .service(
-                resource("/api/v1/dashboards/{id}")
-                    .get(dashboards::get::get_dashboard)
-                    .patch(dashboards::update::update_dashboard)
-                    .delete(dashboards::delete::delete_dashboard),
-            )
-            .service(resource("/api/v1/sources").get(sources::list::list_sources))
-            .service(resource("/api/v1/sources/{slug}/objects").get(sources::objects::list_objects))
-            .service(resource("/api/v1/connections").get(connections::list::list_connections))
-            .service(
-                resource("/api/v1/connections/{slug}")
-                    .delete(connections::delete::delete_connection),
-            )
-            .service(
-                resource("/api/v1/connections/{slug}/sync")
-                    .get(connections::sync::get_sync)
-                    .post(connections::sync::post_sync),
-            )
-            .service(
-                resource("/api/v1/connections/{slug}/accounts")
-                    .get(connections::accounts::list_accounts),
-            )
-            .service(
-                resource("/api/v1/connections/{slug}/account")
-                    .put(connections::account::choose_account),
-            )
-            .service(
-                resource("/api/v1/connections/{slug}/key")
-                    .post(connections::api_key::connect_api_key),
-            )
-            .service(
-                resource("/api/v1/connections/{slug}/webhook")
-                    .get(connections::webhook::get_webhook)
-                    .put(connections::webhook::put_webhook),
-            )
-            .service(resource("/webhooks/stripe").post(webhooks::stripe::platform_event))
-            .service(
-                resource("/webhooks/stripe/{webhook_id}").post(webhooks::stripe::connection_event),
-            )
-            .service(resource("/connect/authorize/{slug}").get(connect::authorize::authorize))
-            .service(resource("/connect/query/{slug}").get(connect::query::query))
-            .service(resource("/connect/oauth/callback/{slug}").get(connect::callback::callback))
+            .configure(|config| {
+                for (path, methods) in endpoints() {
+                    config.service(resource(path, methods));
+                }
+            })
             .configure(|config| {
                 if let Some(sandbox) = &state.sandbox {
                     config.service(
@@ -449,7 +586,8 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Serv
                     );
                 }
             })
-            .service(SwaggerUi::new("/docs/{_:.*}").url("/api/openapi.json", spec.clone()))
+            // The UI reads the document the table above serves.
+            .service(SwaggerUi::new("/docs/{_:.*}").config(Config::new(["/api/openapi.json"])))
             .default_service(web::to(spa::fallback))
     })
     .shutdown_timeout(shutdown_timeout)

@@ -33,8 +33,10 @@ impl Role {
 pub struct Credentials {
     #[cfg_attr(feature = "openapi", schema(example = "ann@example.com"))]
     pub email: String,
-    /// At least 10 characters, and not one of the 1,000 most common passwords.
-    #[cfg_attr(feature = "openapi", schema(format = Password))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(format = Password, example = "correct horse battery staple")
+    )]
     pub password: String,
 }
 
@@ -51,10 +53,18 @@ impl std::fmt::Debug for Credentials {
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegisterRequest {
-    #[cfg_attr(feature = "openapi", schema(example = "ann@example.com"))]
+    #[cfg_attr(feature = "openapi", schema(example = "bob@example.com"))]
     pub email: String,
-    /// At least 10 characters, and not one of the 1,000 most common passwords.
-    #[cfg_attr(feature = "openapi", schema(format = Password))]
+    /// 10 to 1,024 characters, and not one of the 1,000 most common passwords.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            format = Password,
+            min_length = 10,
+            max_length = 1024,
+            example = "correct horse battery staple"
+        )
+    )]
     pub password: String,
     /// The one-time token a production server prints at its first start, while it has no
     /// administrator: the account made with it is `admin`.
@@ -79,8 +89,18 @@ impl std::fmt::Debug for RegisterRequest {
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateUserRequest {
+    #[cfg_attr(feature = "openapi", schema(example = "cleo@example.com"))]
     pub email: String,
-    #[cfg_attr(feature = "openapi", schema(format = Password))]
+    /// 10 to 1,024 characters, and not one of the 1,000 most common passwords.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            format = Password,
+            min_length = 10,
+            max_length = 1024,
+            example = "correct horse battery staple"
+        )
+    )]
     pub password: String,
     /// Default `user`.
     #[serde(default)]

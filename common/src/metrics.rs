@@ -39,6 +39,22 @@ fn number_map<S: Serializer>(
 /// `GET /api/v1/metrics/{id}/series`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "keys": ["amount", "currency", "customer", "status"],
+    "labelX": ["2026-11-20", "2026-11-21", "2026-11-22", "2026-11-23", "2026-11-24"],
+    "labelY": [0, 3, 1, 0, 2],
+    "labelZ": {"eur": [0, 1, 0, 0, 1], "usd": [0, 2, 1, 0, 1]},
+    "meta": {
+        "records": 6,
+        "from": "2026-11-20",
+        "to": "2026-11-24",
+        "tz": "UTC",
+        "synced_at": "2026-11-24T09:30:00+00:00",
+        "partial": false,
+        "interval": "day",
+        "groups_folded": 0
+    }
+})))]
 pub struct Series {
     /// Field names of the object (nested ones as dot paths), for the group-by picker.
     pub keys: Vec<String>,
@@ -115,6 +131,7 @@ pub struct Metric {
 /// `POST /api/v1/metrics`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"name": "Charges by currency", "source": "demo", "object_name": "Charge", "operator": "count", "field_name": "currency"})))]
 pub struct CreateMetricRequest {
     pub name: String,
     pub source: String,
@@ -132,6 +149,7 @@ pub struct CreateMetricRequest {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({"name": "Charges"})))]
 pub struct UpdateMetricRequest {
     pub name: Option<String>,
     pub object_name: Option<String>,
@@ -158,6 +176,7 @@ pub struct Dashboard {
 /// `POST /api/v1/dashboards`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"name": "Revenue", "metric_ids": [1], "default_total_days": 30})))]
 pub struct CreateDashboardRequest {
     pub name: String,
     #[serde(default)]
@@ -170,6 +189,7 @@ pub struct CreateDashboardRequest {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({"name": "Home", "default_total_days": 90})))]
 pub struct UpdateDashboardRequest {
     pub name: Option<String>,
     pub metric_ids: Option<Vec<i64>>,

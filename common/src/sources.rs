@@ -67,6 +67,7 @@ pub struct AdminSourceResponse {
 /// `POST /api/v1/admin/sources`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"slug": "stripe-eu", "name": "Stripe (EU)", "provider": "stripe", "enabled": true})))]
 pub struct CreateSourceRequest {
     /// Lowercase letters, digits, `-` and `_`; at most 64 characters. Cannot change later.
     pub slug: String,
@@ -85,6 +86,7 @@ fn enabled_by_default() -> bool {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({"name": "Demo Ads (sandbox)", "enabled": true})))]
 pub struct UpdateSourceRequest {
     pub name: Option<String>,
     pub enabled: Option<bool>,
@@ -93,6 +95,7 @@ pub struct UpdateSourceRequest {
 /// `POST /api/v1/admin/sources/{slug}/objects`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"name": "TaxRate", "label": "Tax rates", "enabled": true})))]
 pub struct CreateObjectRequest {
     /// The provider's object name, e.g. `Charge`: a letter, then letters, digits or `_`.
     pub name: String,
@@ -106,6 +109,7 @@ pub struct CreateObjectRequest {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({"label": "Campaigns", "enabled": true})))]
 pub struct UpdateObjectRequest {
     pub label: Option<String>,
     pub enabled: Option<bool>,
@@ -123,7 +127,10 @@ pub struct AuthorizeUrlResponse {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiKeyRequest {
     /// A secret or restricted key (Stripe: `rk_live_...`, `sk_test_...`).
-    #[cfg_attr(feature = "openapi", schema(format = Password))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(format = Password, example = "sk_test_allmetrics_demo")
+    )]
     pub api_key: String,
 }
 

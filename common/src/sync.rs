@@ -57,6 +57,10 @@ pub struct WebhookEndpointResponse {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WebhookSecretRequest {
     /// `whsec_...`; two, comma-separated, while Stripe rolls it.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "whsec_0123456789abcdef0123456789abcdef")
+    )]
     pub secret: String,
 }
 

@@ -44,7 +44,7 @@ impl AuthState {
                 settings.auth.attempts_per_minute_per_ip,
                 settings.auth.attempts_per_minute_per_email,
             ),
-            key_checks: rate_limit::PerUserLimiter::new(10),
+            key_checks: rate_limit::PerUserLimiter::new(settings.auth.key_checks_per_minute),
             api_token_requests: rate_limit::PerUserLimiter::new(
                 settings.auth.api_token_requests_per_minute,
             ),

@@ -13,29 +13,42 @@ use crate::error::ApiError;
 #[into_params(parameter_in = Query)]
 pub struct QueryParams {
     /// An enabled object of the source, e.g. `Charge`.
+    #[param(example = "Charge")]
     pub object_name: Option<String>,
     /// `count` (default), `sum`, `average`, `min`, `max`, `count_distinct`.
+    #[param(
+        pattern = "^(count|sum|average|min|max|count_distinct)?$",
+        example = "sum"
+    )]
     pub operator: Option<String>,
     /// Group-by field, dot paths for nested fields (default `object`).
+    #[param(example = "currency")]
     pub field_name: Option<String>,
     /// The field sum/average/min/max/count_distinct read, e.g. `amount`.
+    #[param(example = "amount")]
     pub value_field: Option<String>,
     /// The unix-seconds field days are cut on (default `created`).
     pub date_field: Option<String>,
     /// `weekly` (7 days) or `monthly` (30 days, the default).
+    #[param(pattern = "^(weekly|monthly)?$", example = "monthly")]
     pub period: Option<String>,
     /// Overrides the period's length: 1..366 days by day, up to 3660 by week or month (at
     /// most 400 bars).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 3660, example = 30)]
     pub total_days: Option<String>,
     /// The window's last day (ISO date, default today in `tz`).
+    #[param(pattern = "^([0-9]{4}-[0-9]{2}-[0-9]{2})?$", example = "2026-11-30")]
     pub end: Option<String>,
     /// IANA time zone (default UTC); days are cut at midnight there.
+    #[param(example = "Europe/Paris")]
     pub tz: Option<String>,
     /// `day` (default), `week` (Monday to Sunday) or `month`: what one bar covers. The window
     /// is widened to whole weeks or months.
+    #[param(pattern = "^(day|week|month)?$", example = "day")]
     pub interval: Option<String>,
     /// How many groups `labelZ` keeps (1..100, default 20): the largest by absolute total;
     /// the others are summed into `(other groups)`.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100, example = 20)]
     pub groups: Option<String>,
 }
 
@@ -44,17 +57,23 @@ pub struct QueryParams {
 #[into_params(parameter_in = Query)]
 pub struct WindowParams {
     /// `weekly` (7 days) or `monthly` (30 days, the default).
+    #[param(pattern = "^(weekly|monthly)?$", example = "monthly")]
     pub period: Option<String>,
     /// Overrides the period's length: 1..366 days by day, up to 3660 by week or month (at
     /// most 400 bars).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 3660, example = 30)]
     pub total_days: Option<String>,
     /// The window's last day (ISO date, default today in `tz`).
+    #[param(pattern = "^([0-9]{4}-[0-9]{2}-[0-9]{2})?$", example = "2026-11-30")]
     pub end: Option<String>,
     /// IANA time zone (default UTC).
+    #[param(example = "Europe/Paris")]
     pub tz: Option<String>,
     /// `day` (default), `week` (Monday to Sunday) or `month`: what one bar covers.
+    #[param(pattern = "^(day|week|month)?$", example = "day")]
     pub interval: Option<String>,
     /// How many groups `labelZ` keeps (1..100, default 20).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100, example = 20)]
     pub groups: Option<String>,
 }
 
@@ -106,7 +125,7 @@ pub const MAX_DAILY_DAYS: u32 = 366;
 
 /// `groups`: 1..100, default 20.
 pub fn parse_groups(groups: Option<&str>) -> Result<usize, ApiError> {
-    match groups.map(str::trim).filter(|g| !g.is_empty()) {
+    match groups.filter(|g| !g.is_empty()) {
         None => Ok(DEFAULT_GROUPS),
         Some(text) => match text.parse::<usize>() {
             Ok(groups @ 1..=MAX_GROUPS) => Ok(groups),
@@ -119,7 +138,7 @@ pub fn parse_groups(groups: Option<&str>) -> Result<usize, ApiError> {
 }
 
 fn parse_interval(interval: Option<&str>) -> Result<Interval, ApiError> {
-    match interval.map(str::trim).filter(|i| !i.is_empty()) {
+    match interval.filter(|i| !i.is_empty()) {
         None | Some("day") => Ok(Interval::Day),
         Some("week") => Ok(Interval::Week),
         Some("month") => Ok(Interval::Month),
@@ -210,7 +229,7 @@ pub fn parse_window(
     interval: Option<&str>,
 ) -> Result<Window, ApiError> {
     let interval = parse_interval(interval)?;
-    let tz: Tz = match tz.map(str::trim).filter(|tz| !tz.is_empty()) {
+    let tz: Tz = match tz.filter(|tz| !tz.is_empty()) {
         None => chrono_tz::UTC,
         Some(name) => name.parse().map_err(|_| {
             ApiError::bad_request(
@@ -219,7 +238,7 @@ pub fn parse_window(
             )
         })?,
     };
-    let period_days = match period.map(str::trim).filter(|p| !p.is_empty()) {
+    let period_days = match period.filter(|p| !p.is_empty()) {
         None | Some("monthly") => 30,
         Some("weekly") => 7,
         Some(other) => {
@@ -229,7 +248,7 @@ pub fn parse_window(
             ))
         }
     };
-    let days = match total_days.map(str::trim).filter(|d| !d.is_empty()) {
+    let days = match total_days.filter(|d| !d.is_empty()) {
         None => period_days,
         Some(text) => {
             let most = match interval {
@@ -251,7 +270,7 @@ pub fn parse_window(
             }
         }
     };
-    let last_day = match end.map(str::trim).filter(|e| !e.is_empty()) {
+    let last_day = match end.filter(|e| !e.is_empty()) {
         None => chrono::Utc::now().with_timezone(&tz).date_naive(),
         Some(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d")
             .ok()

@@ -13,9 +13,54 @@ pub fn json_config(limit_bytes: usize) -> web::JsonConfig {
 }
 
 /// Parses a JSON body read by hand (for endpoints whose body is optional), answering exactly as
-/// the `web::Json` extractor would.
+/// the [`Json`] extractor would.
 pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|error| json_error(JsonPayloadError::Deserialize(error)))
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|error| json_error(JsonPayloadError::Deserialize(error)))?;
+    from_object(value)
+}
+
+/// A request body that must be a JSON object: serde alone would also read a struct from an
+/// array of its fields in order (`[null, null]`), which no client means.
+fn from_object<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    if !value.is_object() {
+        return Err(ApiError::bad_request(
+            "invalid_body",
+            "The JSON body must be an object.",
+        ));
+    }
+    serde_json::from_value(value).map_err(|error| json_error(JsonPayloadError::Deserialize(error)))
+}
+
+/// The JSON body of a request, as `web::Json` reads it (same limit, content type and error
+/// answers), but only from a JSON object.
+pub struct Json<T>(pub T);
+
+impl<T> Json<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Json<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for Json<T> {
+    type Error = actix_web::Error;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let value = web::Json::<serde_json::Value>::from_request(request, payload);
+        Box::pin(async move {
+            let value = value.await?.into_inner();
+            Ok(Json(from_object(value)?))
+        })
+    }
 }
 
 fn json_error(error: JsonPayloadError) -> ApiError {

@@ -13,6 +13,7 @@ const READINESS_TIMEOUT: Duration = Duration::from_secs(2);
     get,
     path = "/healthz",
     tag = "health",
+    operation_id = "healthz",
     responses((status = 200, description = "The process is up", body = HealthStatus))
 )]
 pub async fn healthz() -> HttpResponse {
@@ -27,6 +28,7 @@ pub async fn healthz() -> HttpResponse {
     get,
     path = "/readyz",
     tag = "health",
+    operation_id = "readyz",
     responses(
         (status = 200, description = "Ready to serve", body = ReadinessStatus),
         (status = 503, description = "The database does not answer", body = ReadinessStatus)

@@ -1,5 +1,5 @@
 use actix_web::{web, HttpResponse};
-use allmetrics_common::{ErrorBody, UserResponse};
+use allmetrics_common::UserResponse;
 
 use crate::auth::AuthUser;
 use crate::error::ApiError;
@@ -10,10 +10,10 @@ use crate::state::AppState;
     get,
     path = "/api/v1/me",
     tag = "auth",
+    operation_id = "me",
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The caller", body = UserResponse),
-        (status = 401, description = "`unauthorized` or `invalid_token`", body = ErrorBody)
+        (status = 200, description = "The caller", body = UserResponse)
     )
 )]
 pub async fn me(user: AuthUser, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {

@@ -28,6 +28,7 @@ mod query;
 mod readers;
 mod repository;
 mod rollups;
+mod routes;
 mod shutdown;
 mod sources;
 mod spa;

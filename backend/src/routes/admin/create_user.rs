@@ -11,6 +11,7 @@ use crate::state::AppState;
     post,
     path = "/api/v1/admin/users",
     tag = "admin",
+    operation_id = "admin_create_user",
     security(("bearer" = [])),
     request_body = CreateUserRequest,
     responses(
@@ -23,7 +24,7 @@ use crate::state::AppState;
 pub async fn create_user(
     admin: AdminUser,
     state: web::Data<AppState>,
-    body: web::Json<CreateUserRequest>,
+    body: crate::routes::extractors::Json<CreateUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let CreateUserRequest {
         email,

@@ -10,10 +10,10 @@ use crate::state::AppState;
     get,
     path = "/api/v1/admin/users",
     tag = "admin",
+    operation_id = "admin_list_users",
     security(("bearer" = [])),
     responses(
         (status = 200, description = "All users", body = [UserResponse]),
-        (status = 401, description = "`unauthorized`", body = ErrorBody),
         (status = 403, description = "`forbidden`: not an admin", body = ErrorBody)
     )
 )]

@@ -14,6 +14,7 @@ use crate::state::AppState;
     post,
     path = "/api/v1/auth/login",
     tag = "auth",
+    operation_id = "login",
     request_body = Credentials,
     responses(
         (status = 200, description = "Signed in", body = TokenResponse),
@@ -24,7 +25,7 @@ use crate::state::AppState;
 pub async fn login(
     request: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<Credentials>,
+    body: crate::routes::extractors::Json<Credentials>,
 ) -> Result<HttpResponse, ApiError> {
     let Credentials { email, password } = body.into_inner();
     let auth = &state.auth;

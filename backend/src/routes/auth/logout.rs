@@ -1,5 +1,4 @@
 use actix_web::{web, HttpResponse};
-use allmetrics_common::ErrorBody;
 
 use crate::auth::extractor::Credential;
 use crate::auth::{session, AuthUser};
@@ -13,10 +12,10 @@ use crate::state::AppState;
     post,
     path = "/api/v1/auth/logout",
     tag = "auth",
+    operation_id = "logout",
     security(("bearer" = [])),
     responses(
-        (status = 204, description = "Signed out"),
-        (status = 401, description = "`unauthorized` or `invalid_token`", body = ErrorBody)
+        (status = 204, description = "Signed out")
     )
 )]
 pub async fn logout(user: AuthUser, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {

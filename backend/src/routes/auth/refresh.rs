@@ -14,6 +14,8 @@ use crate::state::AppState;
     post,
     path = "/api/v1/auth/refresh",
     tag = "auth",
+    operation_id = "refresh",
+    security((), ("refresh_cookie" = [])),
     request_body(content = Option<RefreshRequest>, description = "Optional for browsers, which use the refresh cookie"),
     responses(
         (status = 200, description = "A new session pair", body = TokenResponse),

@@ -18,6 +18,7 @@ use crate::state::AppState;
     post,
     path = "/api/v1/auth/register",
     tag = "auth",
+    operation_id = "register",
     request_body = RegisterRequest,
     responses(
         (status = 201, description = "Account created", body = UserResponse),
@@ -30,7 +31,7 @@ use crate::state::AppState;
 pub async fn register(
     request: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<RegisterRequest>,
+    body: crate::routes::extractors::Json<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let RegisterRequest {
         email,

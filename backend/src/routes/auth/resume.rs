@@ -28,6 +28,8 @@ pub struct ResumeParams {
     get,
     path = "/api/v1/auth/resume",
     tag = "auth",
+    operation_id = "resume",
+    security(("refresh_cookie" = []), ()),
     params(ResumeParams),
     responses(
         (status = 302, description = "Back to `next` with new session cookies, or to `/login`")

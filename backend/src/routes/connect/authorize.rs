@@ -15,12 +15,12 @@ use crate::state::AppState;
     get,
     path = "/connect/authorize/{slug}",
     tag = "connect",
+    operation_id = "connect_authorize",
     security(("bearer" = [])),
-    params(("slug" = String, Path, description = "Data source slug, e.g. `stripe`")),
+    params(("slug" = String, Path, description = "Data source slug", example = "demo")),
     responses(
         (status = 302, description = "Redirect to the provider's consent page"),
         (status = 200, description = "With `Accept: application/json`", body = AuthorizeUrlResponse),
-        (status = 401, description = "`unauthorized`", body = ErrorBody),
         (status = 404, description = "`unknown_source`: unknown or disabled", body = ErrorBody),
         (status = 409, description = "`source_not_configured`: the server lacks the provider's credentials", body = ErrorBody)
     )

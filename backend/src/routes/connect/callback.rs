@@ -15,11 +15,13 @@ use crate::state::AppState;
     get,
     path = "/connect/oauth/callback/{slug}",
     tag = "connect",
-    params(("slug" = String, Path, description = "Data source slug"), CallbackParams),
+    operation_id = "connect_callback",
+    security(("bearer" = [])),
+    params(("slug" = String, Path, description = "Data source slug", example = "demo"), CallbackParams),
     responses(
-        (status = 302, description = "To `/sources?connected={slug}` or `/sources?error={code}`"),
-        (status = 400, description = "`invalid_state`: missing, unknown, expired, reused, or for another user or source", body = ErrorBody),
-        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 302, description = "To `/sources?connected={slug}` or `/sources?error={code}`; a browser (`Accept: text/html`) without a valid session goes to `/api/v1/auth/resume` first"),
+        (status = 400, description = "`invalid_state`: missing, unknown, expired, reused, or for another user or source; `missing_code`: the provider sent no code", body = ErrorBody),
+        (status = 404, description = "`unknown_source`: unknown or disabled", body = ErrorBody),
         (status = 502, description = "`token_exchange_failed`: the provider's token endpoint failed", body = ErrorBody)
     )
 )]

@@ -13,8 +13,9 @@ use crate::state::AppState;
     get,
     path = "/connect/query/{slug}",
     tag = "connect",
+    operation_id = "query_series",
     security(("bearer" = [])),
-    params(("slug" = String, Path, description = "Data source slug"), QueryParams),
+    params(("slug" = String, Path, description = "Data source slug", example = "demo"), QueryParams),
     responses(
         (status = 200, description = "The series", body = Series, headers(
             ("X-Cache" = String, description = "`hit`: answered from the series cache (the data under it did not change); `miss`: computed"),

@@ -12,8 +12,9 @@ use crate::state::AppState;
     put,
     path = "/api/v1/connections/{slug}/account",
     tag = "connections",
+    operation_id = "choose_account",
     security(("bearer" = [])),
-    params(("slug" = String, Path, description = "Data source slug")),
+    params(("slug" = String, Path, description = "Data source slug", example = "demo-analytics")),
     request_body = ChooseAccountRequest,
     responses(
         (status = 200, description = "Chosen; the backfill is scheduled", body = ConnectionResponse),
@@ -27,7 +28,7 @@ pub async fn choose_account(
     user: AuthUser,
     state: web::Data<AppState>,
     slug: web::Path<String>,
-    body: web::Json<ChooseAccountRequest>,
+    body: crate::routes::extractors::Json<ChooseAccountRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let connection = crate::accounts::choose(&state, &user, &slug, &body.id).await?;
     Ok(HttpResponse::Ok().json(super::connection_response(&connection)))

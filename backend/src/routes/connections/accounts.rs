@@ -12,8 +12,9 @@ use crate::state::AppState;
     get,
     path = "/api/v1/connections/{slug}/accounts",
     tag = "connections",
+    operation_id = "list_accounts",
     security(("bearer" = [])),
-    params(("slug" = String, Path, description = "Data source slug")),
+    params(("slug" = String, Path, description = "Data source slug", example = "demo-analytics")),
     responses(
         (status = 200, description = "The accounts", body = [AccountResponse]),
         (status = 400, description = "`accounts_not_supported`: the source reads the connected account itself", body = ErrorBody),

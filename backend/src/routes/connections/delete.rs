@@ -12,8 +12,9 @@ use crate::state::AppState;
     delete,
     path = "/api/v1/connections/{slug}",
     tag = "connections",
+    operation_id = "delete_connection",
     security(("bearer" = [])),
-    params(("slug" = String, Path, description = "Data source slug")),
+    params(("slug" = String, Path, description = "Data source slug", example = "demo")),
     responses(
         (status = 204, description = "Disconnected"),
         (status = 404, description = "`unknown_source` or `not_connected`", body = ErrorBody)

@@ -1,5 +1,5 @@
 use actix_web::{web, HttpResponse};
-use allmetrics_common::{ConnectionResponse, ErrorBody};
+use allmetrics_common::ConnectionResponse;
 
 use crate::auth::AuthUser;
 use crate::error::ApiError;
@@ -10,10 +10,10 @@ use crate::state::AppState;
     get,
     path = "/api/v1/connections",
     tag = "connections",
+    operation_id = "list_connections",
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The caller's connections", body = [ConnectionResponse]),
-        (status = 401, description = "`unauthorized`", body = ErrorBody)
+        (status = 200, description = "The caller's connections", body = [ConnectionResponse])
     )
 )]
 pub async fn list_connections(

@@ -11,8 +11,9 @@ use crate::state::AppState;
     get,
     path = "/api/v1/connections/{slug}/sync",
     tag = "connections",
+    operation_id = "get_sync_status",
     security(("bearer" = [])),
-    params(("slug" = String, Path, description = "Data source slug")),
+    params(("slug" = String, Path, description = "Data source slug", example = "demo")),
     responses(
         (status = 200, description = "Sync progress", body = SyncStatus),
         (status = 404, description = "`unknown_source` or `not_connected`", body = ErrorBody)
@@ -33,8 +34,9 @@ pub async fn get_sync(
     post,
     path = "/api/v1/connections/{slug}/sync",
     tag = "connections",
+    operation_id = "start_sync",
     security(("bearer" = [])),
-    params(("slug" = String, Path, description = "Data source slug")),
+    params(("slug" = String, Path, description = "Data source slug", example = "demo")),
     responses(
         (status = 202, description = "Scheduled", body = SyncStatus),
         (status = 404, description = "`unknown_source` or `not_connected`", body = ErrorBody)

@@ -20,8 +20,9 @@ fn response(state: &AppState, webhook: &ConnectionWebhook) -> WebhookEndpointRes
     get,
     path = "/api/v1/connections/{slug}/webhook",
     tag = "connections",
+    operation_id = "get_webhook",
     security(("bearer" = [])),
-    params(("slug" = String, Path, description = "Data source slug")),
+    params(("slug" = String, Path, description = "Data source slug", example = "demo")),
     responses(
         (status = 200, description = "The endpoint", body = WebhookEndpointResponse),
         (status = 400, description = "`webhooks_not_supported`", body = ErrorBody),
@@ -44,8 +45,9 @@ pub async fn get_webhook(
     put,
     path = "/api/v1/connections/{slug}/webhook",
     tag = "connections",
+    operation_id = "set_webhook_secret",
     security(("bearer" = [])),
-    params(("slug" = String, Path, description = "Data source slug")),
+    params(("slug" = String, Path, description = "Data source slug", example = "demo")),
     request_body = WebhookSecretRequest,
     responses(
         (status = 200, description = "Stored", body = WebhookEndpointResponse),
@@ -57,7 +59,7 @@ pub async fn put_webhook(
     user: AuthUser,
     state: web::Data<AppState>,
     slug: web::Path<String>,
-    body: web::Json<WebhookSecretRequest>,
+    body: crate::routes::extractors::Json<WebhookSecretRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (_, connection) = crate::lookup::user_connection(&state, &user, &slug).await?;
     let webhook = crate::webhooks::set_secret(&state.services(), &connection, &body.secret).await?;

@@ -12,6 +12,7 @@ use crate::state::AppState;
     post,
     path = "/api/v1/dashboards",
     tag = "dashboards",
+    operation_id = "create_dashboard",
     security(("bearer" = [])),
     request_body = CreateDashboardRequest,
     responses(
@@ -22,7 +23,7 @@ use crate::state::AppState;
 pub async fn create_dashboard(
     user: AuthUser,
     state: web::Data<AppState>,
-    body: web::Json<CreateDashboardRequest>,
+    body: crate::routes::extractors::Json<CreateDashboardRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let request = body.into_inner();
     let name = validate_display_name(&request.name, "name")?;

@@ -12,8 +12,9 @@ use crate::state::AppState;
     delete,
     path = "/api/v1/dashboards/{id}",
     tag = "dashboards",
+    operation_id = "delete_dashboard",
     security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Dashboard id")),
+    params(("id" = i64, Path, description = "Dashboard id", example = 2)),
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "`dashboard_not_found`", body = ErrorBody),

@@ -12,8 +12,9 @@ use crate::state::AppState;
     get,
     path = "/api/v1/dashboards/{id}",
     tag = "dashboards",
+    operation_id = "get_dashboard",
     security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Dashboard id")),
+    params(("id" = i64, Path, description = "Dashboard id", example = 1)),
     responses(
         (status = 200, description = "The dashboard", body = Dashboard),
         (status = 404, description = "`dashboard_not_found`", body = ErrorBody)

@@ -1,5 +1,5 @@
 use actix_web::{web, HttpResponse};
-use allmetrics_common::{Dashboard, ErrorBody};
+use allmetrics_common::Dashboard;
 
 use crate::auth::AuthUser;
 use crate::error::ApiError;
@@ -10,10 +10,10 @@ use crate::state::AppState;
     get,
     path = "/api/v1/dashboards",
     tag = "dashboards",
+    operation_id = "list_dashboards",
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The caller's dashboards", body = [Dashboard]),
-        (status = 401, description = "`unauthorized`", body = ErrorBody)
+        (status = 200, description = "The caller's dashboards", body = [Dashboard])
     )
 )]
 pub async fn list_dashboards(

@@ -14,8 +14,9 @@ use crate::state::AppState;
     patch,
     path = "/api/v1/dashboards/{id}",
     tag = "dashboards",
+    operation_id = "update_dashboard",
     security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Dashboard id")),
+    params(("id" = i64, Path, description = "Dashboard id", example = 1)),
     request_body = UpdateDashboardRequest,
     responses(
         (status = 200, description = "Updated", body = Dashboard),
@@ -27,7 +28,7 @@ pub async fn update_dashboard(
     user: AuthUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<UpdateDashboardRequest>,
+    body: crate::routes::extractors::Json<UpdateDashboardRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let request = body.into_inner();

@@ -13,6 +13,7 @@ use crate::state::AppState;
     post,
     path = "/api/v1/metrics",
     tag = "metrics",
+    operation_id = "create_metric",
     security(("bearer" = [])),
     request_body = CreateMetricRequest,
     responses(
@@ -24,7 +25,7 @@ use crate::state::AppState;
 pub async fn create_metric(
     user: AuthUser,
     state: web::Data<AppState>,
-    body: web::Json<CreateMetricRequest>,
+    body: crate::routes::extractors::Json<CreateMetricRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let request = body.into_inner();
     let name = validate_display_name(&request.name, "name")?;

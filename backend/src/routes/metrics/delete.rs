@@ -12,8 +12,9 @@ use crate::state::AppState;
     delete,
     path = "/api/v1/metrics/{id}",
     tag = "metrics",
+    operation_id = "delete_metric",
     security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Metric id")),
+    params(("id" = i64, Path, description = "Metric id", example = 2)),
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "`metric_not_found`", body = ErrorBody)

@@ -11,8 +11,9 @@ use crate::state::AppState;
     get,
     path = "/api/v1/metrics/{id}",
     tag = "metrics",
+    operation_id = "get_metric",
     security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Metric id")),
+    params(("id" = i64, Path, description = "Metric id", example = 1)),
     responses(
         (status = 200, description = "The metric", body = Metric),
         (status = 404, description = "`metric_not_found`", body = ErrorBody)

@@ -1,5 +1,5 @@
 use actix_web::{web, HttpResponse};
-use allmetrics_common::{ErrorBody, Metric};
+use allmetrics_common::Metric;
 
 use crate::auth::AuthUser;
 use crate::error::ApiError;
@@ -10,10 +10,10 @@ use crate::state::AppState;
     get,
     path = "/api/v1/metrics",
     tag = "metrics",
+    operation_id = "list_metrics",
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The caller's metrics", body = [Metric]),
-        (status = 401, description = "`unauthorized`", body = ErrorBody)
+        (status = 200, description = "The caller's metrics", body = [Metric])
     )
 )]
 pub async fn list_metrics(

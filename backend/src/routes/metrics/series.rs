@@ -15,8 +15,9 @@ use crate::state::AppState;
     get,
     path = "/api/v1/metrics/{id}/series",
     tag = "metrics",
+    operation_id = "get_metric_series",
     security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Metric id"), WindowParams),
+    params(("id" = i64, Path, description = "Metric id", example = 1), WindowParams),
     responses(
         (status = 200, description = "The series", body = Series, headers(
             ("X-Cache" = String, description = "`hit`: answered from the series cache (the data under it did not change); `miss`: computed"),

@@ -14,8 +14,9 @@ use crate::state::AppState;
     patch,
     path = "/api/v1/metrics/{id}",
     tag = "metrics",
+    operation_id = "update_metric",
     security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Metric id")),
+    params(("id" = i64, Path, description = "Metric id", example = 3)),
     request_body = UpdateMetricRequest,
     responses(
         (status = 200, description = "Updated", body = Metric),
@@ -27,7 +28,7 @@ pub async fn update_metric(
     user: AuthUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<UpdateMetricRequest>,
+    body: crate::routes::extractors::Json<UpdateMetricRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let current = owned_metric(&state, &user, id.into_inner()).await?;
     let request = body.into_inner();

@@ -1,5 +1,5 @@
 use actix_web::{web, HttpResponse};
-use allmetrics_common::{ErrorBody, SourceResponse};
+use allmetrics_common::SourceResponse;
 
 use crate::auth::AuthUser;
 use crate::error::ApiError;
@@ -11,10 +11,10 @@ use crate::state::AppState;
     get,
     path = "/api/v1/sources",
     tag = "sources",
+    operation_id = "list_sources",
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Enabled data sources", body = [SourceResponse]),
-        (status = 401, description = "`unauthorized`", body = ErrorBody)
+        (status = 200, description = "Enabled data sources", body = [SourceResponse])
     )
 )]
 pub async fn list_sources(

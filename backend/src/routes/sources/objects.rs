@@ -11,8 +11,9 @@ use crate::state::AppState;
     get,
     path = "/api/v1/sources/{slug}/objects",
     tag = "sources",
+    operation_id = "list_objects",
     security(("bearer" = [])),
-    params(("slug" = String, Path, description = "Data source slug")),
+    params(("slug" = String, Path, description = "Data source slug", example = "demo")),
     responses(
         (status = 200, description = "Enabled objects, in catalogue order", body = [ObjectResponse]),
         (status = 404, description = "`unknown_source`", body = ErrorBody)

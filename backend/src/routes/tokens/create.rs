@@ -17,6 +17,7 @@ const MAX_EXPIRY_DAYS: u32 = 3_650;
     post,
     path = "/api/v1/tokens",
     tag = "tokens",
+    operation_id = "create_token",
     security(("bearer" = [])),
     request_body = CreateApiTokenRequest,
     responses(
@@ -30,7 +31,7 @@ const MAX_EXPIRY_DAYS: u32 = 3_650;
 pub async fn create_token(
     user: AuthUser,
     state: web::Data<AppState>,
-    body: web::Json<CreateApiTokenRequest>,
+    body: crate::routes::extractors::Json<CreateApiTokenRequest>,
 ) -> Result<HttpResponse, ApiError> {
     user.require_session()?;
     let request = body.into_inner();

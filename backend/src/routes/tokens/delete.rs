@@ -12,8 +12,9 @@ use crate::state::AppState;
     delete,
     path = "/api/v1/tokens/{id}",
     tag = "tokens",
+    operation_id = "delete_token",
     security(("bearer" = [])),
-    params(("id" = i64, Path, description = "API token id")),
+    params(("id" = i64, Path, description = "API token id", example = 1)),
     responses(
         (status = 204, description = "Revoked"),
         (status = 401, description = "`unauthorized`, `invalid_token`, `session_ended`", body = ErrorBody),

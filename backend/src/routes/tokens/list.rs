@@ -10,6 +10,7 @@ use crate::state::AppState;
     get,
     path = "/api/v1/tokens",
     tag = "tokens",
+    operation_id = "list_tokens",
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller's tokens", body = [ApiTokenResponse]),

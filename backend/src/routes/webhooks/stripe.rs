@@ -26,6 +26,7 @@ fn answer(receipt: Receipt) -> HttpResponse {
     post,
     path = "/webhooks/stripe/{webhook_id}",
     tag = "webhooks",
+    operation_id = "stripe_connection_event",
     params(
         ("webhook_id" = String, Path, description = "The connection's endpoint id"),
         ("Stripe-Signature" = String, Header, description = "t=<unix>,v1=<hex HMAC-SHA256>")
@@ -60,6 +61,7 @@ pub async fn connection_event(
     post,
     path = "/webhooks/stripe",
     tag = "webhooks",
+    operation_id = "stripe_platform_event",
     params(("Stripe-Signature" = String, Header, description = "t=<unix>,v1=<hex HMAC-SHA256>")),
     request_body(content = Object, description = "A Stripe event", content_type = "application/json"),
     responses(

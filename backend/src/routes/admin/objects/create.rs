@@ -29,8 +29,9 @@ pub fn validate_object_name(name: &str) -> Result<(), ApiError> {
     post,
     path = "/api/v1/admin/sources/{slug}/objects",
     tag = "admin",
+    operation_id = "admin_create_object",
     security(("bearer" = [])),
-    params(("slug" = String, Path, description = "Data source slug")),
+    params(("slug" = String, Path, description = "Data source slug", example = "demo")),
     request_body = CreateObjectRequest,
     responses(
         (status = 201, description = "Created", body = ObjectResponse),
@@ -43,7 +44,7 @@ pub async fn create_object(
     _admin: AdminUser,
     state: web::Data<AppState>,
     slug: web::Path<String>,
-    body: web::Json<CreateObjectRequest>,
+    body: crate::routes::extractors::Json<CreateObjectRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let request = body.into_inner();
     validate_object_name(&request.name)?;

@@ -11,10 +11,11 @@ use crate::state::AppState;
     delete,
     path = "/api/v1/admin/sources/{slug}/objects/{object_name}",
     tag = "admin",
+    operation_id = "admin_delete_object",
     security(("bearer" = [])),
     params(
-        ("slug" = String, Path, description = "Data source slug"),
-        ("object_name" = String, Path, description = "Object name")
+        ("slug" = String, Path, description = "Data source slug", example = "demo"),
+        ("object_name" = String, Path, description = "Object name", example = "TaxRate")
     ),
     responses(
         (status = 204, description = "Deleted"),

@@ -11,8 +11,9 @@ use crate::state::AppState;
     get,
     path = "/api/v1/admin/sources/{slug}/objects",
     tag = "admin",
+    operation_id = "admin_list_objects",
     security(("bearer" = [])),
-    params(("slug" = String, Path, description = "Data source slug")),
+    params(("slug" = String, Path, description = "Data source slug", example = "demo")),
     responses(
         (status = 200, description = "All objects", body = [ObjectResponse]),
         (status = 404, description = "`unknown_source`", body = ErrorBody)

@@ -12,10 +12,11 @@ use crate::state::AppState;
     patch,
     path = "/api/v1/admin/sources/{slug}/objects/{object_name}",
     tag = "admin",
+    operation_id = "admin_update_object",
     security(("bearer" = [])),
     params(
-        ("slug" = String, Path, description = "Data source slug"),
-        ("object_name" = String, Path, description = "Object name, e.g. `Charge`")
+        ("slug" = String, Path, description = "Data source slug", example = "demo-ads"),
+        ("object_name" = String, Path, description = "Object name", example = "campaigns")
     ),
     request_body = UpdateObjectRequest,
     responses(
@@ -27,7 +28,7 @@ pub async fn update_object(
     _admin: AdminUser,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
-    body: web::Json<UpdateObjectRequest>,
+    body: crate::routes::extractors::Json<UpdateObjectRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (slug, object_name) = path.into_inner();
     let request = body.into_inner();

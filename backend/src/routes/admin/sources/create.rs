@@ -33,6 +33,7 @@ fn validate_slug(slug: &str) -> Result<(), ApiError> {
     post,
     path = "/api/v1/admin/sources",
     tag = "admin",
+    operation_id = "admin_create_source",
     security(("bearer" = [])),
     request_body = CreateSourceRequest,
     responses(
@@ -45,7 +46,7 @@ fn validate_slug(slug: &str) -> Result<(), ApiError> {
 pub async fn create_source(
     _admin: AdminUser,
     state: web::Data<AppState>,
-    body: web::Json<CreateSourceRequest>,
+    body: crate::routes::extractors::Json<CreateSourceRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let request = body.into_inner();
     validate_slug(&request.slug)?;

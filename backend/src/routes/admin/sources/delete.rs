@@ -20,8 +20,9 @@ pub struct DeleteSourceParams {
     delete,
     path = "/api/v1/admin/sources/{slug}",
     tag = "admin",
+    operation_id = "admin_delete_source",
     security(("bearer" = [])),
-    params(("slug" = String, Path, description = "Data source slug"), DeleteSourceParams),
+    params(("slug" = String, Path, description = "Data source slug", example = "stripe"), DeleteSourceParams),
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "`unknown_source`", body = ErrorBody),

@@ -11,6 +11,7 @@ use crate::state::AppState;
     get,
     path = "/api/v1/admin/sources",
     tag = "admin",
+    operation_id = "admin_list_sources",
     security(("bearer" = [])),
     responses(
         (status = 200, description = "All data sources", body = [AdminSourceResponse]),

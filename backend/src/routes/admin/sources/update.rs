@@ -14,8 +14,9 @@ use crate::state::AppState;
     patch,
     path = "/api/v1/admin/sources/{slug}",
     tag = "admin",
+    operation_id = "admin_update_source",
     security(("bearer" = [])),
-    params(("slug" = String, Path, description = "Data source slug")),
+    params(("slug" = String, Path, description = "Data source slug", example = "demo-ads")),
     request_body = UpdateSourceRequest,
     responses(
         (status = 200, description = "Updated", body = AdminSourceResponse),
@@ -27,7 +28,7 @@ pub async fn update_source(
     _admin: AdminUser,
     state: web::Data<AppState>,
     slug: web::Path<String>,
-    body: web::Json<UpdateSourceRequest>,
+    body: crate::routes::extractors::Json<UpdateSourceRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let request = body.into_inner();
     let name = request

@@ -14,7 +14,7 @@ use crate::state::AppState;
     tag = "admin",
     operation_id = "admin_delete_token",
     security(("bearer" = [])),
-    params(("id" = i64, Path, description = "API token id")),
+    params(("id" = i64, Path, description = "API token id", example = 1)),
     responses(
         (status = 204, description = "Revoked"),
         (status = 401, description = "`unauthorized`, `invalid_token`, `session_ended`", body = ErrorBody),
