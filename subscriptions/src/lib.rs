@@ -35,6 +35,9 @@ pub mod settings;
 pub mod stripe;
 pub mod timeline;
 
+#[cfg(test)]
+mod tests;
+
 pub use fx::FxRates;
 pub use history::{
     Change, Coupon, CouponDuration, Discount, Item, MonthlyValue, MrrStep, Part, Status,
