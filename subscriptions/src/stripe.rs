@@ -485,12 +485,10 @@ pub fn rebuild_history(
             }
         }
         if let Some(old_pause) = previous.get("pause_collection") {
-            pauses.push((
-                at,
-                !object.get("pause_collection").is_none_or(Value::is_null),
-            ));
-            if old_pause.is_null() == object.get("pause_collection").is_none_or(Value::is_null) {
-                pauses.pop();
+            let paused = !object.get("pause_collection").is_none_or(Value::is_null);
+            // A pause set or lifted (not one whose settings changed).
+            if old_pause.is_null() == paused {
+                pauses.push((at, paused));
             }
         }
         let now_ids: Vec<String> = discounts_in(object).into_iter().map(|d| d.id).collect();

@@ -958,3 +958,428 @@ fn ten_thousand_subscriptions_over_two_years() {
     assert_eq!(ints(&by_plan[&MetricKind::Mrr].total), mrr);
     assert_eq!(by_plan[&MetricKind::Mrr].groups.len(), 20);
 }
+
+mod stripe_json {
+    use super::*;
+    use serde_json::{json, Value};
+
+    fn price(id: &str, amount: i64, interval: &str) -> Value {
+        json!({
+            "id": id,
+            "object": "price",
+            "active": true,
+            "billing_scheme": "per_unit",
+            "currency": "usd",
+            "recurring": {
+                "interval": interval,
+                "interval_count": 1,
+                "meter": null,
+                "trial_period_days": null,
+                "usage_type": "licensed",
+            },
+            "type": "recurring",
+            "unit_amount": amount,
+            "unit_amount_decimal": amount.to_string(),
+        })
+    }
+
+    /// A classic (2023 API) line item: expanded price, `proration`, `subscription`.
+    fn classic_line(
+        sub: &str,
+        price: Value,
+        amount: i64,
+        proration: bool,
+        period: (i64, i64),
+    ) -> Value {
+        json!({
+            "id": "il_x",
+            "object": "line_item",
+            "amount": amount,
+            "currency": "usd",
+            "discount_amounts": [],
+            "period": { "start": period.0, "end": period.1 },
+            "plan": null,
+            "price": price,
+            "proration": proration,
+            "quantity": 1,
+            "subscription": sub,
+            "subscription_item": "si_x",
+            "type": if proration { "invoiceitem" } else { "subscription" },
+        })
+    }
+
+    fn invoice(id: &str, sub: &str, created: i64, lines: Vec<Value>) -> Value {
+        json!({
+            "id": id,
+            "object": "invoice",
+            "created": created,
+            "currency": "usd",
+            "customer": "cus_1",
+            "subscription": sub,
+            "lines": { "object": "list", "data": lines, "has_more": false },
+        })
+    }
+
+    fn subscription(id: &str, customer: &str, items: Value, extra: Value) -> Value {
+        let mut sub = json!({
+            "id": id,
+            "object": "subscription",
+            "customer": customer,
+            "currency": "usd",
+            "cancel_at_period_end": false,
+            "canceled_at": null,
+            "discount": null,
+            "discounts": [],
+            "ended_at": null,
+            "items": { "object": "list", "data": items, "has_more": false },
+            "pause_collection": null,
+            "status": "active",
+            "trial_start": null,
+            "trial_end": null,
+        });
+        if let (Some(fields), Some(extra)) = (sub.as_object_mut(), extra.as_object()) {
+            for (key, value) in extra {
+                fields.insert(key.clone(), value.clone());
+            }
+        }
+        sub
+    }
+
+    /// The sandbox's subscription item: price and plan objects, quantity, current period.
+    fn item_json(sub: &str, price_json: Value, quantity: i64, period: (i64, i64)) -> Value {
+        json!({
+            "id": "si_1",
+            "object": "subscription_item",
+            "current_period_start": period.0,
+            "current_period_end": period.1,
+            "discounts": [],
+            "price": price_json,
+            "quantity": quantity,
+            "subscription": sub,
+        })
+    }
+
+    fn daily_mrr(history: &SubscriptionHistory, n: i64, settings: &Settings) -> Vec<i64> {
+        let series = compute_series(
+            std::slice::from_ref(history),
+            &days(n),
+            MetricKind::Mrr,
+            Grouping::None,
+            &usd(),
+            settings,
+        )
+        .unwrap();
+        ints(&series.total)
+    }
+
+    fn expect(segments: &[(i64, i64)], n: i64) -> Vec<i64> {
+        // (from day, value) segments.
+        (0..n)
+            .map(|day| {
+                segments
+                    .iter()
+                    .rev()
+                    .find(|(from, _)| *from <= day)
+                    .map_or(0, |(_, value)| *value)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn two_invoices_and_a_proration() {
+        let growth = price("price_growth", 2_900, "month");
+        let pro = price("price_pro", 7_900, "month");
+        let sub = subscription(
+            "sub_1",
+            "cus_1",
+            json!([item_json("sub_1", pro.clone(), 1, (at(31), at(60)))]),
+            json!({ "start_date": at(0), "created": at(0), "current_period_start": at(31) }),
+        );
+        let invoices = vec![
+            invoice(
+                "in_1",
+                "sub_1",
+                at(0),
+                vec![classic_line(
+                    "sub_1",
+                    growth.clone(),
+                    2_900,
+                    false,
+                    (at(0), at(31)),
+                )],
+            ),
+            invoice(
+                "in_2",
+                "sub_1",
+                at(31),
+                vec![
+                    classic_line("sub_1", growth, -1_900, true, (at(10), at(31))),
+                    classic_line("sub_1", pro.clone(), 5_100, true, (at(10), at(31))),
+                    classic_line("sub_1", pro, 7_900, false, (at(31), at(60))),
+                ],
+            ),
+            // Another subscription's invoice is ignored.
+            invoice(
+                "in_3",
+                "sub_other",
+                at(5),
+                vec![classic_line(
+                    "sub_other",
+                    price("price_x", 99_900, "month"),
+                    99_900,
+                    false,
+                    (at(5), at(36)),
+                )],
+            ),
+        ];
+        let history = rebuild_history(&sub, &invoices, &[], &PriceBook::new()).unwrap();
+        assert_eq!(history.customer, "cus_1");
+        let settings = Settings::default();
+        assert_eq!(
+            daily_mrr(&history, 40, &settings),
+            expect(&[(0, 2_900), (10, 7_900)], 40)
+        );
+        let movements = compute_series(
+            &[history],
+            &days(40),
+            MetricKind::MrrMovements,
+            Grouping::None,
+            &usd(),
+            &settings,
+        )
+        .unwrap();
+        assert_eq!(movement(&movements, "new")[0], 2_900);
+        assert_eq!(movement(&movements, "expansion")[10], 5_000);
+        assert_eq!(movement(&movements, "expansion").iter().sum::<i64>(), 5_000);
+    }
+
+    /// The sandbox's shapes: line items name their price in `pricing.price_details` and their subscription
+    /// in `parent.subscription_item_details`; an update event with previous `items`; a trial; a
+    /// cancellation at period end; then unpaid.
+    #[test]
+    fn sandbox_shapes_with_trial_upgrade_event_and_cancellation() {
+        let growth = price("price_2", 2_900, "month");
+        let pro = price("price_4", 7_900, "month");
+        let book = PriceBook::from_prices(&[growth.clone(), pro.clone()]);
+        let line = json!({
+            "id": "il_1",
+            "object": "line_item",
+            "amount": 2_900,
+            "currency": "usd",
+            "discount_amounts": [],
+            "discounts": [],
+            "parent": {
+                "invoice_item_details": null,
+                "subscription_item_details": {
+                    "invoice_item": null,
+                    "proration": false,
+                    "proration_details": { "credited_items": null },
+                    "subscription": "sub_2",
+                    "subscription_item": "si_1",
+                },
+                "type": "subscription_item_details",
+            },
+            "period": { "end": at(45), "start": at(14) },
+            "pricing": {
+                "price_details": { "price": "price_2", "product": "prod_1" },
+                "type": "price_details",
+                "unit_amount_decimal": "2900",
+            },
+            "quantity": 1,
+            "subscription": "sub_2",
+        });
+        let invoices = vec![json!({
+            "id": "in_1",
+            "object": "invoice",
+            "created": at(14),
+            "customer": "cus_2",
+            "parent": {
+                "quote_details": null,
+                "subscription_details": { "metadata": {}, "subscription": "sub_2" },
+                "type": "subscription_details",
+            },
+            "lines": { "object": "list", "data": [line], "has_more": false },
+        })];
+        let now_extra = json!({
+            "start_date": at(0),
+            "created": at(0),
+            "trial_start": at(0),
+            "trial_end": at(14),
+            "cancel_at_period_end": true,
+            "cancel_at": at(76),
+            "canceled_at": at(40),
+            "status": "unpaid",
+        });
+        let items_now = json!([item_json("sub_2", pro.clone(), 1, (at(45), at(76)))]);
+        let sub = subscription("sub_2", "cus_2", items_now.clone(), now_extra.clone());
+        let upgraded = subscription(
+            "sub_2",
+            "cus_2",
+            items_now,
+            json!({ "status": "active", "start_date": at(0) }),
+        );
+        let events = vec![
+            json!({
+                "id": "evt_1",
+                "object": "event",
+                "created": at(30),
+                "type": "customer.subscription.updated",
+                "data": {
+                    "object": upgraded,
+                    "previous_attributes": {
+                        "items": { "object": "list", "data": [item_json("sub_2", growth, 1, (at(14), at(45)))] },
+                        "metadata": {},
+                    },
+                },
+            }),
+            json!({
+                "id": "evt_2",
+                "object": "event",
+                "created": at(50),
+                "type": "customer.subscription.updated",
+                "data": {
+                    "object": sub.clone(),
+                    "previous_attributes": { "status": "active" },
+                },
+            }),
+        ];
+        let history = rebuild_history(&sub, &invoices, &events, &book).unwrap();
+        assert_eq!(history.trial, Some((at(0), at(14))));
+        let settings = Settings::default();
+        assert_eq!(
+            daily_mrr(&history, 60, &settings),
+            expect(&[(0, 0), (14, 2_900), (30, 7_900), (50, 0)], 60)
+        );
+        let on_request = Settings {
+            churn_at: ChurnAt::Cancellation,
+            ..Settings::default()
+        };
+        assert_eq!(
+            daily_mrr(&history, 60, &on_request),
+            expect(&[(0, 0), (14, 2_900), (30, 7_900), (40, 0)], 60)
+        );
+        let trials = compute_series(
+            &[history],
+            &days(60),
+            MetricKind::Trials,
+            Grouping::None,
+            &usd(),
+            &settings,
+        )
+        .unwrap();
+        assert_eq!(ints(&trials.groups["converted"])[14], 1);
+    }
+
+    #[test]
+    fn current_state_discounts_pauses_and_ends() {
+        let plan = price("price_y", 12_000, "year");
+        let discount = json!({
+            "id": "di_1",
+            "object": "discount",
+            "coupon": {
+                "id": "co_1",
+                "object": "coupon",
+                "amount_off": null,
+                "currency": null,
+                "duration": "repeating",
+                "duration_in_months": 1,
+                "percent_off": 50.0,
+            },
+            "start": at(0),
+            "end": null,
+        });
+        // A yearly plan at 1,000 a month, half off for a month (until 2024-02-01 01:00, day 31), paused
+        // from the current period's start (day 40), ended on day 50.
+        let sub = subscription(
+            "sub_3",
+            "cus_3",
+            json!([item_json("sub_3", plan, 1, (at(40), at(405)))]),
+            json!({
+                "start_date": at(0),
+                "current_period_start": at(40),
+                "discount": discount,
+                "pause_collection": { "behavior": "void", "resumes_at": null },
+                "ended_at": at(50),
+                "canceled_at": at(50),
+                "status": "canceled",
+            }),
+        );
+        let history = rebuild_history(&sub, &[], &[], &PriceBook::new()).unwrap();
+        assert_eq!(
+            daily_mrr(&history, 55, &Settings::default()),
+            expect(&[(0, 500), (31, 1_000), (40, 0)], 55)
+        );
+        let paused_count = Settings {
+            paused_counts: true,
+            ..Settings::default()
+        };
+        assert_eq!(
+            daily_mrr(&history, 55, &paused_count),
+            expect(&[(0, 500), (31, 1_000), (50, 0)], 55)
+        );
+        // Incomplete subscriptions never count; JSON that is not a subscription is refused.
+        let incomplete = subscription(
+            "sub_4",
+            "cus_4",
+            json!([item_json(
+                "sub_4",
+                price("price_m", 900, "month"),
+                1,
+                (at(0), at(31))
+            )]),
+            json!({ "start_date": at(0), "status": "incomplete_expired", "ended_at": at(1) }),
+        );
+        let history = rebuild_history(&incomplete, &[], &[], &PriceBook::new()).unwrap();
+        assert_eq!(daily_mrr(&history, 5, &Settings::default()), vec![0; 5]);
+        assert_eq!(
+            rebuild_history(&json!({ "object": "invoice" }), &[], &[], &PriceBook::new()),
+            Err(StripeError::NotASubscription)
+        );
+    }
+
+    /// The sandbox's pause: `customer.subscription.paused` and `resumed` events (no previous attributes),
+    /// and an `updated` event setting `pause_collection`.
+    #[test]
+    fn pause_events() {
+        let items = json!([item_json(
+            "sub_5",
+            price("price_m", 900, "month"),
+            2,
+            (at(31), at(60))
+        )]);
+        let sub = subscription(
+            "sub_5",
+            "cus_5",
+            items.clone(),
+            json!({ "start_date": at(0) }),
+        );
+        let paused = subscription(
+            "sub_5",
+            "cus_5",
+            items,
+            json!({ "start_date": at(0), "pause_collection": { "behavior": "void", "resumes_at": null } }),
+        );
+        let event = |created: i64, kind: &str, object: &Value, previous: Option<Value>| {
+            let mut data = json!({ "object": object });
+            if let Some(previous) = previous {
+                data["previous_attributes"] = previous;
+            }
+            json!({ "id": "evt", "object": "event", "created": created, "type": kind, "data": data })
+        };
+        let events = vec![
+            event(at(5), "customer.subscription.paused", &paused, None),
+            event(at(8), "customer.subscription.resumed", &sub, None),
+            event(
+                at(12),
+                "customer.subscription.updated",
+                &paused,
+                Some(json!({ "pause_collection": null })),
+            ),
+        ];
+        let history = rebuild_history(&paused, &[], &events, &PriceBook::new()).unwrap();
+        assert_eq!(
+            daily_mrr(&history, 15, &Settings::default()),
+            expect(&[(0, 1_800), (5, 0), (8, 1_800), (12, 0)], 15)
+        );
+    }
+}
