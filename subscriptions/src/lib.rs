@@ -24,6 +24,11 @@
 //! * Churn rates use a 30-day window: customers (MRR) churned over the window over those active (the MRR)
 //!   at its start. Revenue churn is churn + contraction, not net of expansion (a setting). ARPU = MRR /
 //!   active customers; LTV = ARPU / customer churn rate (None when the rate is zero or missing).
+//! * `trials`: trials started per day; ungrouped, the groups `started` and `converted` (per day); a trial
+//!   converts when the subscription is paying at its end, and is then `new` MRR that day.
+//! * `mrr_movements` always has the six movement groups of the converted total (the grouping does not
+//!   apply); other kinds group by currency (native amounts) or price id (converted). `total` is always the
+//!   ungrouped, converted series.
 //! * Day 0's movements compare with the state one day before `day_ends[0]` ([`timeline::BASELINE_DAY`]).
 
 pub mod fx;

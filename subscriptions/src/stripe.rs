@@ -29,6 +29,10 @@
 //!   last known pause change and the current period's start.
 //! * Discounts: every discount seen (current, in events' objects and previous attributes) applies between
 //!   its `start` and its `end`, or until an event shows it removed.
+//!
+//! Not used (yet): discounts given only as ids (unexpanded), item-level discounts, invoice-level discounts
+//! and `discount_amounts`, tiered prices (no `unit_amount`: they count 0), subscription schedules, and
+//! events other than `customer.subscription.*`.
 
 use std::collections::HashMap;
 
