@@ -203,8 +203,16 @@ async function checkTooltip(card, series, day, money = CENTS) {
     `tooltip ${date}: total text "${totalText}" is not ${series.labelY[day]} (/${money.unit})`,
   );
   checkMoneyText(totalText, money.total, money, `tooltip ${date}: total`);
-  const expectedGroups = Object.entries(series.labelZ).filter(([, values]) => (values[day] || 0) !== 0);
-  check(rows.length === expectedGroups.length, `tooltip ${date}: ${rows.length} rows, ${expectedGroups.length} groups`);
+  // An ungrouped series (no labelZ, e.g. MRR) is drawn as one group, its total.
+  const ungrouped = Object.keys(series.labelZ).length === 0;
+  const expectedGroups = ungrouped
+    ? []
+    : Object.entries(series.labelZ).filter(([, values]) => (values[day] || 0) !== 0);
+  if (ungrouped) {
+    check(rows.length <= 1, `tooltip ${date}: ${rows.length} rows for an ungrouped series`);
+    for (const row of rows) check(close(row.value, series.labelY[day]), `tooltip ${date}: row ${row.value} != total`);
+  }
+  check(ungrouped || rows.length === expectedGroups.length, `tooltip ${date}: ${rows.length} rows, ${expectedGroups.length} groups`);
   for (const [group, values] of expectedGroups) {
     const row = rows.find((r) => r.group === group);
     check(row, `tooltip ${date}: no row for ${group}`);
@@ -683,6 +691,31 @@ async function adsScenario() {
   await checkAccessWarnings(slug, chosen.id);
 }
 
+/** Connecting Demo made a "Subscriptions" dashboard: MRR, its movements, churn and ARPU. */
+async function subscriptionsScenario() {
+  const dashboards = await page.evaluate(async () => (await fetch('/api/v1/dashboards')).json());
+  const subscriptions = dashboards.find((d) => d.name === 'Subscriptions');
+  check(subscriptions, `no Subscriptions dashboard after connecting Demo: ${dashboards.map((d) => d.name)}`);
+  check(subscriptions.metric_ids.length === 4, `the Subscriptions dashboard has ${subscriptions.metric_ids.length} metrics`);
+  await page.goto(`${BASE}/dashboards/${subscriptions.id}`);
+  await page.waitForSelector('[data-testid=dashboard] [data-testid=metric-card] [data-testid=bar]');
+  const [mrr, movements] = subscriptions.metric_ids;
+  const mrrCard = `[data-testid=metric-card][data-metric-id="${mrr}"]`;
+  const first = await verifyWindow(mrrCard, mrr, 'Subscriptions: MRR');
+  check(first.series.meta.kind === 'mrr' && first.series.labelY.some((v) => v > 0), 'MRR is empty');
+  const summary = await page.$eval(`${mrrCard} [data-testid=metric-total]`, (el) => el.textContent).catch(() => '');
+  const movementsCard = `[data-testid=metric-card][data-metric-id="${movements}"]`;
+  await waitForChart(movementsCard, first.window);
+  const moves = await apiSeries(movements, first.window);
+  check(
+    ['churn', 'contraction', 'expansion', 'fx', 'new', 'reactivation'].every((g) => g in moves.labelZ),
+    `movements groups: ${Object.keys(moves.labelZ)}`,
+  );
+  await checkBars(movementsCard, moves);
+  await screenshot('subscriptions-dashboard');
+  log(`Subscriptions dashboard: MRR ${first.series.labelY.at(-1)} ${first.series.meta.currency} ${summary}; movements drawn`);
+}
+
 async function main() {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -789,6 +822,7 @@ async function main() {
     check(Number(focused) === again.series.labelX.length - 2, `ArrowLeft focused day ${focused}`);
     await screenshot('keyboard-focus');
 
+    await subscriptionsScenario();
     await analyticsScenario();
     await adsScenario();
 

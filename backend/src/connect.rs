@@ -2,6 +2,7 @@
 //! encrypted storage), API-key connections, choosing the account to read, and disconnecting.
 //! Routes stay thin and call these; token upkeep is in `tokens.rs`.
 
+use allmetrics_subscriptions::MetricKind;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::auth::session::hash_token;
@@ -244,7 +245,9 @@ async fn store_grant(
         scopes: grant.scopes.join(" "),
         token_response: grant.response_without_secrets,
     };
-    save_connection(state, connection, None).await
+    let subscriptions = registry::provider(&source.provider)
+        .is_some_and(|provider| provider.subscription_objects().is_some());
+    save_connection(state, connection, None, subscriptions).await
 }
 
 /// Whether a reconnect reads the same provider account as the connection it replaces. An
@@ -268,11 +271,13 @@ fn same_account(
 
 /// Stores a (re)connection and schedules its sync. Connecting another account in place of the
 /// previous one first forgets everything synced from the previous one: one connection never
-/// mixes two accounts' data. `api_key` is the new key of an API-key connection.
+/// mixes two accounts' data. `api_key` is the new key of an API-key connection. A first
+/// connection of a source that bills `subscriptions` brings its "Subscriptions" dashboard.
 async fn save_connection(
     state: &AppState,
     connection: NewConnection,
     api_key: Option<&SecretString>,
+    subscriptions: bool,
 ) -> Result<Connection, ApiError> {
     let previous = state
         .repository
@@ -293,7 +298,46 @@ async fn save_connection(
     }
     let saved = state.repository.upsert_connection(connection).await?;
     crate::sync::schedule(&state.services(), &saved).await?;
+    if previous.is_none() && subscriptions {
+        subscriptions_dashboard(state, &saved).await?;
+    }
     Ok(saved)
+}
+
+/// The metrics of the "Subscriptions" dashboard a Stripe-compatible source brings: name, kind.
+const SUBSCRIPTION_DASHBOARD: [(&str, MetricKind); 4] = [
+    ("MRR", MetricKind::Mrr),
+    ("MRR movements", MetricKind::MrrMovements),
+    ("Customer churn rate", MetricKind::CustomerChurnRate),
+    ("ARPU", MetricKind::Arpu),
+];
+
+/// Makes the user's "Subscriptions" dashboard (MRR, its movements, churn and ARPU over 90 days)
+/// for this connection's source, unless they have one by that name already.
+async fn subscriptions_dashboard(
+    state: &AppState,
+    connection: &Connection,
+) -> Result<(), ApiError> {
+    let name = "Subscriptions";
+    let dashboards = state.repository.list_dashboards(connection.user_id).await?;
+    if dashboards.iter().any(|dashboard| dashboard.name == name) {
+        return Ok(());
+    }
+    let mut metric_ids = Vec::new();
+    for (metric_name, kind) in SUBSCRIPTION_DASHBOARD {
+        let definition =
+            crate::domain::MetricDefinition::subscription(metric_name, &connection.slug, kind, "");
+        let metric = state
+            .repository
+            .create_metric(connection.user_id, &definition)
+            .await?;
+        metric_ids.push(metric.id);
+    }
+    state
+        .repository
+        .create_dashboard(connection.user_id, name, &metric_ids, 90)
+        .await?;
+    Ok(())
 }
 
 /// Connects with an API key (Stripe's restricted keys): checked with one read call, then stored
@@ -355,7 +399,8 @@ pub async fn connect_with_api_key(
         scopes: String::new(),
         token_response: serde_json::json!({}),
     };
-    let connection = save_connection(state, connection, Some(&api_key)).await?;
+    let subscriptions = provider.provider.subscription_objects().is_some();
+    let connection = save_connection(state, connection, Some(&api_key), subscriptions).await?;
     tracing::info!(user_id = %user.id, slug, "connected with an API key");
     // Webhooks make charts fresh within seconds; without one, the events feed still keeps the
     // store true, so a failure here is no failure of the connection.

@@ -19,7 +19,7 @@ pub use error::ErrorBody;
 pub use health::{HealthStatus, ReadinessStatus};
 pub use metrics::{
     CreateDashboardRequest, CreateMetricRequest, Dashboard, Metric, Series, SeriesMeta,
-    UpdateDashboardRequest, UpdateMetricRequest,
+    UpdateDashboardRequest, UpdateMetricRequest, SUBSCRIPTION_KINDS,
 };
 pub use sources::{
     AccountResponse, AdminSourceResponse, ApiKeyRequest, AuthorizeUrlResponse,

@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Numbers of a series: whole values are written as integers (`3`, not `3.0`), as the seed's
 /// charts expect; averages keep their fraction.
@@ -15,6 +15,26 @@ fn numbers<S: Serializer>(values: &[f64], serializer: S) -> Result<S::Ok, S::Err
         }
     }
     sequence.end()
+}
+
+/// `null` (a value that does not exist, such as a lifetime value while nobody churns) is kept
+/// as NaN, which is written back as `null`.
+fn nullable_numbers<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<f64>, D::Error> {
+    let values: Vec<Option<f64>> = Vec::deserialize(deserializer)?;
+    Ok(values.into_iter().map(|v| v.unwrap_or(f64::NAN)).collect())
+}
+
+fn nullable_number_map<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<BTreeMap<String, Vec<f64>>, D::Error> {
+    let values: BTreeMap<String, Vec<Option<f64>>> = BTreeMap::deserialize(deserializer)?;
+    Ok(values
+        .into_iter()
+        .map(|(key, series)| {
+            let series = series.into_iter().map(|v| v.unwrap_or(f64::NAN)).collect();
+            (key, series)
+        })
+        .collect())
 }
 
 fn number_map<S: Serializer>(
@@ -61,11 +81,22 @@ pub struct Series {
     /// Every day of the window, oldest first (ISO dates).
     #[serde(rename = "labelX")]
     pub label_x: Vec<String>,
-    /// The day's value over all groups.
-    #[serde(rename = "labelY", serialize_with = "numbers")]
+    /// The day's value over all groups; `null` where the value does not exist (a subscription
+    /// metric's lifetime value while nobody churns), NaN in Rust.
+    #[serde(
+        rename = "labelY",
+        serialize_with = "numbers",
+        deserialize_with = "nullable_numbers"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Option<f64>>))]
     pub label_y: Vec<f64>,
     /// One series per value of the group-by field; missing or null values form `(none)`.
-    #[serde(rename = "labelZ", serialize_with = "number_map")]
+    #[serde(
+        rename = "labelZ",
+        serialize_with = "number_map",
+        deserialize_with = "nullable_number_map"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, Vec<Option<f64>>>))]
     pub label_z: BTreeMap<String, Vec<f64>>,
     pub meta: SeriesMeta,
 }
@@ -102,13 +133,37 @@ pub struct SeriesMeta {
     /// do not add up across groups, left out).
     #[serde(default)]
     pub groups_folded: u64,
+    /// The metric's kind for saved metrics (`objects`, `mrr`, `mrr_movements`...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
 }
 
 fn day() -> String {
     "day".to_string()
 }
 
-/// A saved query: what `/connect/query/{slug}` takes, with a name.
+/// The kinds of subscription metrics (Stripe-compatible sources), beside `objects`.
+pub const SUBSCRIPTION_KINDS: [&str; 12] = [
+    "mrr",
+    "arr",
+    "mrr_movements",
+    "active_subscribers",
+    "active_customers",
+    "new_customers",
+    "churned_customers",
+    "customer_churn_rate",
+    "revenue_churn_rate",
+    "arpu",
+    "ltv",
+    "trials",
+];
+
+fn objects() -> String {
+    "objects".to_string()
+}
+
+/// A saved metric: a query of `/connect/query/{slug}` with a name (`kind` `objects`), or a
+/// subscription metric of a Stripe-compatible source.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Metric {
@@ -116,11 +171,19 @@ pub struct Metric {
     pub name: String,
     /// The data source's slug.
     pub source: String,
-    /// An enabled object (routing source) of the source, e.g. `Charge`.
-    pub object_name: String,
-    /// `count`, `sum`, `average`, `min`, `max` or `count_distinct`.
-    pub operator: String,
-    /// The group-by field (dot paths reach nested fields); default `object`.
+    /// `objects` (counts and sums of stored objects) or a subscription metric: `mrr`, `arr`,
+    /// `mrr_movements`, `active_subscribers`, `active_customers`, `new_customers`,
+    /// `churned_customers`, `customer_churn_rate`, `revenue_churn_rate`, `arpu`, `ltv`, `trials`.
+    #[serde(default = "objects")]
+    pub kind: String,
+    /// An enabled object (routing source) of the source, e.g. `Charge`; null for subscription
+    /// metrics.
+    pub object_name: Option<String>,
+    /// `count`, `sum`, `average`, `min`, `max` or `count_distinct`; null for subscription
+    /// metrics.
+    pub operator: Option<String>,
+    /// The group-by field (dot paths reach nested fields); default `object`. Subscription
+    /// metrics: empty (converted to the reporting currency), `currency` or `plan`.
     pub field_name: String,
     /// What sum/average/min/max/count_distinct read, e.g. `amount`.
     pub value_field: Option<String>,
@@ -135,8 +198,15 @@ pub struct Metric {
 pub struct CreateMetricRequest {
     pub name: String,
     pub source: String,
-    pub object_name: String,
-    pub operator: String,
+    /// `objects` (the default) or a subscription metric (`mrr`, `mrr_movements`, ...).
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// Required for `objects`; absent for subscription metrics.
+    #[serde(default)]
+    pub object_name: Option<String>,
+    /// Required for `objects`; absent for subscription metrics.
+    #[serde(default)]
+    pub operator: Option<String>,
     #[serde(default)]
     pub field_name: Option<String>,
     #[serde(default)]
@@ -219,6 +289,7 @@ mod tests {
                 sampled: Some(false),
                 interval: "day".into(),
                 groups_folded: 0,
+                kind: None,
             },
         };
         let json = serde_json::to_string(&series).unwrap();

@@ -37,6 +37,9 @@ pub struct SourceResponse {
     pub configured: bool,
     /// Whether an API key can be used instead of OAuth.
     pub api_key_supported: bool,
+    /// Whether subscription metrics (MRR, churn...) can be made of it (Stripe-compatible).
+    #[serde(default)]
+    pub subscriptions_supported: bool,
     pub connection: Option<ConnectionResponse>,
 }
 

@@ -84,6 +84,7 @@ mod tests {
             provider: "demo-analytics".into(),
             configured: true,
             api_key_supported: false,
+            subscriptions_supported: false,
             connection: None,
         };
         assert_eq!(source_label(&source), "Demo Analytics (not connected)");

@@ -29,6 +29,12 @@ pub fn window_value(operator: &str, label_y: &[f64]) -> f64 {
                 Some(acc.map_or(v, |a| a.max(v)))
             })
             .unwrap_or(0.0),
+        // A state (MRR, active customers): the latest bar that has a value.
+        "last" => label_y
+            .iter()
+            .copied()
+            .rfind(|v| v.is_finite())
+            .unwrap_or(0.0),
         _ => values.sum(),
     }
 }
@@ -46,6 +52,7 @@ pub fn window_label(operator: &str, interval: Interval) -> String {
         "average" => format!("{adjective} average"),
         "min" => format!("Lowest {noun}"),
         "max" => format!("Highest {noun}"),
+        "last" => "Latest".to_string(),
         _ => "Total".to_string(),
     }
 }
@@ -146,6 +153,13 @@ mod tests {
         );
         assert_eq!(days_note(Some(" ")), None);
         assert_eq!(days_note(None), None);
+    }
+
+    #[test]
+    fn a_state_shows_its_latest_value() {
+        assert_eq!(window_value("last", &[5.0, 7.0, f64::NAN]), 7.0);
+        assert_eq!(window_value("last", &[]), 0.0);
+        assert_eq!(window_label("last", Interval::Week), "Latest");
     }
 
     #[test]

@@ -55,5 +55,5 @@ pub use series::{
     Series, SeriesError,
 };
 pub use settings::{ChurnAt, Settings};
-pub use stripe::{rebuild_history, PriceBook, StripeError};
+pub use stripe::{invoice_subscriptions, rebuild_history, PriceBook, StripeError};
 pub use timeline::{CustomerChange, MrrTimeline, SubscriptionTrack, TrackPoint};

@@ -247,6 +247,38 @@ fn guess_interval(start: i64, end: i64) -> (Interval, u32) {
     }
 }
 
+/// The subscriptions an invoice bills (its own and its lines'), to hand each subscription its
+/// invoices.
+pub fn invoice_subscriptions(invoice: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::new();
+    let mut add = |id: Option<&str>| {
+        if let Some(id) = id {
+            if !ids.iter().any(|known| known == id) {
+                ids.push(id.to_owned());
+            }
+        }
+    };
+    add(invoice.get("subscription").and_then(id_of));
+    add(invoice
+        .get("parent")
+        .and_then(|p| p.get("subscription_details"))
+        .and_then(|d| d.get("subscription"))
+        .and_then(id_of));
+    let lines = invoice
+        .get("lines")
+        .and_then(|l| l.get("data"))
+        .and_then(Value::as_array);
+    for line in lines.into_iter().flatten() {
+        add(line.get("subscription").and_then(id_of));
+        add(line
+            .get("parent")
+            .and_then(|p| p.get("subscription_item_details"))
+            .and_then(|d| d.get("subscription"))
+            .and_then(id_of));
+    }
+    ids
+}
+
 /// A line item's subscription, proration flag, and item (None for lines that bill no recurring price).
 fn parse_line(
     line: &Value,

@@ -49,6 +49,7 @@ row_struct! {
         pub user_id: i64,
         pub name: String,
         pub source: String,
+        pub kind: String,
         pub object_name: String,
         pub operator: String,
         pub field_name: String,
@@ -65,6 +66,7 @@ impl From<MetricRow> for Metric {
             definition: MetricDefinition {
                 name: row.name,
                 source: row.source,
+                kind: row.kind,
                 object_name: row.object_name,
                 operator: row.operator,
                 field_name: row.field_name,
@@ -107,7 +109,8 @@ impl DashboardRow {
 
 macro_rules! metric_columns {
     () => {
-        "id, user_id, name, source, object_name, operator, field_name, value_field, date_field"
+        "id, user_id, name, source, kind, object_name, operator, field_name, value_field, \
+         date_field"
     };
 }
 pub(super) use metric_columns;
@@ -182,8 +185,8 @@ macro_rules! impl_metric_store {
                 let now = chrono::Utc::now();
                 let row: $crate::db::metrics::MetricRow = sqlx::query_as(concat!(
                     "INSERT INTO metrics (user_id, name, source, object_name, operator, \
-                     field_name, value_field, date_field, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING ",
+                     field_name, value_field, date_field, created_at, updated_at, kind) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10) RETURNING ",
                     $crate::db::metrics::metric_columns!()
                 ))
                 .bind(user.0)
@@ -195,6 +198,7 @@ macro_rules! impl_metric_store {
                 .bind(&definition.value_field)
                 .bind(&definition.date_field)
                 .bind(now)
+                .bind(&definition.kind)
                 .fetch_one(&self.pool)
                 .await?;
                 Ok(row.into())

@@ -85,6 +85,13 @@ pub trait SyncStore {
         object_name: &str,
         limit: i64,
     ) -> DbResult<Vec<serde_json::Value>>;
+    /// Every stored object of this name, tombstones included (a deleted subscription still
+    /// had its past), in no particular order.
+    async fn stored_objects(
+        &self,
+        connection: ConnectionId,
+        object_name: &str,
+    ) -> DbResult<Vec<serde_json::Value>>;
     /// Forgets everything synced for the connection (another account was connected).
     async fn reset_sync(&self, connection: ConnectionId) -> DbResult<()>;
 }
@@ -644,6 +651,22 @@ macro_rules! impl_sync_store {
                 .bind(connection.0)
                 .bind(object_name)
                 .bind(limit)
+                .fetch_all(&self.reader)
+                .await?;
+                Ok(rows.into_iter().map(|row| row.0).collect())
+            }
+
+            async fn stored_objects(
+                &self,
+                connection: $crate::domain::ConnectionId,
+                object_name: &str,
+            ) -> $crate::db::DbResult<Vec<serde_json::Value>> {
+                let rows: Vec<sqlx::types::Json<serde_json::Value>> = sqlx::query_scalar(
+                    "SELECT data FROM synced_objects WHERE connection_id = $1 \
+                     AND object_name = $2",
+                )
+                .bind(connection.0)
+                .bind(object_name)
                 .fetch_all(&self.reader)
                 .await?;
                 Ok(rows.into_iter().map(|row| row.0).collect())

@@ -169,8 +169,8 @@ macro_rules! impl_version_store {
                 )>,
             > {
                 let row: Option<$crate::db::versions::MetricVersionRow> = sqlx::query_as(concat!(
-                    "SELECT m.id, m.user_id, m.name, m.source, m.object_name, m.operator, \
-                     m.field_name, m.value_field, m.date_field, ",
+                    "SELECT m.id, m.user_id, m.name, m.source, m.kind, m.object_name, \
+                     m.operator, m.field_name, m.value_field, m.date_field, ",
                     $crate::db::versions::version_columns!(),
                     " FROM metrics m \
                      LEFT JOIN data_sources s ON s.slug = m.source AND s.enabled \

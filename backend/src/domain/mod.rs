@@ -13,7 +13,9 @@ pub use connection::{
     AuthKind, Connection, ConnectionId, ConnectionStatus, ConnectionTokens, NewConnection,
     OAuthState, ProviderAccount,
 };
-pub use metric::{Dashboard, DashboardId, DashboardPatch, Metric, MetricDefinition, MetricId};
+pub use metric::{
+    Dashboard, DashboardId, DashboardPatch, Metric, MetricDefinition, MetricId, OBJECTS_KIND,
+};
 pub use session::{NewRefreshToken, RefreshTokenRecord};
 pub use source::{
     DataSource, DataSourceId, DataSourcePatch, DeleteOutcome, NewDataSource, RoutingSource,

@@ -110,6 +110,28 @@ impl ResolvedProvider {
     }
 }
 
+/// The stored objects subscription metrics (MRR, churn...) are rebuilt from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SubscriptionObjects {
+    pub subscriptions: &'static str,
+    pub invoices: &'static str,
+    pub prices: &'static str,
+}
+
+impl SubscriptionObjects {
+    pub fn names(&self) -> [&'static str; 3] {
+        [self.subscriptions, self.invoices, self.prices]
+    }
+}
+
+/// Every stored object of the names [`SubscriptionObjects`] gives.
+#[derive(Debug, Clone, Default)]
+pub struct StoredSubscriptions {
+    pub subscriptions: Vec<serde_json::Value>,
+    pub invoices: Vec<serde_json::Value>,
+    pub prices: Vec<serde_json::Value>,
+}
+
 #[async_trait]
 pub trait Provider: Send + Sync + 'static {
     /// The registry key, stored in `data_sources.provider`.
@@ -148,6 +170,21 @@ pub trait Provider: Send + Sync + 'static {
     /// How an object's records are charted (records at an instant, or report rows of a day).
     fn object_schema(&self, _object_name: &str) -> ObjectSchema {
         ObjectSchema::Records
+    }
+
+    /// The objects this provider's subscription metrics are rebuilt from; `None` when it bills
+    /// no subscriptions (subscription metrics are then refused).
+    fn subscription_objects(&self) -> Option<SubscriptionObjects> {
+        None
+    }
+
+    /// Each subscription's history (its items, status and discounts over time) from the stored
+    /// objects; subscriptions it cannot read are left out.
+    fn subscription_histories(
+        &self,
+        _stored: StoredSubscriptions,
+    ) -> Vec<allmetrics_subscriptions::SubscriptionHistory> {
+        Vec::new()
     }
 
     /// Whether a connection must choose one account of several (a GA4 property, an ad account)

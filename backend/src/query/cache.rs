@@ -165,6 +165,7 @@ mod tests {
                     sampled: None,
                     interval: "day".into(),
                     groups_folded: 0,
+                    kind: None,
                 },
             },
             Coverage::Everything,

@@ -118,6 +118,8 @@ pub enum Read {
     Objects,
     /// A saved metric's rollup (its id).
     Rollup(i64),
+    /// The subscriptions' histories (subscription metrics).
+    Histories,
 }
 
 /// Runs one aggregation and keeps its cells as `keep` says.
@@ -139,7 +141,8 @@ async fn tally_from(
 ) -> Result<Tally, ApiError> {
     let mut folder = Folder::new(keep, bucket_of(spec), spec.window.buckets());
     match (read, spec.data_version) {
-        (Read::Objects, _) => {
+        // Histories are not read through aggregations (subscription metrics).
+        (Read::Objects | Read::Histories, _) => {
             let mut sink = |row| folder.push(row);
             state.repository.aggregate_each(request, &mut sink).await?
         }
@@ -409,6 +412,7 @@ pub async fn compute(
             source_tz: report_meta.source_tz,
             currency: report_meta.currency,
             sampled: report_meta.sampled,
+            kind: None,
         },
     };
     Ok((series, read))

@@ -4,6 +4,7 @@ pub mod limit;
 pub mod params;
 pub mod reads;
 pub mod rollup;
+pub mod subscriptions;
 pub mod tally;
 pub mod window;
 
@@ -48,6 +49,7 @@ impl ValidQuery {
         crate::domain::MetricDefinition {
             name: name.to_string(),
             source: self.source.slug.clone(),
+            kind: crate::domain::OBJECTS_KIND.to_string(),
             object_name: self.object_name.clone(),
             operator: self.operator.as_str().to_string(),
             field_name: self.group.join("."),
@@ -380,6 +382,7 @@ pub fn source_header(answer: &Answer) -> Option<(&'static str, &'static str)> {
             match read {
                 engine::Read::Rollup(_) => "rollup",
                 engine::Read::Objects => "objects",
+                engine::Read::Histories => "subscriptions",
             },
         )
     })

@@ -125,6 +125,7 @@ mod tests {
         MetricDefinition {
             name: "m".into(),
             source: "demo".into(),
+            kind: crate::domain::OBJECTS_KIND.into(),
             object_name: "Charge".into(),
             operator: operator.into(),
             field_name: "currency".into(),

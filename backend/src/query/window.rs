@@ -69,7 +69,7 @@ pub struct Window {
 
 /// The UTC instant of the start of `day` in `tz`: midnight, or the first valid time after a
 /// daylight-saving gap at midnight.
-fn day_start(tz: Tz, day: NaiveDate) -> i64 {
+pub fn day_start(tz: Tz, day: NaiveDate) -> i64 {
     let midnight = day.and_time(NaiveTime::MIN);
     let mut local = midnight;
     for _ in 0..48 {

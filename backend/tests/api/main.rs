@@ -32,6 +32,7 @@ mod routes;
 mod shutdown;
 mod sources;
 mod spa;
+mod subscriptions;
 mod sync;
 mod tokens;
 mod upgrade;

@@ -31,7 +31,10 @@ async fn metrics_are_saved_queries_owned_by_their_user(kind: DbKind) {
     assert_eq!(created.status().as_u16(), 201);
     let metric: Metric = created.json().await.unwrap();
     assert_eq!(
-        (metric.operator.as_str(), metric.date_field.as_str()),
+        (
+            metric.operator.as_deref().unwrap(),
+            metric.date_field.as_str()
+        ),
         ("sum", "created")
     );
 
@@ -96,7 +99,7 @@ async fn metrics_are_saved_queries_owned_by_their_user(kind: DbKind) {
     assert_eq!(
         (
             renamed.name.as_str(),
-            renamed.operator.as_str(),
+            renamed.operator.as_deref().unwrap(),
             renamed.value_field.as_deref()
         ),
         ("Revenue", "average", Some("amount"))

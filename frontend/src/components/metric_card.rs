@@ -16,6 +16,7 @@ use frontend_logic::format::{
     change, format_value, is_currency_code, plural, relative_time, series_kind, Trend, ValueKind,
 };
 use frontend_logic::interval::{count_phrase, Interval};
+use frontend_logic::subscriptions::{describe_subscription, subscription_kind, summary_operator};
 use frontend_logic::summary::{
     describe, single_currency, window_label, window_value, OTHER_GROUPS,
 };
@@ -58,8 +59,11 @@ pub fn MetricCard(
     });
 
     // Money or plain numbers: a report source's series tells its currency.
+    // A subscription metric (MRR...) or counts and sums of objects.
+    let subscription = subscription_kind(&metric.kind);
+    let operator = summary_operator(&metric.kind, metric.operator.as_deref()).to_string();
     let kind_of = {
-        let (operator, value_field) = (metric.operator.clone(), metric.value_field.clone());
+        let (operator, value_field) = (operator.clone(), metric.value_field.clone());
         move |series: &Series| {
             series_kind(
                 &operator,
@@ -68,15 +72,22 @@ pub fn MetricCard(
             )
         }
     };
-    let description = describe(
-        &metric.operator,
-        metric.value_field.as_deref(),
-        &metric.field_name,
-    );
-    let subtitle = format!("{} · {} · {description}", metric.source, metric.object_name);
+    let (description, subtitle) = match subscription {
+        Some(kind) => {
+            let description = describe_subscription(kind, &metric.field_name);
+            let subtitle = format!("{} · subscriptions · {description}", metric.source);
+            (description, subtitle)
+        }
+        None => {
+            let description =
+                describe(&operator, metric.value_field.as_deref(), &metric.field_name);
+            let object = metric.object_name.clone().unwrap_or_default();
+            let subtitle = format!("{} · {object} · {description}", metric.source);
+            (description, subtitle)
+        }
+    };
     let confirming = RwSignal::new(false);
     let name = metric.name.clone();
-    let operator = metric.operator.clone();
 
     let stats = {
         let operator = operator.clone();

@@ -16,4 +16,5 @@ pub mod require_auth;
 pub mod series_notes;
 pub mod source_card;
 pub mod status;
+pub mod subscription_metric_form;
 pub mod sync_panel;

@@ -14,6 +14,7 @@ use crate::components::dynamic::dynamic;
 use crate::components::fetch::{fetched, Fetch};
 use crate::components::require_auth::RequireAuth;
 use crate::components::series_notes::SeriesNotes;
+use crate::components::subscription_metric_form::SubscriptionMetricForm;
 use crate::router::{navigate, use_location};
 use frontend_logic::format::series_kind;
 use frontend_logic::metric_builder::{
@@ -210,11 +211,12 @@ fn MetricBuilder() -> impl IntoView {
         let request = CreateMetricRequest {
             name: metric_name,
             source: c.source,
-            object_name: c.object,
+            kind: None,
+            object_name: Some(c.object),
             value_field: needs_value_field(&c.operator)
                 .then_some(c.value_field)
                 .filter(|v| !v.is_empty()),
-            operator: c.operator,
+            operator: Some(c.operator),
             field_name: Some(c.group_by).filter(|v| !v.is_empty()),
             date_field: Some(c.date_field).filter(|v| !v.is_empty()),
         };
@@ -352,6 +354,7 @@ fn MetricBuilder() -> impl IntoView {
                 <h2 id="preview-title">"Preview " <span class="muted small">{format!("last {PREVIEW_DAYS} days")}</span></h2>
                 <div class:reloading=move || preview.loading.get()>{preview_view}</div>
             </section>
+            <SubscriptionMetricForm/>
         </div>
     }
 }

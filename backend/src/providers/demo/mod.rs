@@ -47,6 +47,17 @@ impl Provider for Demo {
         stripe::CATALOGUE
     }
 
+    fn subscription_objects(&self) -> Option<crate::providers::SubscriptionObjects> {
+        Some(super::stripe::subscriptions::OBJECTS)
+    }
+
+    fn subscription_histories(
+        &self,
+        stored: crate::providers::StoredSubscriptions,
+    ) -> Vec<allmetrics_subscriptions::SubscriptionHistory> {
+        super::stripe::subscriptions::histories(stored)
+    }
+
     fn is_sandbox(&self) -> bool {
         true
     }

@@ -2,6 +2,7 @@
 
 pub mod events;
 pub mod reader;
+pub mod subscriptions;
 pub mod webhook;
 
 use async_trait::async_trait;
@@ -108,6 +109,17 @@ impl Provider for Stripe {
 
     fn catalogue(&self) -> &'static [CatalogueObject] {
         CATALOGUE
+    }
+
+    fn subscription_objects(&self) -> Option<crate::providers::SubscriptionObjects> {
+        Some(subscriptions::OBJECTS)
+    }
+
+    fn subscription_histories(
+        &self,
+        stored: crate::providers::StoredSubscriptions,
+    ) -> Vec<allmetrics_subscriptions::SubscriptionHistory> {
+        subscriptions::histories(stored)
     }
 
     fn supports_api_key(&self) -> bool {

@@ -40,3 +40,52 @@ pub async fn prepare_rollup(
     }
     Ok(())
 }
+
+/// A subscription metric's definition: a known kind, of an enabled source whose provider bills
+/// subscriptions, grouped by nothing, `currency` or `plan`, and nothing of an objects query.
+pub async fn subscription_definition(
+    state: &AppState,
+    name: &str,
+    request: &allmetrics_common::CreateMetricRequest,
+    kind: &str,
+) -> Result<crate::domain::MetricDefinition, ApiError> {
+    let kind: allmetrics_subscriptions::MetricKind = kind.parse().map_err(|_| {
+        ApiError::bad_request(
+            "invalid_kind",
+            format!(
+                "Unknown kind `{kind}`: use objects or one of {}.",
+                allmetrics_common::SUBSCRIPTION_KINDS.join(", ")
+            ),
+        )
+    })?;
+    let (source, provider) = crate::lookup::enabled_source(state, &request.source).await?;
+    if provider.provider.subscription_objects().is_none() {
+        return Err(ApiError::bad_request(
+            "subscriptions_not_supported",
+            format!(
+                "{} has no subscriptions: subscription metrics need a Stripe-compatible source.",
+                source.name
+            ),
+        ));
+    }
+    let given = [
+        ("object_name", &request.object_name),
+        ("operator", &request.operator),
+        ("value_field", &request.value_field),
+        ("date_field", &request.date_field),
+    ];
+    if let Some((field, _)) = given.iter().find(|(_, value)| value.is_some()) {
+        return Err(ApiError::bad_request(
+            "not_for_kind",
+            format!("`{field}` is for metrics of objects; {kind} is computed from subscriptions."),
+        ));
+    }
+    let field_name = request.field_name.clone().unwrap_or_default();
+    crate::query::subscriptions::grouping_of(&field_name)?;
+    Ok(crate::domain::MetricDefinition::subscription(
+        name,
+        &source.slug,
+        kind,
+        &field_name,
+    ))
+}

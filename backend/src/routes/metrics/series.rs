@@ -6,6 +6,7 @@ use crate::auth::AuthUser;
 use crate::domain::MetricId;
 use crate::error::ApiError;
 use crate::query::params::{ShapeParams, WindowParams};
+use crate::query::subscriptions::subscription_series;
 use crate::query::{respond, series, Purpose, SeriesQuery};
 use crate::state::AppState;
 
@@ -21,9 +22,9 @@ use crate::state::AppState;
     responses(
         (status = 200, description = "The series", body = Series, headers(
             ("X-Cache" = String, description = "`hit`: answered from the series cache (the data under it did not change); `miss`: computed"),
-            ("X-Computed-From" = String, description = "On a miss: `rollup` (a saved metric's pre-aggregated cells) or `objects` (the stored objects)")
+            ("X-Computed-From" = String, description = "On a miss: `rollup` (a saved metric's pre-aggregated cells), `objects` (the stored objects) or `subscriptions` (the subscriptions' histories, for subscription metrics)")
         )),
-        (status = 400, description = "`invalid_period`, `invalid_total_days`, `invalid_end`, `invalid_timezone`, `invalid_interval`, `invalid_groups`, `not_numeric`, or the metric's object was disabled (`unknown_object`)", body = ErrorBody),
+        (status = 400, description = "`invalid_period`, `invalid_total_days`, `invalid_end`, `invalid_timezone`, `invalid_interval`, `invalid_groups`, `not_numeric`, or the metric's object was disabled (`unknown_object`); subscription metrics: `missing_fx_rate` (a currency without exchange rates; group by currency)", body = ErrorBody),
         (status = 429, description = "`too_many_queries`: two series of this user are being computed already (`Retry-After` says when to try again)", body = ErrorBody),
         (status = 503, description = "`query_timeout`: the computation took longer than the statement timeout", body = ErrorBody),
         (status = 404, description = "`metric_not_found`, `unknown_source` or `not_connected`", body = ErrorBody)
@@ -44,6 +45,10 @@ pub async fn metric_series(
         .await?
         .ok_or_else(|| metric_not_found(id))?;
     let definition = &metric.definition;
+    if let Some(kind) = definition.subscription_kind() {
+        let answer = subscription_series(&state, &user, definition, kind, shape).await?;
+        return Ok(respond(answer));
+    }
     let answer = series(
         &state,
         &user,

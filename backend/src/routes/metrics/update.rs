@@ -34,6 +34,33 @@ pub async fn update_metric(
     let request = body.into_inner();
     let old = &current.definition;
     let name = validate_display_name(request.name.as_deref().unwrap_or(&old.name), "name")?;
+    if old.subscription_kind().is_some() {
+        // A subscription metric changes its name and its grouping only.
+        let definition = super::subscription_definition(
+            &state,
+            &name,
+            &allmetrics_common::CreateMetricRequest {
+                name: name.clone(),
+                source: old.source.clone(),
+                kind: Some(old.kind.clone()),
+                object_name: request.object_name.clone(),
+                operator: request.operator.clone(),
+                field_name: Some(request.field_name.clone().unwrap_or(old.field_name.clone())),
+                value_field: request.value_field.clone(),
+                date_field: request.date_field.clone(),
+            },
+            &old.kind,
+        )
+        .await?;
+        let metric = state
+            .repository
+            .update_metric(user.id, MetricId(current.id.0), &definition)
+            .await?
+            .ok_or_else(|| {
+                ApiError::not_found("metric_not_found", "This metric no longer exists.")
+            })?;
+        return Ok(HttpResponse::Ok().json(metric.to_response()));
+    }
     let value_field = request
         .value_field
         .as_deref()

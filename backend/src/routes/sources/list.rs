@@ -33,6 +33,7 @@ pub async fn list_sources(
                 provider: source.provider.clone(),
                 configured: provider.configured(),
                 api_key_supported: provider.provider.supports_api_key(),
+                subscriptions_supported: provider.provider.subscription_objects().is_some(),
                 connection: connections
                     .iter()
                     .find(|connection| connection.data_source_id == source.id)

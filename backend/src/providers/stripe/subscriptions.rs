@@ -1,0 +1,48 @@
+//! Stripe's subscriptions as histories for the subscription metrics: each subscription's current
+//! state, the line items (and service periods) of its invoices, and the prices they name.
+
+use std::collections::HashMap;
+
+use allmetrics_subscriptions::{
+    invoice_subscriptions, rebuild_history, PriceBook, SubscriptionHistory,
+};
+
+use crate::providers::{StoredSubscriptions, SubscriptionObjects};
+
+pub const OBJECTS: SubscriptionObjects = SubscriptionObjects {
+    subscriptions: "Subscription",
+    invoices: "Invoice",
+    prices: "Price",
+};
+
+/// Every stored subscription's history. Events are not kept in the store (Stripe keeps them 30
+/// days): the past comes from the invoices' line items.
+pub fn histories(stored: StoredSubscriptions) -> Vec<SubscriptionHistory> {
+    let prices = PriceBook::from_prices(&stored.prices);
+    let mut invoices: HashMap<String, Vec<serde_json::Value>> = HashMap::new();
+    for invoice in stored.invoices {
+        let mut billed = invoice_subscriptions(&invoice);
+        // Moved to its last subscription, copied only when it bills several.
+        if let Some(last) = billed.pop() {
+            for subscription in billed {
+                invoices
+                    .entry(subscription)
+                    .or_default()
+                    .push(invoice.clone());
+            }
+            invoices.entry(last).or_default().push(invoice);
+        }
+    }
+    let mut histories: Vec<SubscriptionHistory> = stored
+        .subscriptions
+        .iter()
+        .filter_map(|subscription| {
+            let id = subscription.get("id")?.as_str()?;
+            let own = invoices.get(id).map_or(&[][..], Vec::as_slice);
+            rebuild_history(subscription, own, &[], &prices).ok()
+        })
+        .collect();
+    // Stable order, whatever order the store returned them in.
+    histories.sort_by(|a, b| a.id.cmp(&b.id));
+    histories
+}

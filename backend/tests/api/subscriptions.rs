@@ -1,0 +1,322 @@
+//! Subscription metrics (MRR, movements, customers, churn, ARPU, LTV, trials) of a Stripe-compatible
+//! source, against an independent computation from the subscriptions the sandbox serves.
+
+use allmetrics_sandbox::{ObjectKind, Sandbox, SandboxConfig};
+use serde_json::{json, Value};
+
+use crate::helpers::{assert_error, DbKind, TestApp};
+use crate::on_both_databases;
+use crate::sync::connected_app;
+
+on_both_databases!(
+    subscription_metrics_match_the_subscriptions_of_the_last_day,
+    subscription_metrics_are_consistent_every_day,
+    subscription_metrics_refuse_what_does_not_apply,
+);
+
+/// Midnight UTC: the sandbox's "now", so that each subscription's current state is its state at
+/// the end of the window's last day.
+const MIDNIGHT: i64 = 1_790_035_200;
+const LAST_DAY: &str = "2026-09-21";
+
+async fn sandbox_app(kind: DbKind, seed: u64) -> (TestApp, String, Sandbox) {
+    let sandbox = Sandbox::new(SandboxConfig {
+        seed,
+        size: 120,
+        api_key: Some(crate::fake_provider::VALID_API_KEY.into()),
+        now: Some(MIDNIGHT),
+        ..Default::default()
+    });
+    let (server, port) = sandbox.bind("127.0.0.1", 0).unwrap();
+    tokio::spawn(server);
+    let (app, token, _) = connected_app(kind, format!("http://127.0.0.1:{port}"), |_| {}).await;
+    app.run_syncs().await;
+    (app, token, sandbox)
+}
+
+async fn create(app: &TestApp, token: &str, body: Value) -> reqwest::Response {
+    app.call(reqwest::Method::POST, "/api/v1/metrics", token, Some(body))
+        .await
+}
+
+async fn metric_of(app: &TestApp, token: &str, kind: &str, field_name: &str) -> i64 {
+    let response = create(
+        app,
+        token,
+        json!({"name": kind, "source": "demo", "kind": kind, "field_name": field_name}),
+    )
+    .await;
+    assert_eq!(response.status().as_u16(), 201);
+    let metric: allmetrics_common::Metric = response.json().await.unwrap();
+    assert_eq!(metric.kind, kind);
+    assert_eq!((metric.object_name, metric.operator), (None, None));
+    metric.id
+}
+
+async fn series(app: &TestApp, token: &str, id: i64, query: &str) -> Value {
+    let response = app
+        .get_authed(&format!("/api/v1/metrics/{id}/series?{query}"), token)
+        .await;
+    assert_eq!(response.status().as_u16(), 200);
+    response.json().await.unwrap()
+}
+
+fn values(series: &Value) -> Vec<Option<f64>> {
+    series["labelY"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(Value::as_f64)
+        .collect()
+}
+
+/// A subscription's monthly value, computed apart from the server: licensed recurring items,
+/// unit amount x quantity, a year is twelve months, `interval_count` divides; rounded half to
+/// even per subscription. Only active and past-due subscriptions pay (trials, unpaid, paused,
+/// incomplete and canceled ones do not).
+fn monthly_value(subscription: &Value) -> i64 {
+    let status = subscription["status"].as_str().unwrap();
+    let paused = !subscription["pause_collection"].is_null();
+    if !matches!(status, "active" | "past_due") || paused {
+        return 0;
+    }
+    let mut numerator = 0i128;
+    let mut denominator = 1i128;
+    for item in subscription["items"]["data"].as_array().unwrap() {
+        let price = &item["price"];
+        let recurring = &price["recurring"];
+        if recurring.is_null() || recurring["usage_type"] == "metered" {
+            continue;
+        }
+        let amount = i128::from(price["unit_amount"].as_i64().unwrap_or(0))
+            * i128::from(item["quantity"].as_i64().unwrap_or(1));
+        let count = i128::from(recurring["interval_count"].as_i64().unwrap_or(1));
+        // amount per `count` intervals, as a fraction of a month.
+        let (per_month_num, per_month_den) = match recurring["interval"].as_str().unwrap() {
+            "month" => (amount, count),
+            "year" => (amount, 12 * count),
+            "week" => (amount * 52, 12 * count),
+            "day" => (amount * 365, 12 * count),
+            other => panic!("interval {other}"),
+        };
+        numerator = numerator * per_month_den + per_month_num * denominator;
+        denominator *= per_month_den;
+    }
+    let whole = numerator.div_euclid(denominator);
+    let rest = numerator.rem_euclid(denominator) * 2;
+    let rounded = match rest.cmp(&denominator) {
+        std::cmp::Ordering::Less => whole,
+        std::cmp::Ordering::Greater => whole + 1,
+        std::cmp::Ordering::Equal => whole + (whole % 2),
+    };
+    i64::try_from(rounded).unwrap()
+}
+
+async fn subscription_metrics_match_the_subscriptions_of_the_last_day(kind: DbKind) {
+    for seed in [3, 11, 29] {
+        let (app, token, sandbox) = sandbox_app(kind, seed).await;
+        let generator = sandbox.generator();
+        let subscriptions: Vec<Value> = (0..generator.count(ObjectKind::Subscription))
+            .filter(|index| generator.exists_at(ObjectKind::Subscription, *index, MIDNIGHT))
+            .map(|index| generator.object_at(ObjectKind::Subscription, index, MIDNIGHT))
+            .collect();
+        let paying: Vec<(&str, i64)> = subscriptions
+            .iter()
+            .map(|s| (s["customer"].as_str().unwrap(), monthly_value(s)))
+            .filter(|(_, mrr)| *mrr > 0)
+            .collect();
+        let mrr: i64 = paying.iter().map(|(_, mrr)| mrr).sum();
+        let mut customers: Vec<&str> = paying.iter().map(|(customer, _)| *customer).collect();
+        customers.sort_unstable();
+        customers.dedup();
+        assert!(mrr > 0, "seed {seed}: the sandbox bills subscriptions");
+
+        let window = format!("total_days=30&end={LAST_DAY}");
+        let last = |series: &Value| *values(series).last().unwrap();
+        let mrr_series = series(
+            &app,
+            &token,
+            metric_of(&app, &token, "mrr", "").await,
+            &window,
+        )
+        .await;
+        assert_eq!(mrr_series["meta"]["kind"], "mrr");
+        assert_eq!(mrr_series["meta"]["currency"], "usd");
+        assert_eq!(mrr_series["meta"]["partial"], false);
+        assert_eq!(last(&mrr_series), Some(mrr as f64), "seed {seed}: MRR");
+        let arr = series(
+            &app,
+            &token,
+            metric_of(&app, &token, "arr", "").await,
+            &window,
+        )
+        .await;
+        assert_eq!(last(&arr), Some(12.0 * mrr as f64), "seed {seed}: ARR");
+        let subscribers = metric_of(&app, &token, "active_subscribers", "").await;
+        let subscribers = series(&app, &token, subscribers, &window).await;
+        assert_eq!(last(&subscribers), Some(paying.len() as f64), "seed {seed}");
+        let active = metric_of(&app, &token, "active_customers", "").await;
+        let active = series(&app, &token, active, &window).await;
+        assert_eq!(last(&active), Some(customers.len() as f64), "seed {seed}");
+        let arpu = series(
+            &app,
+            &token,
+            metric_of(&app, &token, "arpu", "").await,
+            &window,
+        )
+        .await;
+        let expected_arpu = (mrr as f64 / customers.len() as f64).round_ties_even();
+        assert_eq!(last(&arpu), Some(expected_arpu), "seed {seed}: ARPU");
+
+        // By currency, each group in its own money; by plan, every price that bills.
+        let by_currency = metric_of(&app, &token, "mrr", "currency").await;
+        let by_currency = series(&app, &token, by_currency, &window).await;
+        let groups = by_currency["labelZ"].as_object().unwrap();
+        let total: f64 = groups
+            .values()
+            .map(|values| values.as_array().unwrap().last().unwrap().as_f64().unwrap())
+            .sum();
+        assert_eq!(total, mrr as f64, "seed {seed}: MRR by currency");
+        assert!(by_currency["meta"].get("currency").is_none());
+    }
+}
+
+async fn subscription_metrics_are_consistent_every_day(kind: DbKind) {
+    let (app, token, _sandbox) = sandbox_app(kind, 5).await;
+    let window = format!("total_days=120&end={LAST_DAY}");
+    let mrr = values(
+        &series(
+            &app,
+            &token,
+            metric_of(&app, &token, "mrr", "").await,
+            &window,
+        )
+        .await,
+    );
+    let movements_id = metric_of(&app, &token, "mrr_movements", "").await;
+    let movements = series(&app, &token, movements_id, &window).await;
+    let groups = movements["labelZ"].as_object().unwrap();
+    let mut names: Vec<&String> = groups.keys().collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "churn",
+            "contraction",
+            "expansion",
+            "fx",
+            "new",
+            "reactivation"
+        ]
+    );
+    let net = values(&movements);
+    for day in 1..mrr.len() {
+        let change = mrr[day].unwrap() - mrr[day - 1].unwrap();
+        assert_eq!(
+            net[day],
+            Some(change),
+            "day {day}: net new MRR is the change of MRR"
+        );
+        let sum: f64 = groups
+            .values()
+            .map(|values| values[day].as_f64().unwrap())
+            .sum();
+        assert_eq!(sum, change, "day {day}: the movements add up");
+        for positive in ["new", "expansion", "reactivation"] {
+            assert!(groups[positive][day].as_f64().unwrap() >= 0.0);
+        }
+        for negative in ["contraction", "churn"] {
+            assert!(groups[negative][day].as_f64().unwrap() <= 0.0);
+        }
+    }
+    // A week's MRR is its last day's; a week's movements are its days' sum.
+    let weekly = format!("{window}&interval=week");
+    let weekly_mrr = series(&app, &token, 1, &weekly).await;
+    let weekly_net = values(&series(&app, &token, movements_id, &weekly).await);
+    let labels = weekly_mrr["labelX"].as_array().unwrap().len();
+    assert_eq!(weekly_net.len(), labels);
+    assert_eq!(weekly_mrr["meta"]["interval"], "week");
+    // The second answer of a window is the cache's.
+    let again = app
+        .get_authed(&format!("/api/v1/metrics/1/series?{window}"), &token)
+        .await;
+    assert_eq!(again.headers()["x-cache"], "hit");
+}
+
+async fn subscription_metrics_refuse_what_does_not_apply(kind: DbKind) {
+    let (app, token, _sandbox) = sandbox_app(kind, 5).await;
+    let cases = [
+        (
+            json!({"name": "x", "source": "demo", "kind": "mrrr"}),
+            400,
+            "invalid_kind",
+        ),
+        (
+            json!({"name": "x", "source": "demo", "kind": "mrr", "object_name": "Charge"}),
+            400,
+            "not_for_kind",
+        ),
+        (
+            json!({"name": "x", "source": "demo", "kind": "mrr", "operator": "sum"}),
+            400,
+            "not_for_kind",
+        ),
+        (
+            json!({"name": "x", "source": "demo", "kind": "mrr", "field_name": "status"}),
+            400,
+            "invalid_field",
+        ),
+        (
+            json!({"name": "x", "source": "demo-analytics", "kind": "mrr"}),
+            400,
+            "subscriptions_not_supported",
+        ),
+        (
+            json!({"name": "x", "source": "nope", "kind": "mrr"}),
+            404,
+            "unknown_source",
+        ),
+        (
+            json!({"name": "x", "source": "demo"}),
+            400,
+            "object_name_required",
+        ),
+    ];
+    for (body, status, code) in cases {
+        assert_error(create(&app, &token, body).await, status, code).await;
+    }
+    let metrics: Vec<allmetrics_common::Metric> = app
+        .get_authed("/api/v1/metrics", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(metrics.is_empty(), "nothing refused was stored");
+
+    // A subscription metric changes its name and grouping only.
+    let id = metric_of(&app, &token, "mrr", "").await;
+    let path = format!("/api/v1/metrics/{id}");
+    let renamed = app
+        .call(
+            reqwest::Method::PATCH,
+            &path,
+            &token,
+            Some(json!({"name": "MRR by plan", "field_name": "plan"})),
+        )
+        .await;
+    assert_eq!(renamed.status().as_u16(), 200);
+    let renamed: allmetrics_common::Metric = renamed.json().await.unwrap();
+    assert_eq!(
+        (renamed.kind.as_str(), renamed.field_name.as_str()),
+        ("mrr", "plan")
+    );
+    let refused = app
+        .call(
+            reqwest::Method::PATCH,
+            &path,
+            &token,
+            Some(json!({"operator": "sum"})),
+        )
+        .await;
+    assert_error(refused, 400, "not_for_kind").await;
+}
