@@ -5,6 +5,7 @@ pub mod admin_objects;
 pub mod admin_sources;
 pub mod admin_users;
 pub mod charts;
+pub mod confirm_action;
 pub mod dashboard_view;
 pub mod dynamic;
 pub mod fetch;

@@ -4,6 +4,7 @@ use allmetrics_common::{CreateDashboardRequest, Dashboard};
 use leptos::prelude::*;
 
 use crate::api;
+use crate::components::confirm_action::ConfirmAction;
 use crate::components::dynamic::dynamic;
 use crate::components::fetch::{fetched, Fetch};
 use crate::components::require_auth::RequireAuth;
@@ -92,15 +93,13 @@ fn DashboardRow(dashboard: Dashboard, on_deleted: Callback<()>) -> impl IntoView
     } else {
         format!("/dashboards/{id}")
     };
-    let confirming = RwSignal::new(false);
     let failure = RwSignal::new(None::<String>);
-    let delete = move |_| {
+    let delete = move |()| {
         leptos::task::spawn_local(async move {
             match api::dashboards::delete_dashboard(id).await {
                 Ok(()) => on_deleted.run(()),
                 Err(error) => failure.set(Some(error.message)),
             }
-            confirming.set(false);
         });
     };
     view! {
@@ -121,37 +120,11 @@ fn DashboardRow(dashboard: Dashboard, on_deleted: Callback<()>) -> impl IntoView
             {(!dashboard.is_home)
                 .then(|| {
                     view! {
-                        <div class="actions">
-                            {dynamic(move || {
-                                if confirming.get() {
-                                    view! {
-                                        <span>"Delete this dashboard?"</span>
-                                        <button type="button" class="button small danger" on:click=delete>
-                                            "Delete"
-                                        </button>
-                                        <button
-                                            type="button"
-                                            class="button small ghost"
-                                            on:click=move |_| confirming.set(false)
-                                        >
-                                            "Cancel"
-                                        </button>
-                                    }
-                                        .into_any()
-                                } else {
-                                    view! {
-                                        <button
-                                            type="button"
-                                            class="button small ghost"
-                                            on:click=move |_| confirming.set(true)
-                                        >
-                                            "Delete"
-                                        </button>
-                                    }
-                                        .into_any()
-                                }
-                            })}
-                        </div>
+                        <ConfirmAction
+                            question="Delete this dashboard?"
+                            label="Delete"
+                            on_confirm=Callback::new(delete)
+                        />
                     }
                 })}
             {dynamic(move || failure.get().map(|m| view! { <p class="status-error" role="alert">{m}</p> }))}

@@ -5,6 +5,7 @@ use allmetrics_common::{ApiTokenResponse, ApiTokenScope, CreateApiTokenRequest};
 use leptos::prelude::*;
 
 use crate::api;
+use crate::components::confirm_action::ConfirmAction;
 use crate::components::dynamic::dynamic;
 use crate::components::fetch::{fetched, Fetch};
 use crate::components::require_auth::RequireAuth;
@@ -149,15 +150,13 @@ fn Tokens() -> impl IntoView {
 #[component]
 fn TokenRow(token: ApiTokenResponse, on_revoked: Callback<()>) -> impl IntoView {
     let id = token.id;
-    let confirming = RwSignal::new(false);
     let failure = RwSignal::new(None::<String>);
-    let revoke = move |_| {
+    let revoke = move |()| {
         leptos::task::spawn_local(async move {
             match api::tokens::delete_token(id).await {
                 Ok(()) => on_revoked.run(()),
                 Err(error) => failure.set(Some(error.message)),
             }
-            confirming.set(false);
         });
     };
     let summary = token_summary(&token);
@@ -169,37 +168,11 @@ fn TokenRow(token: ApiTokenResponse, on_revoked: Callback<()>) -> impl IntoView 
                 </h2>
                 <p class="muted small">{summary}</p>
             </div>
-            <div class="actions">
-                {dynamic(move || {
-                    if confirming.get() {
-                        view! {
-                            <span>"Revoke this token? Scripts using it stop at once."</span>
-                            <button type="button" class="button small danger" on:click=revoke>
-                                "Revoke"
-                            </button>
-                            <button
-                                type="button"
-                                class="button small ghost"
-                                on:click=move |_| confirming.set(false)
-                            >
-                                "Cancel"
-                            </button>
-                        }
-                            .into_any()
-                    } else {
-                        view! {
-                            <button
-                                type="button"
-                                class="button small ghost"
-                                on:click=move |_| confirming.set(true)
-                            >
-                                "Revoke"
-                            </button>
-                        }
-                            .into_any()
-                    }
-                })}
-            </div>
+            <ConfirmAction
+                question="Revoke this token? Scripts using it stop at once."
+                label="Revoke"
+                on_confirm=Callback::new(revoke)
+            />
             {dynamic(move || failure.get().map(|m| view! { <p class="status-error" role="alert">{m}</p> }))}
         </article>
     }
