@@ -3,11 +3,14 @@
 //! A subscription is a lifecycle decided up front from its draws: a price from the catalog (mostly monthly),
 //! maybe a 14-day trial (some never convert), maybe an upgrade to the next tier, and a lifetime after which the
 //! customer cancels (now or at period end), so MRR and churn computed from a snapshot are meaningful.
-//! An invoice bills a subscription that was live when the invoice was created, or is a one-off invoice.
+//! Invoices are what Stripe Billing issues for that life, one per billing period (see [`invoice_json`] and
+//! [`super::invoice_table`]), so each subscription's items over time can be read back from its invoices;
+//! one-off invoices (services, set-up fees) come on top.
 
 use serde_json::{json, Value};
 
 use super::calendar::{period_boundary, period_containing};
+use super::invoice_table::{Billed, Slot};
 use super::timeline::DAY;
 use super::{catalog, Generator, ObjectKind, SideId};
 
@@ -138,7 +141,7 @@ impl SubscriptionFacts {
         period_boundary(self.billing_start, k * self.step_months())
     }
 
-    fn change_at(&self) -> Option<(i64, usize, u64)> {
+    pub(crate) fn change_at(&self) -> Option<(i64, usize, u64)> {
         match self.amendment {
             Amendment::Change {
                 class,
@@ -155,11 +158,6 @@ impl SubscriptionFacts {
             Some((at, price, quantity)) if at <= t => (price, quantity),
             _ => (self.price, self.quantity),
         }
-    }
-
-    /// Whether the subscription was in paid service at `t`.
-    pub(crate) fn billable_at(&self, t: i64) -> bool {
-        !self.incomplete && self.billing_start <= t && self.ended.is_none_or(|ended| ended > t)
     }
 
     pub(crate) fn status_at(&self, at: i64) -> SubscriptionStatus {
@@ -481,17 +479,6 @@ const ONE_OFF_DESCRIPTIONS: [&str; 5] = [
     "Annual support retainer",
 ];
 
-/// What an invoice bills.
-enum Billed {
-    Subscription {
-        index: u64,
-        facts: Box<SubscriptionFacts>,
-    },
-    OneOff {
-        description: &'static str,
-    },
-}
-
 /// Invoices are finalized an hour after they are drafted (Stripe's default).
 pub(crate) const FINALIZE_AFTER: i64 = 3600;
 /// When invoices are paid after creation: charged at once, within days, or (sent ones) within two weeks.
@@ -506,6 +493,7 @@ pub(crate) const UNCOLLECTIBLE_AFTER: [i64; 2] = [30 * DAY + 5 * 3600, 75 * DAY 
 /// When an invoice left open gets its dunning reminder.
 pub(crate) const REMINDER_AFTER: i64 = 20 * DAY + 5 * 3600;
 const OUTCOME_SALT: u64 = 0x6f75_7463;
+const ONE_OFF_SALT: u64 = 0x6f6e_6566;
 
 /// How an invoice ends, decided apart from its other draws so event streams can tell cheaply.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -533,97 +521,373 @@ impl InvoiceOutcome {
 
 impl Generator {
     pub(crate) fn invoice_outcome(&self, index: u64) -> InvoiceOutcome {
-        let draw = crate::rng::unit_of(crate::rng::hash(&[
-            self.seed,
-            ObjectKind::Invoice.tag(),
-            OUTCOME_SALT,
-            index,
-        ]));
-        match draw {
-            d if d < 0.70 => InvoiceOutcome::Paid(0),
-            d if d < 0.80 => InvoiceOutcome::Paid(1),
-            d if d < 0.88 => InvoiceOutcome::Paid(2),
-            d if d < 0.93 => InvoiceOutcome::Open,
-            d if d < 0.97 => InvoiceOutcome::Void,
-            d if d < 0.99 => InvoiceOutcome::Uncollectible(0),
-            _ => InvoiceOutcome::Uncollectible(1),
+        match self.invoice_table().billed(index) {
+            Some(Billed::Subscription { index, slot }) => {
+                let facts = self.subscription_plan(index);
+                subscription_invoice_outcome(self.seed, index, &facts, slot)
+            }
+            Some(Billed::OneOff(n)) => {
+                let draw = crate::rng::unit_of(crate::rng::hash(&[
+                    self.seed,
+                    ObjectKind::Invoice.tag(),
+                    OUTCOME_SALT,
+                    n,
+                ]));
+                match draw {
+                    d if d < 0.70 => InvoiceOutcome::Paid(0),
+                    d if d < 0.80 => InvoiceOutcome::Paid(1),
+                    d if d < 0.88 => InvoiceOutcome::Paid(2),
+                    d if d < 0.93 => InvoiceOutcome::Open,
+                    d if d < 0.97 => InvoiceOutcome::Void,
+                    d if d < 0.99 => InvoiceOutcome::Uncollectible(0),
+                    _ => InvoiceOutcome::Uncollectible(1),
+                }
+            }
+            None => InvoiceOutcome::Open,
         }
     }
 }
 
-pub(crate) fn invoice_json(generator: &Generator, index: u64, at: i64) -> Value {
-    let mut draws = generator.draws(ObjectKind::Invoice, index);
-    let created = generator.created(ObjectKind::Invoice, index);
-
-    // Most invoices bill a live subscription; some are one-off (services, set-up fees).
-    let existing = generator.count_until(ObjectKind::Subscription, created);
-    let attempts = if draws.chance(0.08) { 0 } else { 6 };
-    let mut billed = None;
-    for _ in 0..attempts {
-        if existing == 0 {
-            break;
-        }
-        let candidate = draws.below(existing);
-        if generator.subscription_plan(candidate).billable_at(created) {
-            billed = Some(Billed::Subscription {
-                index: candidate,
-                facts: Box::new(generator.subscription_facts(candidate)),
-            });
-            break;
+/// The service period a subscription invoice bills (for a proration invoice: from the change to the end of
+/// the period it happens in).
+pub(crate) fn invoice_period(facts: &SubscriptionFacts, slot: Slot) -> (i64, i64) {
+    match slot {
+        Slot::First if facts.trial != Trial::None => (facts.created, facts.billing_start),
+        Slot::First | Slot::TrialEnd => (facts.billing_start, facts.boundary(1)),
+        Slot::Renewal(k) => (facts.boundary(k), facts.boundary(k + 1)),
+        Slot::Change => {
+            let at = facts
+                .change_at()
+                .map_or(facts.billing_start, |(at, _, _)| at);
+            let (_, end) = period_containing(facts.billing_start, facts.step_months(), at);
+            (at, end)
         }
     }
-    let billed = billed.unwrap_or_else(|| Billed::OneOff {
-        description: draws.pick(&ONE_OFF_DESCRIPTIONS),
-    });
+}
 
-    let (customer, quantity, unit_amount, period, price, subscription, billing_reason) =
-        match &billed {
-            Billed::Subscription { index, facts } => {
-                let (price, quantity) = facts.price_and_quantity_at(created);
-                let period = period_containing(facts.billing_start, facts.step_months(), created);
-                let reason = if created - facts.billing_start < 2 * DAY {
-                    "subscription_create"
-                } else {
-                    "subscription_cycle"
-                };
-                (
-                    facts.customer,
-                    quantity,
-                    catalog::unit_amount(price),
-                    period,
-                    Some(price),
-                    Some(*index),
-                    reason,
-                )
+/// How a subscription invoice ends. Charged automatically, most are paid at once. The trial's 0-amount invoice
+/// and a downgrade's credit are paid at once too. An incomplete subscription's first invoice is voided. While
+/// collection is paused (`pause_collection.behavior = void`), the renewal invoices are still issued, with the
+/// items in force, and voided: a reader must take a voided renewal as service that went on unbilled, not as an
+/// end. The renewal of the period in which a card starts failing is paid late (recovering) or left open, as
+/// are the later ones of a subscription left unpaid; the last invoice of a subscription canceled for failed
+/// payments is written off.
+fn subscription_invoice_outcome(
+    seed: u64,
+    index: u64,
+    facts: &SubscriptionFacts,
+    slot: Slot,
+) -> InvoiceOutcome {
+    let period = invoice_period(facts, slot);
+    match slot {
+        Slot::First if facts.incomplete => return InvoiceOutcome::Void,
+        Slot::First if facts.trial != Trial::None => return InvoiceOutcome::Paid(0),
+        Slot::Change => {
+            let (_, price, quantity) =
+                facts
+                    .change_at()
+                    .unwrap_or((0, facts.price, facts.quantity));
+            if catalog::unit_amount(price) * quantity as i64
+                <= catalog::unit_amount(facts.price) * facts.quantity as i64
+            {
+                return InvoiceOutcome::Paid(0);
             }
-            Billed::OneOff { .. } => {
-                let customer = generator
-                    .customer_before(created, &mut draws, false)
-                    .unwrap_or(0);
-                let raw = (15_000f64.ln() + 0.7 * draws.normal())
-                    .exp()
-                    .clamp(1_000.0, 2_000_000.0);
-                let amount = (raw / 100.0).round().max(1.0) as i64 * 100;
-                (
-                    customer,
-                    1,
-                    amount,
-                    (created, created),
-                    None,
-                    None,
-                    "manual",
-                )
+        }
+        Slot::Renewal(_) => {
+            let since = period.0 - facts.billing_start;
+            match facts.amendment {
+                Amendment::Pause if (PAUSE_AFTER..RESUME_AFTER).contains(&since) => {
+                    return InvoiceOutcome::Void;
+                }
+                Amendment::PastDue { recovers } => {
+                    let failing =
+                        (period.0..period.1).contains(&(facts.billing_start + PAST_DUE_AFTER));
+                    if failing && recovers {
+                        return InvoiceOutcome::Paid(2);
+                    }
+                    if !recovers && (failing || since > PAST_DUE_AFTER) {
+                        return InvoiceOutcome::Open;
+                    }
+                }
+                _ => {}
             }
+        }
+        Slot::First | Slot::TrialEnd => {}
+    }
+    if slot != Slot::Change
+        && facts.payment_failed
+        && facts
+            .ended
+            .is_some_and(|ended| period.0 < ended && ended <= period.1)
+    {
+        return InvoiceOutcome::Uncollectible(0);
+    }
+    let draw = crate::rng::unit_of(crate::rng::hash(&[
+        seed,
+        ObjectKind::Invoice.tag(),
+        OUTCOME_SALT,
+        index,
+        slot_key(slot),
+    ]));
+    match draw {
+        d if d < 0.90 => InvoiceOutcome::Paid(0),
+        d if d < 0.97 => InvoiceOutcome::Paid(1),
+        _ => InvoiceOutcome::Paid(2),
+    }
+}
+
+fn slot_key(slot: Slot) -> u64 {
+    match slot {
+        Slot::First => 0,
+        Slot::TrialEnd => 1,
+        Slot::Change => 2,
+        Slot::Renewal(k) => 2 + k as u64,
+    }
+}
+
+/// One line of an invoice.
+struct Line {
+    price: Option<usize>,
+    quantity: u64,
+    unit_amount: i64,
+    amount: i64,
+    period: (i64, i64),
+    proration: bool,
+    description: String,
+    /// For a proration credit: the invoice (index) and line that billed the time given back.
+    credited: Option<(u64, String)>,
+}
+
+fn product_name(price: usize) -> &'static str {
+    catalog::PRODUCTS[catalog::product_of_price(price)].name
+}
+
+fn cycle_description(price: usize, quantity: u64) -> String {
+    let interval = if catalog::is_yearly(price) {
+        "year"
+    } else {
+        "month"
+    };
+    format!(
+        "{quantity} × {} (at ${:.2} / {interval})",
+        product_name(price),
+        catalog::unit_amount(price) as f64 / 100.0
+    )
+}
+
+fn date_text(t: i64) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let (year, month, day) = super::calendar::civil_from_days(t.div_euclid(DAY));
+    let month = MONTHS[((month - 1).clamp(0, 11)) as usize];
+    format!("{day} {month} {year}")
+}
+
+/// The slot of the invoice that billed the (non-trial) period starting at `period_start`.
+fn slot_billing(facts: &SubscriptionFacts, period_start: i64) -> Slot {
+    if period_start <= facts.billing_start {
+        return if facts.trial == Trial::Converts {
+            Slot::TrialEnd
+        } else {
+            Slot::First
         };
+    }
+    let mut k = 1;
+    while facts.boundary(k) < period_start && k <= MAX_MONTHLY_RENEWALS {
+        k += 1;
+    }
+    Slot::Renewal(k)
+}
+
+/// The lines of a subscription invoice: the items in force for the period billed (the trial's at 0), or, for a
+/// plan change, the unused time of the old item credited and the rest of the period on the new one.
+fn subscription_lines(
+    generator: &Generator,
+    facts: &SubscriptionFacts,
+    index: u64,
+    slot: Slot,
+) -> Vec<Line> {
+    let period = invoice_period(facts, slot);
+    let full = |price: usize, quantity: u64, description: String, amount: i64| Line {
+        price: Some(price),
+        quantity,
+        unit_amount: catalog::unit_amount(price),
+        amount,
+        period,
+        proration: false,
+        description,
+        credited: None,
+    };
+    match slot {
+        Slot::First if facts.trial != Trial::None => vec![full(
+            facts.price,
+            facts.quantity,
+            format!("Trial period for {}", product_name(facts.price)),
+            0,
+        )],
+        Slot::Change => {
+            let Some((at, price, quantity)) = facts.change_at() else {
+                return Vec::new();
+            };
+            let (period_start, period_end) =
+                period_containing(facts.billing_start, facts.step_months(), at);
+            let share = (period_end - at) as f64 / (period_end - period_start).max(1) as f64;
+            let prorated = |price: usize, quantity: u64| {
+                (catalog::unit_amount(price) as f64 * quantity as f64 * share).round() as i64
+            };
+            let billed_slot = slot_billing(facts, period_start);
+            let credited = generator
+                .invoice_table()
+                .index_of(
+                    generator.start(),
+                    invoice_created(facts, billed_slot),
+                    index,
+                    billed_slot,
+                )
+                .map(|invoice| (invoice, generator.side_id(SideId::InvoiceLine, 2 * invoice)));
+            let date = date_text(at);
+            vec![
+                Line {
+                    price: Some(facts.price),
+                    quantity: facts.quantity,
+                    unit_amount: catalog::unit_amount(facts.price),
+                    amount: -prorated(facts.price, facts.quantity),
+                    period,
+                    proration: true,
+                    description: format!(
+                        "Unused time on {} × {} after {date}",
+                        facts.quantity,
+                        product_name(facts.price)
+                    ),
+                    credited,
+                },
+                Line {
+                    price: Some(price),
+                    quantity,
+                    unit_amount: catalog::unit_amount(price),
+                    amount: prorated(price, quantity),
+                    period,
+                    proration: true,
+                    description: format!(
+                        "Remaining time on {quantity} × {} after {date}",
+                        product_name(price)
+                    ),
+                    credited: None,
+                },
+            ]
+        }
+        _ => {
+            let (price, quantity) = facts.price_and_quantity_at(period.0);
+            vec![full(
+                price,
+                quantity,
+                cycle_description(price, quantity),
+                catalog::unit_amount(price) * quantity as i64,
+            )]
+        }
+    }
+}
+
+/// When a subscription's invoice of `slot` is created.
+fn invoice_created(facts: &SubscriptionFacts, slot: Slot) -> i64 {
+    match slot {
+        Slot::First => facts.created,
+        Slot::TrialEnd => facts.billing_start,
+        Slot::Change => facts.change_at().map_or(facts.created, |(at, _, _)| at),
+        Slot::Renewal(k) => facts.boundary(k),
+    }
+}
+
+/// An invoice. A subscription's invoices (see [`super::invoice_table`]) carry the subscription's id at the top
+/// (`subscription`, `parent.subscription_details.subscription`) and on each line
+/// (`parent.subscription_item_details.subscription`); each line gives a price, a quantity and its service
+/// `period`. Lines that are not prorations give the items in force over their period: `subscription_create`
+/// (the trial's 0-amount invoice, or the first period), `subscription_cycle` (a converted trial's first paid
+/// period, then every renewal). A mid-period change issues, at the change, a `subscription_update` invoice
+/// with two proration lines (`parent.subscription_item_details.proration`) over [change, period end): the old
+/// item's unused time credited (negative, `proration_details.credited_items` naming the invoice that billed
+/// it) and the new item's remaining time; the next renewal bills the new item. No invoice follows the end of
+/// a subscription (at period end or at once; one canceled at once keeps the last period's line, which runs
+/// past its end).
+pub(crate) fn invoice_json(generator: &Generator, index: u64, at: i64) -> Value {
+    let created = generator.created(ObjectKind::Invoice, index);
+    let billed = generator.invoice_table().billed(index);
+    let (customer, lines, subscription, billing_reason, mut draws) = match billed {
+        Some(Billed::Subscription {
+            index: subscription,
+            slot,
+        }) => {
+            let facts = generator.subscription_facts(subscription);
+            let reason = match slot {
+                Slot::First => "subscription_create",
+                Slot::Change => "subscription_update",
+                Slot::TrialEnd | Slot::Renewal(_) => "subscription_cycle",
+            };
+            let lines = subscription_lines(generator, &facts, subscription, slot);
+            let draws = crate::rng::Draws::new(&[
+                generator.seed,
+                ObjectKind::Invoice.tag(),
+                subscription,
+                slot_key(slot),
+            ]);
+            (facts.customer, lines, Some(subscription), reason, draws)
+        }
+        _ => {
+            let n = match billed {
+                Some(Billed::OneOff(n)) => n,
+                _ => index,
+            };
+            let mut draws = crate::rng::Draws::new(&[
+                generator.seed,
+                ObjectKind::Invoice.tag(),
+                ONE_OFF_SALT,
+                n,
+            ]);
+            let description = draws.pick(&ONE_OFF_DESCRIPTIONS);
+            let customer = generator
+                .customer_before(created, &mut draws, false)
+                .unwrap_or(0);
+            let raw = (15_000f64.ln() + 0.7 * draws.normal())
+                .exp()
+                .clamp(1_000.0, 2_000_000.0);
+            let amount = (raw / 100.0).round().max(1.0) as i64 * 100;
+            let line = Line {
+                price: None,
+                quantity: 1,
+                unit_amount: amount,
+                amount,
+                period: (created, created),
+                proration: false,
+                description: description.to_owned(),
+                credited: None,
+            };
+            (customer, vec![line], None, "manual", draws)
+        }
+    };
     let customer_facts = generator.customer_facts(customer);
     let currency = if subscription.is_some() {
         "usd"
     } else {
         customer_facts.currency
     };
-    let total = unit_amount * quantity as i64;
+    let total: i64 = lines.iter().map(|line| line.amount).sum();
+    // A credit (a downgrade's proration) is owed to the customer: nothing is due, the balance carries it.
+    let due = total.max(0);
     let send_invoice = subscription.is_none() && draws.chance(0.5);
     let due_date = send_invoice.then_some(created + 30 * DAY);
+    let period = (
+        lines
+            .iter()
+            .map(|line| line.period.0)
+            .min()
+            .unwrap_or(created),
+        lines
+            .iter()
+            .map(|line| line.period.1)
+            .max()
+            .unwrap_or(created),
+    );
 
     let outcome = generator.invoice_outcome(index);
     let settles = outcome.settles();
@@ -644,99 +908,92 @@ pub(crate) fn invoice_json(generator: &Generator, index: u64, at: i64) -> Value 
     let finalized_at = (status != "draft").then_some(created + FINALIZE_AFTER);
     let settled_at = settles.map(|(after, _)| created + after);
     let transition = |wanted: &str| if status == wanted { settled_at } else { None };
-    let amount_paid = if status == "paid" { total } else { 0 };
+    let amount_paid = if status == "paid" { due } else { 0 };
     let amount_remaining = match status {
         "paid" | "void" => 0,
-        _ => total,
+        _ => due,
     };
 
     let id = generator.id(ObjectKind::Invoice, index);
     let subscription_id = subscription.map(|s| generator.id(ObjectKind::Subscription, s));
-    let line_description = match (&billed, price) {
-        (Billed::Subscription { .. }, Some(price)) => {
-            let product = &catalog::PRODUCTS[catalog::product_of_price(price)];
-            let interval = if catalog::is_yearly(price) {
-                "year"
-            } else {
-                "month"
+    let parent = match subscription {
+        Some(_) => json!({
+            "quote_details": null,
+            "subscription_details": { "metadata": {}, "subscription": subscription_id },
+            "type": "subscription_details",
+        }),
+        None => Value::Null,
+    };
+    let lines: Vec<Value> = lines
+        .iter()
+        .enumerate()
+        .map(|(j, line)| {
+            let credited_items = line.credited.as_ref().map(|(invoice, line_id)| {
+                json!({
+                    "invoice": generator.id(ObjectKind::Invoice, *invoice),
+                    "invoice_line_items": [line_id],
+                })
+            });
+            let line_parent = match subscription {
+                Some(s) => json!({
+                    "invoice_item_details": null,
+                    "subscription_item_details": {
+                        "invoice_item": null,
+                        "proration": line.proration,
+                        "proration_details": { "credited_items": credited_items },
+                        "subscription": subscription_id,
+                        "subscription_item": generator.side_id(SideId::SubscriptionItem, s),
+                    },
+                    "type": "subscription_item_details",
+                }),
+                None => json!({
+                    "invoice_item_details": {
+                        "invoice_item": generator.side_id(SideId::InvoiceItem, index),
+                        "proration": false,
+                        "proration_details": { "credited_items": null },
+                        "subscription": null,
+                    },
+                    "subscription_item_details": null,
+                    "type": "invoice_item_details",
+                }),
             };
-            format!(
-                "{quantity} × {} (at ${:.2} / {interval})",
-                product.name,
-                catalog::unit_amount(price) as f64 / 100.0
-            )
-        }
-        (Billed::OneOff { description }, _) => (*description).to_owned(),
-        (Billed::Subscription { .. }, None) => String::new(),
-    };
-    let (parent, line_parent) = match subscription {
-        Some(s) => (
             json!({
-                "quote_details": null,
-                "subscription_details": { "metadata": {}, "subscription": subscription_id },
-                "type": "subscription_details",
-            }),
-            json!({
-                "invoice_item_details": null,
-                "subscription_item_details": {
-                    "invoice_item": null,
-                    "proration": false,
-                    "proration_details": { "credited_items": null },
-                    "subscription": subscription_id,
-                    "subscription_item": generator.side_id(SideId::SubscriptionItem, s),
+                "id": generator.side_id(SideId::InvoiceLine, 2 * index + j as u64),
+                "object": "line_item",
+                "amount": line.amount,
+                "currency": currency,
+                "description": line.description,
+                "discount_amounts": [],
+                "discountable": !line.proration,
+                "discounts": [],
+                "invoice": id,
+                "livemode": false,
+                "metadata": {},
+                "parent": line_parent,
+                "period": { "end": line.period.1, "start": line.period.0 },
+                "pretax_credit_amounts": [],
+                "pricing": {
+                    "price_details": line.price.map(|p| json!({
+                        "price": generator.id(ObjectKind::Price, p as u64),
+                        "product": generator.id(ObjectKind::Product, catalog::product_of_price(p) as u64),
+                    })),
+                    "type": "price_details",
+                    "unit_amount_decimal": line.unit_amount.to_string(),
                 },
-                "type": "subscription_item_details",
-            }),
-        ),
-        None => (
-            Value::Null,
-            json!({
-                "invoice_item_details": {
-                    "invoice_item": generator.side_id(SideId::InvoiceItem, index),
-                    "proration": false,
-                    "proration_details": { "credited_items": null },
-                    "subscription": null,
-                },
-                "subscription_item_details": null,
-                "type": "invoice_item_details",
-            }),
-        ),
-    };
-    let line = json!({
-        "id": generator.side_id(SideId::InvoiceLine, index),
-        "object": "line_item",
-        "amount": total,
-        "currency": currency,
-        "description": line_description,
-        "discount_amounts": [],
-        "discountable": true,
-        "discounts": [],
-        "invoice": id,
-        "livemode": false,
-        "metadata": {},
-        "parent": line_parent,
-        "period": { "end": period.1, "start": period.0 },
-        "pretax_credit_amounts": [],
-        "pricing": {
-            "price_details": price.map(|p| json!({
-                "price": generator.id(ObjectKind::Price, p as u64),
-                "product": generator.id(ObjectKind::Product, catalog::product_of_price(p) as u64),
-            })),
-            "type": "price_details",
-            "unit_amount_decimal": unit_amount.to_string(),
-        },
-        "quantity": quantity,
-        "subscription": subscription_id,
-        "subtotal": total,
-        "taxes": [],
-    });
+                "quantity": line.quantity,
+                "subscription": subscription_id,
+                "subtotal": line.amount,
+                "taxes": [],
+            })
+        })
+        .collect();
     json!({
         "id": id,
         "object": "invoice",
         "account_country": "US",
         "account_name": "Sandbox Demo Co",
         "account_tax_ids": null,
-        "amount_due": total,
+        "amount_due": due,
         "amount_overpaid": 0,
         "amount_paid": amount_paid,
         "amount_remaining": amount_remaining,
@@ -781,7 +1038,7 @@ pub(crate) fn invoice_json(generator: &Generator, index: u64, at: i64) -> Value 
         "discounts": [],
         "due_date": due_date,
         "effective_at": finalized_at,
-        "ending_balance": finalized_at.map(|_| 0),
+        "ending_balance": finalized_at.map(|_| total.min(0)),
         "footer": null,
         "from_invoice": null,
         "hosted_invoice_url": null,
@@ -791,7 +1048,7 @@ pub(crate) fn invoice_json(generator: &Generator, index: u64, at: i64) -> Value 
         "latest_revision": null,
         "lines": {
             "object": "list",
-            "data": [line],
+            "data": lines,
             "has_more": false,
             "url": format!("/v1/invoices/{id}/lines"),
         },

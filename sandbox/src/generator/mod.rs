@@ -11,9 +11,12 @@ mod catalog;
 mod customers;
 pub(crate) mod events;
 pub(crate) mod ids;
+mod invoice_table;
 mod payments;
 mod payouts;
 pub(crate) mod timeline;
+
+use std::sync::OnceLock;
 
 use serde_json::Value;
 
@@ -173,6 +176,8 @@ pub struct Generator {
     /// Objects of each kind created at or before `now`.
     counts: [u64; 11],
     pub(crate) streams: Vec<events::Stream>,
+    /// Every invoice's place (see [`invoice_table`]); `totals` and `past_counts` hold the one-off invoices.
+    invoices: OnceLock<invoice_table::InvoiceTable>,
 }
 
 impl Generator {
@@ -189,7 +194,9 @@ impl Generator {
         let mut totals = [0u64; 11];
         for kind in ObjectKind::ALL {
             let past_count = match kind {
-                ObjectKind::Customer | ObjectKind::Invoice => size,
+                ObjectKind::Customer => size,
+                // One-off invoices; subscriptions' invoices follow from their lifecycles.
+                ObjectKind::Invoice => size / 10,
                 ObjectKind::Charge | ObjectKind::PaymentIntent | ObjectKind::BalanceTransaction => {
                     size * 3
                 }
@@ -222,9 +229,15 @@ impl Generator {
             totals,
             counts: totals,
             streams: events::streams(),
+            invoices: OnceLock::new(),
         };
         for kind in ObjectKind::ALL {
-            generator.counts[kind.slot()] = generator.count_until(kind, now);
+            if kind != ObjectKind::Invoice {
+                generator.counts[kind.slot()] = generator.count_until(kind, now);
+            }
+        }
+        if size <= invoice_table::EAGER_SIZE {
+            generator.invoice_table();
         }
         generator
     }
@@ -262,12 +275,33 @@ impl Generator {
 
     /// Objects of a kind created at or before `now` (the start), deleted ones included.
     pub fn count(&self, object: ObjectKind) -> u64 {
-        self.counts[object.slot()]
+        match object {
+            ObjectKind::Invoice => self.invoice_table().count_now(),
+            _ => self.counts[object.slot()],
+        }
     }
 
     /// Objects of a kind over the whole span, the future included (indices run `0..count_total`).
     pub fn count_total(&self, object: ObjectKind) -> u64 {
-        self.totals[object.slot()]
+        match object {
+            ObjectKind::Invoice => self.invoice_table().len(),
+            _ => self.totals[object.slot()],
+        }
+    }
+
+    pub(crate) fn invoice_table(&self) -> &invoice_table::InvoiceTable {
+        self.invoices
+            .get_or_init(|| invoice_table::InvoiceTable::build(self))
+    }
+
+    /// One-off invoices over the whole span.
+    pub(crate) fn one_off_total(&self) -> u64 {
+        self.totals[ObjectKind::Invoice.slot()]
+    }
+
+    /// When one-off invoice `n` is created (spread on the timeline like other objects).
+    pub(crate) fn one_off_created(&self, n: u64) -> i64 {
+        self.spread_created(ObjectKind::Invoice, n)
     }
 
     /// Objects of a kind created at or before `at`, deleted ones included.
@@ -363,9 +397,8 @@ impl Generator {
     /// `created` of object `index` without building it. Never decreases with the index.
     pub fn created(&self, object: ObjectKind, index: u64) -> i64 {
         match object {
-            ObjectKind::Customer | ObjectKind::Invoice | ObjectKind::Subscription => {
-                self.spread_created(object, index)
-            }
+            ObjectKind::Customer | ObjectKind::Subscription => self.spread_created(object, index),
+            ObjectKind::Invoice => self.invoice_table().created(self.start, index),
             // A payment intent and a balance transaction are created with the charge of the same index.
             ObjectKind::Charge | ObjectKind::PaymentIntent | ObjectKind::BalanceTransaction => {
                 self.spread_created(ObjectKind::Charge, index)
@@ -394,7 +427,7 @@ impl Generator {
         if index < past {
             self.past.time_at((index as f64 + jitter) / past as f64)
         } else {
-            let future = (self.count_total(object) - past).max(1);
+            let future = (self.totals[object.slot()] - past).max(1);
             self.future
                 .time_at(((index - past) as f64 + jitter) / future as f64)
         }
@@ -449,6 +482,9 @@ impl Generator {
 
     /// The first index whose `created` is at or after `t` (the count when there is none).
     pub fn first_index_at_or_after(&self, object: ObjectKind, t: i64) -> u64 {
+        if object == ObjectKind::Invoice {
+            return self.invoice_table().first_at_or_after(self.start, t);
+        }
         let (mut low, mut high) = (0, self.count_total(object));
         while low < high {
             let middle = low + (high - low) / 2;
