@@ -80,6 +80,82 @@ pub(crate) const UNPAID_AFTER: i64 = 109 * DAY + 4 * 3600;
 pub(crate) const MAX_MONTHLY_RENEWALS: i64 = 62;
 pub(crate) const MAX_YEARLY_RENEWALS: i64 = 6;
 const PLAN_SALT: u64 = 0x706c_616e;
+const COUPON_SALT: u64 = 0x636f_7570;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum CouponDuration {
+    Forever,
+    Repeating(i64),
+    Once,
+}
+
+pub(crate) struct Coupon {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub percent_off: Option<f64>,
+    /// In cents (USD).
+    pub amount_off: Option<i64>,
+    pub duration: CouponDuration,
+}
+
+/// The coupons some subscriptions get at sign-up (created with the catalog).
+pub(crate) const COUPONS: [Coupon; 4] = [
+    Coupon {
+        id: "LAUNCH20",
+        name: "20% off forever",
+        percent_off: Some(20.0),
+        amount_off: None,
+        duration: CouponDuration::Forever,
+    },
+    Coupon {
+        id: "WELCOME50",
+        name: "50% off for 3 months",
+        percent_off: Some(50.0),
+        amount_off: None,
+        duration: CouponDuration::Repeating(3),
+    },
+    Coupon {
+        id: "TEAM25",
+        name: "25% off for a year",
+        percent_off: Some(25.0),
+        amount_off: None,
+        duration: CouponDuration::Repeating(12),
+    },
+    Coupon {
+        id: "FIRST10",
+        name: "$10 off the first invoice",
+        percent_off: None,
+        amount_off: Some(1000),
+        duration: CouponDuration::Once,
+    },
+];
+const COUPON_WEIGHTS: [u32; 4] = [3, 4, 2, 3];
+
+pub(crate) fn coupon_json(generator: &Generator, coupon: usize) -> Value {
+    let coupon = &COUPONS[coupon % COUPONS.len()];
+    let (duration, months) = match coupon.duration {
+        CouponDuration::Forever => ("forever", None),
+        CouponDuration::Repeating(months) => ("repeating", Some(months)),
+        CouponDuration::Once => ("once", None),
+    };
+    json!({
+        "id": coupon.id,
+        "object": "coupon",
+        "amount_off": coupon.amount_off,
+        "created": generator.start(),
+        "currency": coupon.amount_off.map(|_| "usd"),
+        "duration": duration,
+        "duration_in_months": months,
+        "livemode": false,
+        "max_redemptions": null,
+        "metadata": {},
+        "name": coupon.name,
+        "percent_off": coupon.percent_off,
+        "redeem_by": null,
+        "times_redeemed": 0,
+        "valid": true,
+    })
+}
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum Trial {
@@ -125,6 +201,8 @@ pub(crate) struct SubscriptionFacts {
     pub end_boundary: Option<i64>,
     pub payment_failed: bool,
     pub feedback: &'static str,
+    /// The coupon applied at creation, if any (an index into [`COUPONS`]).
+    pub coupon: Option<usize>,
 }
 
 impl SubscriptionFacts {
@@ -149,6 +227,44 @@ impl SubscriptionFacts {
                 quantity,
             } => Some((self.billing_start + CHANGE_AFTER[class], price, quantity)),
             _ => None,
+        }
+    }
+
+    /// When the coupon stops applying (a repeating one, `duration_in_months` after creation).
+    pub(crate) fn discount_end(&self) -> Option<i64> {
+        match COUPONS[self.coupon? % COUPONS.len()].duration {
+            CouponDuration::Repeating(months) => {
+                Some(super::calendar::add_months(self.created, months))
+            }
+            _ => None,
+        }
+    }
+
+    /// The discount a non-proration line of `amount` gets on the invoice of `slot` created at `created`: a
+    /// percentage of it while the coupon lasts (forever, or invoices created before a repeating coupon's end),
+    /// or, for a `once` coupon, its amount off the first paid invoice.
+    pub(crate) fn discount_on(&self, slot: Slot, created: i64, amount: i64) -> i64 {
+        let Some(coupon) = self.coupon.map(|c| &COUPONS[c % COUPONS.len()]) else {
+            return 0;
+        };
+        let applies = match coupon.duration {
+            CouponDuration::Forever => true,
+            CouponDuration::Repeating(_) => self.discount_end().is_some_and(|end| created < end),
+            CouponDuration::Once => {
+                slot == if self.trial == Trial::None {
+                    Slot::First
+                } else {
+                    Slot::TrialEnd
+                }
+            }
+        };
+        if !applies || slot == Slot::Change || amount <= 0 {
+            return 0;
+        }
+        match (coupon.percent_off, coupon.amount_off) {
+            (Some(percent), _) => (amount as f64 * percent / 100.0).round() as i64,
+            (None, Some(off)) => off.min(amount),
+            (None, None) => 0,
         }
     }
 
@@ -272,10 +388,20 @@ impl Generator {
             end_boundary: None,
             payment_failed: false,
             feedback,
+            coupon: None,
         };
         if incomplete {
             facts.ended = Some(created + INCOMPLETE_WINDOW);
             return facts;
+        }
+        let mut coupon_draws = crate::rng::Draws::new(&[
+            self.seed,
+            ObjectKind::Subscription.tag(),
+            COUPON_SALT,
+            index,
+        ]);
+        if coupon_draws.chance(0.15) {
+            facts.coupon = Some(coupon_draws.weighted(&COUPON_WEIGHTS));
         }
         if trial == Trial::Lapses {
             facts.requested = Some(created + LAPSE_REQUEST);
@@ -393,6 +519,30 @@ pub(crate) fn subscription_json(generator: &Generator, index: u64, at: i64) -> V
         Value::Null
     };
     let trial = (facts.trial != Trial::None).then_some((facts.created, facts.billing_start));
+    // Served expanded (as with `expand[]=discounts`), the coupon both where classic and current API versions
+    // put it. A repeating coupon's discount stays listed with its `end`; it no longer applies after it.
+    let discounts: Vec<Value> = facts
+        .coupon
+        .map(|coupon| {
+            json!({
+                "id": generator.side_id(SideId::Discount, index),
+                "object": "discount",
+                "checkout_session": null,
+                "coupon": coupon_json(generator, coupon),
+                "customer": generator.id(ObjectKind::Customer, facts.customer),
+                "customer_account": null,
+                "end": facts.discount_end(),
+                "invoice": null,
+                "invoice_item": null,
+                "promotion_code": null,
+                "source": { "coupon": COUPONS[coupon % COUPONS.len()].id, "type": "coupon" },
+                "start": facts.created,
+                "subscription": id,
+                "subscription_item": null,
+            })
+        })
+        .into_iter()
+        .collect();
     let item = json!({
         "id": generator.side_id(SideId::SubscriptionItem, index),
         "object": "subscription_item",
@@ -437,7 +587,7 @@ pub(crate) fn subscription_json(generator: &Generator, index: u64, at: i64) -> V
         "default_source": null,
         "default_tax_rates": [],
         "description": null,
-        "discounts": [],
+        "discounts": discounts,
         "ended_at": ended_at,
         "invoice_settings": { "account_tax_ids": null, "issuer": { "type": "self" } },
         "items": {
@@ -656,6 +806,8 @@ struct Line {
     description: String,
     /// For a proration credit: the invoice (index) and line that billed the time given back.
     credited: Option<(u64, String)>,
+    /// The coupon's share of `amount` (the line's `discount_amounts`).
+    discount: i64,
 }
 
 fn product_name(price: usize) -> &'static str {
@@ -709,6 +861,7 @@ fn subscription_lines(
     slot: Slot,
 ) -> Vec<Line> {
     let period = invoice_period(facts, slot);
+    let created = invoice_created(facts, slot);
     let full = |price: usize, quantity: u64, description: String, amount: i64| Line {
         price: Some(price),
         quantity,
@@ -718,6 +871,7 @@ fn subscription_lines(
         proration: false,
         description,
         credited: None,
+        discount: facts.discount_on(slot, created, amount),
     };
     match slot {
         Slot::First if facts.trial != Trial::None => vec![full(
@@ -761,6 +915,7 @@ fn subscription_lines(
                         product_name(facts.price)
                     ),
                     credited,
+                    discount: 0,
                 },
                 Line {
                     price: Some(price),
@@ -774,6 +929,7 @@ fn subscription_lines(
                         product_name(price)
                     ),
                     credited: None,
+                    discount: 0,
                 },
             ]
         }
@@ -861,6 +1017,7 @@ pub(crate) fn invoice_json(generator: &Generator, index: u64, at: i64) -> Value 
                 proration: false,
                 description: description.to_owned(),
                 credited: None,
+                discount: 0,
             };
             (customer, vec![line], None, "manual", draws)
         }
@@ -871,7 +1028,16 @@ pub(crate) fn invoice_json(generator: &Generator, index: u64, at: i64) -> Value 
     } else {
         customer_facts.currency
     };
-    let total: i64 = lines.iter().map(|line| line.amount).sum();
+    let subtotal: i64 = lines.iter().map(|line| line.amount).sum();
+    let discounted: i64 = lines.iter().map(|line| line.discount).sum();
+    let total = subtotal - discounted;
+    let discount_id = subscription
+        .map(|s| generator.side_id(SideId::Discount, s))
+        .filter(|_| discounted > 0);
+    let discount_amounts = |amount: i64| match &discount_id {
+        Some(discount) if amount > 0 => json!([{ "amount": amount, "discount": discount }]),
+        _ => json!([]),
+    };
     // A credit (a downgrade's proration) is owed to the customer: nothing is due, the balance carries it.
     let due = total.max(0);
     let send_invoice = subscription.is_none() && draws.chance(0.5);
@@ -963,9 +1129,9 @@ pub(crate) fn invoice_json(generator: &Generator, index: u64, at: i64) -> Value 
                 "amount": line.amount,
                 "currency": currency,
                 "description": line.description,
-                "discount_amounts": [],
+                "discount_amounts": discount_amounts(line.discount),
                 "discountable": !line.proration,
-                "discounts": [],
+                "discounts": if line.discount > 0 { json!([discount_id]) } else { json!([]) },
                 "invoice": id,
                 "livemode": false,
                 "metadata": {},
@@ -1035,7 +1201,7 @@ pub(crate) fn invoice_json(generator: &Generator, index: u64, at: i64) -> Value 
         "default_source": null,
         "default_tax_rates": [],
         "description": null,
-        "discounts": [],
+        "discounts": discount_id.iter().collect::<Vec<_>>(),
         "due_date": due_date,
         "effective_at": finalized_at,
         "ending_balance": finalized_at.map(|_| total.min(0)),
@@ -1084,11 +1250,11 @@ pub(crate) fn invoice_json(generator: &Generator, index: u64, at: i64) -> Value 
             "voided_at": transition("void"),
         },
         "subscription": subscription_id,
-        "subtotal": total,
-        "subtotal_excluding_tax": total,
+        "subtotal": subtotal,
+        "subtotal_excluding_tax": subtotal,
         "test_clock": null,
         "total": total,
-        "total_discount_amounts": [],
+        "total_discount_amounts": discount_amounts(discounted),
         "total_excluding_tax": total,
         "total_pretax_credit_amounts": [],
         "total_taxes": [],

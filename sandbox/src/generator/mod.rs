@@ -135,6 +135,7 @@ pub(crate) enum SideId {
     InvoiceLine,
     InvoiceItem,
     BankAccount,
+    Discount,
 }
 
 impl SideId {
@@ -145,6 +146,7 @@ impl SideId {
             SideId::InvoiceLine => "il_",
             SideId::InvoiceItem => "ii_",
             SideId::BankAccount => "ba_",
+            SideId::Discount => "di_",
         }
     }
 }
