@@ -327,4 +327,25 @@ fn invoice_kinds_and_counts() {
     }
     // Renewals dominate: a subscription is invoiced every period it lives.
     assert!(reasons["subscription_cycle"] > 3 * reasons["subscription_create"]);
+
+    // Quarterly plans bill three months at a time.
+    let by_subscription = invoices_by_subscription(&generator);
+    let mut quarterly = 0;
+    for index in 0..generator.count(ObjectKind::Subscription) {
+        let subscription = generator.object(ObjectKind::Subscription, index);
+        let recurring = &subscription["items"]["data"][0]["price"]["recurring"];
+        if recurring["interval_count"] != 3 {
+            continue;
+        }
+        assert_eq!(recurring["interval"], "month");
+        quarterly += 1;
+        let id = subscription["id"].as_str().unwrap();
+        for invoice in &by_subscription[id] {
+            if invoice.reason == "subscription_cycle" {
+                let days = (invoice.lines[0].end - invoice.lines[0].start) / DAY;
+                assert!((89..=92).contains(&days), "{id}: {days} days");
+            }
+        }
+    }
+    assert!(quarterly > 0);
 }

@@ -76,11 +76,13 @@ pub(crate) const RESUME_AFTER: i64 = 105 * DAY + 2 * 3600;
 pub(crate) const PAST_DUE_AFTER: i64 = 95 * DAY + 4 * 3600;
 pub(crate) const RECOVERED_AFTER: i64 = 100 * DAY + 4 * 3600;
 pub(crate) const UNPAID_AFTER: i64 = 109 * DAY + 4 * 3600;
-/// The most renewals a subscription can have within the generated span (monthly and yearly).
+/// The most renewals a subscription can have within the generated span (monthly, quarterly and yearly).
 pub(crate) const MAX_MONTHLY_RENEWALS: i64 = 62;
+pub(crate) const MAX_QUARTERLY_RENEWALS: i64 = 21;
 pub(crate) const MAX_YEARLY_RENEWALS: i64 = 6;
 const PLAN_SALT: u64 = 0x706c_616e;
 const COUPON_SALT: u64 = 0x636f_7570;
+const QUARTER_SALT: u64 = 0x7175_6172;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum CouponDuration {
@@ -185,7 +187,8 @@ pub(crate) enum Amendment {
 pub(crate) struct SubscriptionFacts {
     pub created: i64,
     pub customer: u64,
-    pub yearly: bool,
+    /// Months between two bills (1, 3 or 12).
+    pub months: i64,
     pub price: usize,
     pub quantity: u64,
     pub trial: Trial,
@@ -207,11 +210,7 @@ pub(crate) struct SubscriptionFacts {
 
 impl SubscriptionFacts {
     pub(crate) fn step_months(&self) -> i64 {
-        if self.yearly {
-            12
-        } else {
-            1
-        }
+        self.months
     }
 
     /// Renewal `k` (k >= 1): the start of the k-th period after billing starts.
@@ -372,11 +371,27 @@ impl Generator {
         } else {
             created + TRIAL
         };
-        let price = catalog::price_of(product, yearly);
+        // Some tier subscriptions (not the very first) are billed quarterly (a draw of their own).
+        let quarterly = !yearly
+            && catalog::TIERS.contains(&product)
+            && created > self.start + DAY
+            && crate::rng::Draws::new(&[
+                self.seed,
+                ObjectKind::Subscription.tag(),
+                QUARTER_SALT,
+                index,
+            ])
+            .chance(0.15);
+        let months = match (yearly, quarterly) {
+            (true, _) => 12,
+            (false, true) => 3,
+            (false, false) => 1,
+        };
+        let price = catalog::price_for(product, months);
         let mut facts = SubscriptionFacts {
             created,
             customer: 0,
-            yearly,
+            months,
             price,
             quantity,
             trial,
@@ -436,7 +451,7 @@ impl Generator {
                     };
                     Amendment::Change {
                         class: change_class,
-                        price: catalog::price_of(next, yearly),
+                        price: catalog::price_for(next, months),
                         quantity,
                     }
                 }
@@ -815,10 +830,10 @@ fn product_name(price: usize) -> &'static str {
 }
 
 fn cycle_description(price: usize, quantity: u64) -> String {
-    let interval = if catalog::is_yearly(price) {
-        "year"
-    } else {
-        "month"
+    let interval = match catalog::interval_months(price) {
+        12 => "year",
+        3 => "3 months",
+        _ => "month",
     };
     format!(
         "{quantity} × {} (at ${:.2} / {interval})",

@@ -1,5 +1,6 @@
 //! The product catalog: ten products, each with a monthly and a yearly price (price `2p` is product `p`'s
-//! monthly price, `2p + 1` its yearly one, at ten monthly payments).
+//! monthly price, `2p + 1` its yearly one, at ten monthly payments), and the tiers' quarterly prices (price
+//! `20 + t` bills tier `t` every three months, at 10% off three monthly payments).
 
 use serde_json::{json, Value};
 
@@ -74,24 +75,61 @@ pub(crate) const TIERS: [usize; 5] = [0, 1, 2, 3, 4];
 /// How often new subscriptions pick each product.
 pub(crate) const SUBSCRIPTION_WEIGHTS: [u32; 10] = [30, 25, 15, 7, 2, 6, 4, 5, 3, 3];
 
+/// The first quarterly price.
+const QUARTERLY_BASE: usize = 2 * PRODUCTS.len();
+/// Prices in the catalog.
+pub(crate) const PRICES: usize = QUARTERLY_BASE + TIERS.len();
+
 pub(crate) fn product_of_price(price: usize) -> usize {
-    price / 2
+    if price >= QUARTERLY_BASE {
+        TIERS[(price - QUARTERLY_BASE) % TIERS.len()]
+    } else {
+        price / 2
+    }
+}
+
+/// Months between two bills: 1, 3 or 12.
+pub(crate) fn interval_months(price: usize) -> i64 {
+    if price >= QUARTERLY_BASE {
+        3
+    } else if price % 2 == 1 {
+        12
+    } else {
+        1
+    }
+}
+
+/// The product's price billed every `months` (a monthly one when it has none for that interval).
+pub(crate) fn price_for(product: usize, months: i64) -> usize {
+    match months {
+        12 => price_of(product, true),
+        3 => TIERS
+            .iter()
+            .position(|&tier| tier == product)
+            .map_or(price_of(product, false), |tier| QUARTERLY_BASE + tier),
+        _ => price_of(product, false),
+    }
+}
+
+/// Stripe's `recurring.interval` and `interval_count`, and the lookup key's label.
+pub(crate) fn interval_of(price: usize) -> (&'static str, i64, &'static str) {
+    match interval_months(price) {
+        12 => ("year", 1, "yearly"),
+        3 => ("month", 3, "quarterly"),
+        _ => ("month", 1, "monthly"),
+    }
 }
 
 pub(crate) fn price_of(product: usize, yearly: bool) -> usize {
     product * 2 + usize::from(yearly)
 }
 
-pub(crate) fn is_yearly(price: usize) -> bool {
-    price % 2 == 1
-}
-
 pub(crate) fn unit_amount(price: usize) -> i64 {
     let monthly = PRODUCTS[product_of_price(price) % PRODUCTS.len()].monthly;
-    if is_yearly(price) {
-        monthly * 10
-    } else {
-        monthly
+    match interval_months(price) {
+        12 => monthly * 10,
+        3 => monthly * 27 / 10,
+        _ => monthly,
     }
 }
 
@@ -165,11 +203,7 @@ pub(crate) fn price_json(generator: &Generator, index: usize, at: i64) -> Value 
     };
     let product = product(product_index);
     let amount = unit_amount(index);
-    let (interval, label) = if is_yearly(index) {
-        ("year", "yearly")
-    } else {
-        ("month", "monthly")
-    };
+    let (interval, interval_count, label) = interval_of(index);
     json!({
         "id": generator.id(ObjectKind::Price, index as u64),
         "object": "price",
@@ -185,7 +219,7 @@ pub(crate) fn price_json(generator: &Generator, index: usize, at: i64) -> Value 
         "product": generator.id(ObjectKind::Product, product_index as u64),
         "recurring": {
             "interval": interval,
-            "interval_count": 1,
+            "interval_count": interval_count,
             "meter": null,
             "trial_period_days": null,
             "usage_type": "licensed",
@@ -212,8 +246,8 @@ pub(crate) fn plan_json(generator: &Generator, index: usize) -> Value {
         "billing_scheme": "per_unit",
         "created": generator.created(ObjectKind::Price, index as u64),
         "currency": "usd",
-        "interval": if is_yearly(index) { "year" } else { "month" },
-        "interval_count": 1,
+        "interval": interval_of(index).0,
+        "interval_count": interval_of(index).1,
         "livemode": false,
         "metadata": {},
         "meter": null,

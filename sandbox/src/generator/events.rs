@@ -14,8 +14,8 @@ use serde_json::{json, Map, Value};
 
 use super::billing::{
     Amendment, InvoiceOutcome, Trial, CHANGE_AFTER, FINALIZE_AFTER, INCOMPLETE_WINDOW,
-    LAPSE_REQUEST, LIFETIMES, MAX_MONTHLY_RENEWALS, MAX_YEARLY_RENEWALS, PAID_AFTER,
-    PAST_DUE_AFTER, PAUSE_AFTER, RECOVERED_AFTER, REMINDER_AFTER, RESUME_AFTER, TRIAL,
+    LAPSE_REQUEST, LIFETIMES, MAX_MONTHLY_RENEWALS, MAX_QUARTERLY_RENEWALS, MAX_YEARLY_RENEWALS,
+    PAID_AFTER, PAST_DUE_AFTER, PAUSE_AFTER, RECOVERED_AFTER, REMINDER_AFTER, RESUME_AFTER, TRIAL,
     TRIAL_WILL_END_BEFORE, UNCOLLECTIBLE_AFTER, UNPAID_AFTER, VOID_AFTER,
 };
 use super::calendar::period_boundary;
@@ -40,7 +40,7 @@ pub(crate) enum When {
     /// `created + offset`.
     AfterCreated(i64),
     /// A subscription's `k`-th renewal: `k` periods after billing starts (after a trial, when `trial`).
-    Renewal { trial: bool, yearly: bool, k: i64 },
+    Renewal { trial: bool, months: i64, k: i64 },
     /// A payout's arrival date.
     PayoutArrival,
     /// A fixed instant: the sandbox's start plus this offset (catalog changes).
@@ -105,12 +105,12 @@ pub(crate) enum What {
     },
     Renewed {
         trial: bool,
-        yearly: bool,
+        months: i64,
         k: i64,
     },
     EndedAtPeriodEnd {
         trial: bool,
-        yearly: bool,
+        months: i64,
         k: i64,
     },
 }
@@ -388,24 +388,23 @@ pub(crate) fn streams() -> Vec<Stream> {
                 "customer.subscription.updated",
             ),
         ]);
-        for yearly in [false, true] {
-            let renewals = if yearly {
-                MAX_YEARLY_RENEWALS
-            } else {
-                MAX_MONTHLY_RENEWALS
-            };
+        for (months, renewals) in [
+            (1, MAX_MONTHLY_RENEWALS),
+            (3, MAX_QUARTERLY_RENEWALS),
+            (12, MAX_YEARLY_RENEWALS),
+        ] {
             for k in 1..=renewals {
-                let when = When::Renewal { trial, yearly, k };
+                let when = When::Renewal { trial, months, k };
                 all.push(stream(
                     sub,
                     when,
-                    W::Renewed { trial, yearly, k },
+                    W::Renewed { trial, months, k },
                     "customer.subscription.updated",
                 ));
                 all.push(stream(
                     sub,
                     when,
-                    W::EndedAtPeriodEnd { trial, yearly, k },
+                    W::EndedAtPeriodEnd { trial, months, k },
                     "customer.subscription.deleted",
                 ));
             }
@@ -502,10 +501,10 @@ impl Generator {
     fn stream_time(&self, stream: &Stream, index: u64) -> i64 {
         match stream.when {
             When::AfterCreated(offset) => self.created(stream.kind, index) + offset,
-            When::Renewal { trial, yearly, k } => {
+            When::Renewal { trial, months, k } => {
                 let created = self.created(stream.kind, index);
                 let billing_start = if trial { created + TRIAL } else { created };
-                period_boundary(billing_start, k * if yearly { 12 } else { 1 })
+                period_boundary(billing_start, k * months)
             }
             When::PayoutArrival => payout_arrival(self.created(stream.kind, index)),
             When::AfterStart(offset) => self.now + offset,
@@ -597,16 +596,16 @@ impl Generator {
                 sub_has_trial(&facts, trial)
                     && facts.amendment == Amendment::PastDue { recovers: false }
             }
-            What::Renewed { trial, yearly, k } => {
+            What::Renewed { trial, months, k } => {
                 let facts = self.subscription_plan(index);
                 sub_has_trial(&facts, trial)
-                    && facts.yearly == yearly
+                    && facts.months == months
                     && facts.ended.is_none_or(|ended| facts.boundary(k) < ended)
             }
-            What::EndedAtPeriodEnd { trial, yearly, k } => {
+            What::EndedAtPeriodEnd { trial, months, k } => {
                 let facts = self.subscription_plan(index);
                 sub_has_trial(&facts, trial)
-                    && facts.yearly == yearly
+                    && facts.months == months
                     && facts.end_boundary == Some(k)
             }
         }

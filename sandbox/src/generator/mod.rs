@@ -218,7 +218,7 @@ impl Generator {
             ((SPAN_DAYS + HORIZON_DAYS) / 2) as u64
         };
         totals[ObjectKind::Product.slot()] = catalog::PRODUCTS.len() as u64;
-        totals[ObjectKind::Price.slot()] = catalog::PRODUCTS.len() as u64 * 2;
+        totals[ObjectKind::Price.slot()] = catalog::PRICES as u64;
         let mut generator = Generator {
             seed,
             size,
@@ -414,7 +414,8 @@ impl Generator {
                 self.after_charge(self.disputed_charge(index), lag)
             }
             ObjectKind::Payout => payouts::payout_created(self, index),
-            // The catalog predates the first customer: products ten minutes apart, each followed by its prices.
+            // The catalog predates the first customer: products ten minutes apart, each followed by its prices
+            // (the quarterly prices, added later, after the last product).
             ObjectKind::Product => self.start + 600 * index as i64 + 60,
             ObjectKind::Price => {
                 self.start + 600 * (index / 2) as i64 + 120 + 60 * (index % 2) as i64
