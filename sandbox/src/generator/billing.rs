@@ -1,7 +1,8 @@
 //! Subscriptions and invoices.
 //!
-//! A subscription is a lifecycle decided up front from its draws: a price from the catalog (mostly monthly),
-//! maybe a 14-day trial (some never convert), maybe an upgrade to the next tier, and a lifetime after which the
+//! A subscription is a lifecycle decided up front from its draws: a price from the catalog (mostly monthly,
+//! some quarterly or yearly; in the customer's currency when the catalog has it), maybe a coupon, maybe a
+//! 14-day trial (some never convert), maybe an upgrade to the next tier, and a lifetime after which the
 //! customer cancels (now or at period end), so MRR and churn computed from a snapshot are meaningful.
 //! Invoices are what Stripe Billing issues for that life, one per billing period (see [`invoice_json`] and
 //! [`super::invoice_table`]), so each subscription's items over time can be read back from its invoices;
@@ -980,7 +981,10 @@ fn invoice_created(facts: &SubscriptionFacts, slot: Slot) -> i64 {
 /// item's unused time credited (negative, `proration_details.credited_items` naming the invoice that billed
 /// it) and the new item's remaining time; the next renewal bills the new item. No invoice follows the end of
 /// a subscription (at period end or at once; one canceled at once keeps the last period's line, which runs
-/// past its end).
+/// past its end). While collection is paused (`pause_collection` set on the subscription, status still
+/// `active`), renewals are still invoiced with the items in force and those invoices are voided: a reader must
+/// take a voided renewal as a period served but not billed, not as a change of items nor an end. Coupons give
+/// non-proration lines `discount_amounts`; `amount` stays the undiscounted unit amount times quantity.
 pub(crate) fn invoice_json(generator: &Generator, index: u64, at: i64) -> Value {
     let created = generator.created(ObjectKind::Invoice, index);
     let billed = generator.invoice_table().billed(index);

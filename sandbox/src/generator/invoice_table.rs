@@ -24,11 +24,13 @@ const SLOT_MASK: u64 = (1 << SLOT_BITS) - 1;
 const IDENTITY_MASK: u64 = (1 << CREATED_SHIFT) - 1;
 /// Subscription indices the packing holds (`2^28`).
 const MAX_SUBSCRIPTIONS: u64 = 1 << (35 - SLOT_BITS);
-/// The largest size whose invoice table is built with the generator; above it, it is built on the first
-/// invoice asked for (and above [`MAX_TABLE_SIZE`] the account has no invoices).
+/// The largest size whose invoice table is built with the generator (about 25 invoices a customer over the
+/// span, 200 bytes; 0.2 s and 20 MB at 100,000 customers); above it, it is built on the first invoice asked
+/// for.
 pub(crate) const EAGER_SIZE: u64 = 2_000_000;
-/// Sizes whose subscription indices fit the packing (about 2.1 subscriptions per customer over the span).
-pub(crate) const MAX_TABLE_SIZE: u64 = 100_000_000;
+/// Above this size the account has no invoices at all (the table would take gigabytes); the other kinds keep
+/// their flat memory at any size.
+pub(crate) const MAX_TABLE_SIZE: u64 = 5_000_000;
 
 /// Which of its subscription's invoices an invoice is.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -118,7 +120,8 @@ impl InvoiceTable {
             let offset = u64::try_from(at - start).unwrap_or(0);
             (offset << CREATED_SHIFT) | identity
         };
-        let mut words = Vec::with_capacity((subscriptions * 8 + one_offs) as usize);
+        // About 12 invoices a subscription over the span (measured: 11.8 at size 100,000).
+        let mut words = Vec::with_capacity((subscriptions * 12 + one_offs) as usize);
         for index in 0..subscriptions {
             let facts = generator.subscription_plan(index);
             for (slot, at) in subscription_invoices(&facts, horizon) {
