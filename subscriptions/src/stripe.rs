@@ -409,7 +409,12 @@ pub fn rebuild_history(
     let mut period_starts: Vec<i64> = period_start.into_iter().collect();
     let mut sorted_invoices: Vec<&Value> = invoices.iter().collect();
     sorted_invoices.sort_by_key(|invoice| int(invoice, "created").unwrap_or(0));
+    // Renewals voided while collection was paused: service periods that were not billed.
+    let mut unbilled: Vec<(i64, i64)> = Vec::new();
+    let mut paid: Vec<i64> = Vec::new();
     for invoice in sorted_invoices {
+        let voided_renewal = invoice.get("status").and_then(Value::as_str) == Some("void")
+            && invoice.get("billing_reason").and_then(Value::as_str) == Some("subscription_cycle");
         let Some(lines) = invoice
             .get("lines")
             .and_then(|l| l.get("data"))
@@ -441,6 +446,13 @@ pub fn rebuild_history(
                     merge_into(&mut deltas[index].2, item);
                 }
             } else {
+                if voided_renewal {
+                    if let Some(end) = line.get("period").and_then(|p| int(p, "end")) {
+                        unbilled.push((from, end));
+                    }
+                } else if invoice.get("status").and_then(Value::as_str) == Some("paid") {
+                    paid.push(from);
+                }
                 period_starts.push(from);
                 match full.iter_mut().find(|(at, _)| *at == from) {
                     Some((_, items)) => merge_into(items, item),
@@ -633,12 +645,20 @@ pub fn rebuild_history(
     }
     status_points.sort_by_key(|(from, _)| *from);
 
-    // Pauses.
+    // Pauses: a renewal voided while collection was paused leaves its period out of MRR (it was
+    // not billed); a period paid for counts even if collection is paused during it. The current
+    // period of a subscription paused now counts only if paid (its renewal is voided later).
+    for (from, to) in &unbilled {
+        pauses.push((*from, true));
+        pauses.push((*to, false));
+    }
     let paused_now = !subscription
         .get("pause_collection")
         .is_none_or(Value::is_null);
-    pauses.sort_by_key(|(at, _)| *at);
-    if paused_now && pauses.last().is_none_or(|(_, paused)| !paused) {
+    // At one instant a period's end and the next unbilled period's start: the start wins.
+    pauses.sort_by_key(|(at, paused)| (*at, *paused));
+    let current_paid = period_start.is_some_and(|start| paid.contains(&start));
+    if paused_now && !current_paid && pauses.last().is_none_or(|(_, paused)| !paused) {
         let last = pauses.last().map(|(at, _)| *at);
         let from = match (period_start, last) {
             (Some(p), Some(l)) => p.max(l),

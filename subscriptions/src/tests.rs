@@ -1153,6 +1153,50 @@ mod stripe_json {
         assert_eq!(movement(&movements, "expansion").iter().sum::<i64>(), 5_000);
     }
 
+    /// A renewal voided while collection was paused leaves its period out of MRR; the periods
+    /// billed before and after count, and a pause set during a billed period changes nothing.
+    #[test]
+    fn a_renewal_voided_while_paused_is_not_mrr() {
+        let growth = price("price_growth", 3_000, "month");
+        let sub = subscription(
+            "sub_1",
+            "cus_1",
+            json!([item_json("sub_1", growth.clone(), 1, (at(60), at(90)))]),
+            json!({
+                "start_date": at(0),
+                "created": at(0),
+                "current_period_start": at(60),
+                "pause_collection": { "behavior": "void", "resumes_at": null },
+            }),
+        );
+        let line = |from: i64, to: i64| {
+            classic_line("sub_1", growth.clone(), 3_000, false, (at(from), at(to)))
+        };
+        let mut voided = invoice("in_2", "sub_1", at(30), vec![line(30, 60)]);
+        voided["status"] = json!("void");
+        voided["billing_reason"] = json!("subscription_cycle");
+        let mut current = invoice("in_3", "sub_1", at(60), vec![line(60, 90)]);
+        current["status"] = json!("paid");
+        let mut invoices = vec![
+            invoice("in_1", "sub_1", at(0), vec![line(0, 30)]),
+            voided,
+            // Paid: the current period is billed although collection is paused now.
+            current,
+        ];
+        let history = rebuild_history(&sub, &invoices, &[], &PriceBook::new()).unwrap();
+        assert_eq!(
+            daily_mrr(&history, 80, &Settings::default()),
+            expect(&[(0, 3_000), (30, 0), (60, 3_000)], 80)
+        );
+        // Not paid yet: the renewal of a paused subscription is voided later, not billed.
+        invoices[2]["status"] = json!("open");
+        let history = rebuild_history(&sub, &invoices, &[], &PriceBook::new()).unwrap();
+        assert_eq!(
+            daily_mrr(&history, 80, &Settings::default()),
+            expect(&[(0, 3_000), (30, 0)], 80)
+        );
+    }
+
     /// The sandbox's shapes: line items name their price in `pricing.price_details` and their subscription
     /// in `parent.subscription_item_details`; an update event with previous `items`; a trial; a
     /// cancellation at period end; then unpaid.
