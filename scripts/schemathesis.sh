@@ -30,16 +30,7 @@ venv="$(ensure_python_tools "schemathesis==$SCHEMATHESIS_VERSION")"
 # The binary `cargo test` built (same profile, same features): nothing to compile after it.
 cargo build -q --bin allmetrics
 
-work="$(mktemp -d "${TMPDIR:-/tmp}/allmetrics-schemathesis.XXXXXX")"
-server_pid=""
-cleanup() {
-  if [ -n "$server_pid" ]; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+local_server_workdir schemathesis
 
 # The run's credential makes thousands of requests a minute, and it connects the demo source
 # again whenever the run disconnects it: the limits are raised.

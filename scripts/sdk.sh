@@ -14,16 +14,7 @@ venv="$(ensure_python_tools "openapi-python-client==0.29.1")"
 # The binary `cargo test` built: nothing to compile after it.
 cargo build -q --bin allmetrics
 
-work="$(mktemp -d "${TMPDIR:-/tmp}/allmetrics-sdk.XXXXXX")"
-server_pid=""
-cleanup() {
-  if [ -n "$server_pid" ]; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+local_server_workdir sdk
 
 say "generating the Python client from openapi.yaml"
 "$venv/bin/openapi-python-client" generate --path "$REPO_ROOT/openapi.yaml" --meta none \

@@ -163,6 +163,21 @@ ensure_playwright() {
   echo "$home"
 }
 
+# A temporary folder (`work`) for a run with a local server: on exit the server is stopped and
+# the folder removed.
+local_server_workdir() {
+  work="$(mktemp -d "${TMPDIR:-/tmp}/allmetrics-$1.XXXXXX")"
+  server_pid=""
+  trap 'stop_local_server; rm -rf "$work"' EXIT
+}
+
+stop_local_server() {
+  if [ -n "${server_pid:-}" ]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+}
+
 # Starts the debug server in the background for a script's checks: `local` (the built-in
 # sandbox), a free port, a throwaway SQLite database and data folder under WORK. Extra `NAME=value`
 # settings may follow. Sets `base` (its URL) and `server_pid`; the log is WORK/server.log.

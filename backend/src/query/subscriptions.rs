@@ -195,12 +195,11 @@ pub async fn subscription_series(
     })
 }
 
-fn not_supported(source: &str) -> ApiError {
+/// 400 `subscriptions_not_supported`: the source's provider bills no subscriptions.
+pub fn not_supported(source: &str) -> ApiError {
     ApiError::bad_request(
         "subscriptions_not_supported",
-        format!(
-            "{source} has no subscriptions: subscription metrics need a Stripe-compatible source."
-        ),
+        format!("{source} has no subscriptions to compute subscription metrics from."),
     )
 }
 

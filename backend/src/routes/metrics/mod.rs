@@ -60,13 +60,7 @@ pub async fn subscription_definition(
     })?;
     let (source, provider) = crate::lookup::enabled_source(state, &request.source).await?;
     if provider.provider.subscription_objects().is_none() {
-        return Err(ApiError::bad_request(
-            "subscriptions_not_supported",
-            format!(
-                "{} has no subscriptions: subscription metrics need a Stripe-compatible source.",
-                source.name
-            ),
-        ));
+        return Err(crate::query::subscriptions::not_supported(&source.name));
     }
     let given = [
         ("object_name", &request.object_name),
