@@ -118,8 +118,6 @@ pub enum Read {
     Objects,
     /// A saved metric's rollup (its id).
     Rollup(i64),
-    /// The subscriptions' histories (subscription metrics).
-    Histories,
 }
 
 /// Runs one aggregation and keeps its cells as `keep` says.
@@ -141,8 +139,7 @@ async fn tally_from(
 ) -> Result<Tally, ApiError> {
     let mut folder = Folder::new(keep, bucket_of(spec), spec.window.buckets());
     match (read, spec.data_version) {
-        // Histories are not read through aggregations (subscription metrics).
-        (Read::Objects | Read::Histories, _) => {
+        (Read::Objects, _) => {
             let mut sink = |row| folder.push(row);
             state.repository.aggregate_each(request, &mut sink).await?
         }

@@ -218,7 +218,18 @@ pub struct Answer {
     pub series: allmetrics_common::Series,
     pub cached: bool,
     /// What a computed series was read from (`None` from the cache).
-    pub read: Option<engine::Read>,
+    pub read: Option<ComputedFrom>,
+}
+
+/// What a computed series was read from, for its `X-Computed-From` header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ComputedFrom {
+    /// The stored objects.
+    Objects,
+    /// A saved metric's pre-aggregated cells.
+    Rollup,
+    /// The subscriptions' histories (subscription metrics).
+    Subscriptions,
 }
 
 /// The cache's key of a query: its parameters as given (trimmed: the same parameters always
@@ -364,7 +375,10 @@ pub async fn series(
     Ok(Answer {
         series,
         cached: false,
-        read: Some(read),
+        read: Some(match read {
+            engine::Read::Objects => ComputedFrom::Objects,
+            engine::Read::Rollup(_) => ComputedFrom::Rollup,
+        }),
     })
 }
 
@@ -373,16 +387,15 @@ pub fn cache_header(answer: &Answer) -> (&'static str, &'static str) {
     ("X-Cache", if answer.cached { "hit" } else { "miss" })
 }
 
-/// The `X-Computed-From` header of a computed series: `rollup` (a saved metric's
-/// pre-aggregated cells) or `objects` (the stored objects).
+/// The `X-Computed-From` header of a computed series: `rollup`, `objects` or `subscriptions`.
 pub fn source_header(answer: &Answer) -> Option<(&'static str, &'static str)> {
     answer.read.map(|read| {
         (
             "X-Computed-From",
             match read {
-                engine::Read::Rollup(_) => "rollup",
-                engine::Read::Objects => "objects",
-                engine::Read::Histories => "subscriptions",
+                ComputedFrom::Rollup => "rollup",
+                ComputedFrom::Objects => "objects",
+                ComputedFrom::Subscriptions => "subscriptions",
             },
         )
     })

@@ -191,7 +191,7 @@ pub async fn subscription_series(
     Ok(Answer {
         series: with_jobs(series, &jobs, objects.names().len()),
         cached: false,
-        read: Some(super::engine::Read::Histories),
+        read: Some(super::ComputedFrom::Subscriptions),
     })
 }
 
@@ -368,6 +368,12 @@ mod tests {
         assert_eq!(mrr.len(), window.buckets());
         assert_eq!(mrr[0], 6.0);
         assert_eq!(new[0], (0..7).sum::<i32>() as f64);
+    }
+
+    #[test]
+    fn the_shared_kind_names_are_the_computed_kinds() {
+        let computed: Vec<&str> = MetricKind::ALL.iter().map(|kind| kind.as_str()).collect();
+        assert_eq!(computed, allmetrics_common::SUBSCRIPTION_KINDS.to_vec());
     }
 
     #[test]
