@@ -97,6 +97,9 @@ impl Application {
             rollup_reads: crate::query::reads::RollupReads::new(
                 settings.query.cache_mib.saturating_mul(1 << 19),
             ),
+            subscription_histories: crate::query::histories::SubscriptionHistories::new(
+                settings.query.cache_mib.saturating_mul(1 << 19),
+            ),
             rollup_builds: Arc::default(),
             base_url: base_url.into(),
             settings: Arc::new(settings),

@@ -24,6 +24,8 @@ pub struct AppState {
     pub object_keys: quick_cache::sync::Cache<String, Arc<Vec<String>>>,
     /// Rows read from rollups, shared by the metrics that read the same rollup and window.
     pub rollup_reads: crate::query::reads::RollupReads,
+    /// Each connection's rebuilt subscription histories, shared by its subscription metrics.
+    pub subscription_histories: crate::query::histories::SubscriptionHistories,
     /// Rollups of saved metrics being built by this process.
     pub rollup_builds: Arc<crate::query::rollup::RollupBuilds>,
     /// The built-in demo provider, when enabled (mounted at `/sandbox`).

@@ -23,7 +23,10 @@
 //!   `[trial_start, trial_end)`, then `active`; `updated` events with a previous `status` set the new
 //!   status at the event (the previous one from the latest invoice period start before it, when later than
 //!   the last known change); the current status, when it differs from the last known one, holds from the
-//!   later of the last change and the current period's start; `canceled` from `ended_at`.
+//!   later of the last change and the current period's start; `canceled` from `ended_at`. A renewal
+//!   (`subscription_cycle`, charged automatically) still `open` failed: the subscription was past due from
+//!   its first attempt (`finalized_at`) and, when it is unpaid now or ended after Stripe's retries ran out,
+//!   unpaid from [`RETRY_WINDOW`] later (unless events give these moments).
 //! * Pauses: `pause_collection` set (or `customer.subscription.paused` / `resumed` events, or a previous
 //!   `pause_collection` in an update) pauses; a current pause without an event starts at the later of the
 //!   last known pause change and the current period's start.
@@ -412,9 +415,20 @@ pub fn rebuild_history(
     // Renewals voided while collection was paused: service periods that were not billed.
     let mut unbilled: Vec<(i64, i64)> = Vec::new();
     let mut paid: Vec<i64> = Vec::new();
+    // First payment attempts of renewals charged automatically and never paid: the card failed.
+    let mut failed_attempts: Vec<i64> = Vec::new();
     for invoice in sorted_invoices {
-        let voided_renewal = invoice.get("status").and_then(Value::as_str) == Some("void")
-            && invoice.get("billing_reason").and_then(Value::as_str) == Some("subscription_cycle");
+        let renewal =
+            invoice.get("billing_reason").and_then(Value::as_str) == Some("subscription_cycle");
+        let status = invoice.get("status").and_then(Value::as_str);
+        let voided_renewal = renewal && status == Some("void");
+        let failed_renewal = renewal
+            && status == Some("open")
+            && invoice.get("collection_method").and_then(Value::as_str) != Some("send_invoice");
+        let first_attempt = invoice
+            .get("status_transitions")
+            .and_then(|t| int(t, "finalized_at"))
+            .or_else(|| int(invoice, "created"));
         let Some(lines) = invoice
             .get("lines")
             .and_then(|l| l.get("data"))
@@ -450,8 +464,10 @@ pub fn rebuild_history(
                     if let Some(end) = line.get("period").and_then(|p| int(p, "end")) {
                         unbilled.push((from, end));
                     }
-                } else if invoice.get("status").and_then(Value::as_str) == Some("paid") {
+                } else if status == Some("paid") {
                     paid.push(from);
+                } else if failed_renewal {
+                    failed_attempts.extend(first_attempt);
                 }
                 period_starts.push(from);
                 match full.iter_mut().find(|(at, _)| *at == from) {
@@ -614,6 +630,22 @@ pub fn rebuild_history(
                 }
                 None => status_points.push((start, Status::Active)),
             }
+            // A renewal left open: past due from its first attempt and, once the retries ran out
+            // (the subscription is unpaid now, or ended later), unpaid. Events, when they tell the
+            // moments, win.
+            let told = |wanted: Status| statuses.iter().any(|(_, new, _)| *new == wanted);
+            if let Some(&first_attempt) = failed_attempts.iter().min() {
+                let unpaid_from = first_attempt + RETRY_WINDOW;
+                let still_due = matches!(status_now, Status::PastDue | Status::Unpaid);
+                let ended_after = ended_at.is_some_and(|ended| ended > unpaid_from);
+                if (still_due || ended_after) && !told(Status::PastDue) {
+                    status_points.push((first_attempt, Status::PastDue));
+                }
+                if (status_now == Status::Unpaid || ended_after) && !told(Status::Unpaid) {
+                    status_points.push((unpaid_from, Status::Unpaid));
+                }
+                status_points.sort_by_key(|(from, _)| *from);
+            }
             for (at, new_status, old_status) in &statuses {
                 let last_change = status_points
                     .iter()
@@ -704,6 +736,10 @@ pub fn rebuild_history(
         trial,
     })
 }
+
+/// How long Stripe retries a failed renewal before the subscription turns `unpaid` (its default
+/// schedule: Smart Retries over two weeks). Older than the 30 days of events, this is the only clue.
+pub const RETRY_WINDOW: i64 = 14 * 86_400;
 
 fn same_items(a: &[Item], b: &[Item]) -> bool {
     let key = |items: &[Item]| {

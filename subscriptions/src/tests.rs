@@ -1197,6 +1197,81 @@ mod stripe_json {
         );
     }
 
+    /// A card that fails on a renewal: the invoice stays open; without events (older than 30 days), the
+    /// subscription was past due from the first attempt and unpaid once the two weeks of retries ran out.
+    #[test]
+    fn a_renewal_left_open_turns_unpaid_when_the_retries_run_out() {
+        let growth = price("price_growth", 3_000, "month");
+        let line = |from: i64, to: i64| {
+            classic_line("sub_1", growth.clone(), 3_000, false, (at(from), at(to)))
+        };
+        let renewal = |id: &str, from: i64, status: &str| {
+            let mut invoice = invoice(id, "sub_1", at(from), vec![line(from, from + 30)]);
+            invoice["status"] = json!(status);
+            invoice["billing_reason"] = json!("subscription_cycle");
+            invoice["collection_method"] = json!("charge_automatically");
+            invoice["status_transitions"] = json!({ "finalized_at": at(from) + 3_600 });
+            invoice
+        };
+        let invoices = vec![
+            invoice("in_1", "sub_1", at(0), vec![line(0, 30)]),
+            renewal("in_2", 30, "paid"),
+            // Finalized (first attempt) at day 60 + 2 h; retries end at day 74 + 2 h.
+            renewal("in_3", 60, "open"),
+            renewal("in_4", 90, "open"),
+        ];
+        let with = |status: &str, ended: Option<i64>| {
+            subscription(
+                "sub_1",
+                "cus_1",
+                json!([item_json("sub_1", growth.clone(), 1, (at(90), at(120)))]),
+                json!({
+                    "start_date": at(0),
+                    "created": at(0),
+                    "current_period_start": at(90),
+                    "status": status,
+                    "ended_at": ended,
+                    "canceled_at": ended,
+                }),
+            )
+        };
+        let settings = Settings::default();
+        let mrr_of = |sub: &Value, events: &[Value]| {
+            let history = rebuild_history(sub, &invoices, events, &PriceBook::new()).unwrap();
+            daily_mrr(&history, 130, &settings)
+        };
+        // Unpaid now: from the end of the retries.
+        let unpaid = with("unpaid", None);
+        assert_eq!(mrr_of(&unpaid, &[]), expect(&[(0, 3_000), (74, 0)], 130));
+        // Canceled later: unpaid in between all the same.
+        let canceled = with("canceled", Some(at(110)));
+        assert_eq!(mrr_of(&canceled, &[]), expect(&[(0, 3_000), (74, 0)], 130));
+        // Still retrying (past due counts): nothing lost yet.
+        let past_due = with("past_due", None);
+        assert_eq!(mrr_of(&past_due, &[]), expect(&[(0, 3_000)], 130));
+        // An event tells the moment: it wins over the default schedule.
+        let event = json!({
+            "id": "evt_1",
+            "type": "customer.subscription.updated",
+            "created": at(70),
+            "data": { "object": unpaid, "previous_attributes": { "status": "past_due" } },
+        });
+        assert_eq!(
+            mrr_of(&unpaid, &[event]),
+            expect(&[(0, 3_000), (70, 0)], 130)
+        );
+        // Past due not counted: from the first attempt.
+        let strict = Settings {
+            past_due_counts: false,
+            ..Settings::default()
+        };
+        let history = rebuild_history(&unpaid, &invoices, &[], &PriceBook::new()).unwrap();
+        assert_eq!(
+            daily_mrr(&history, 130, &strict),
+            expect(&[(0, 3_000), (60, 0)], 130)
+        );
+    }
+
     /// The sandbox's shapes: line items name their price in `pricing.price_details` and their subscription
     /// in `parent.subscription_item_details`; an update event with previous `items`; a trial; a
     /// cancellation at period end; then unpaid.

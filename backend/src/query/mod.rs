@@ -1,5 +1,6 @@
 pub mod cache;
 pub mod engine;
+pub mod histories;
 pub mod limit;
 pub mod params;
 pub mod reads;

@@ -3,6 +3,7 @@
 //! invoices and prices. Answers are kept in the series cache until any of those objects changes.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use allmetrics_common::{Series, SeriesMeta};
 use allmetrics_subscriptions::{
@@ -11,13 +12,14 @@ use allmetrics_subscriptions::{
 use chrono::Duration;
 
 use super::cache::{CachedSeries, Coverage};
+use super::histories::Histories;
 use super::tally::OTHER_GROUPS;
 use super::window::{day_start, Interval, Window};
 use super::Answer;
 use crate::auth::AuthUser;
-use crate::domain::{MetricDefinition, SyncJob};
+use crate::domain::{ConnectionId, MetricDefinition, SyncJob};
 use crate::error::ApiError;
-use crate::providers::StoredSubscriptions;
+use crate::providers::{Provider, StoredSubscriptions, SubscriptionObjects};
 use crate::state::AppState;
 
 /// The group-by fields of subscription metrics.
@@ -124,15 +126,8 @@ pub async fn subscription_series(
         });
     }
     let _computing = state.computations.start(user.id)?;
-    let mut stored = StoredSubscriptions::default();
-    for (name, into) in [
-        (objects.subscriptions, &mut stored.subscriptions),
-        (objects.invoices, &mut stored.invoices),
-        (objects.prices, &mut stored.prices),
-    ] {
-        *into = state.repository.stored_objects(connection.id, name).await?;
-    }
-    let histories = provider.provider.subscription_histories(stored);
+    let histories =
+        histories_of(state, provider.provider, connection.id, objects, &versions).await?;
     let settings = Settings::default();
     // The days before the window that the first day's 30-day churn looks back on.
     let lead = i64::try_from(settings.churn_window_days).unwrap_or(30) + 1;
@@ -193,6 +188,37 @@ pub async fn subscription_series(
         cached: false,
         read: Some(super::ComputedFrom::Subscriptions),
     })
+}
+
+/// The connection's subscription histories at these data versions: kept ones, or read from the
+/// store and rebuilt (off the request threads: it parses every invoice) by one request while
+/// the others wait.
+async fn histories_of(
+    state: &AppState,
+    provider: &'static dyn Provider,
+    connection: ConnectionId,
+    objects: SubscriptionObjects,
+    versions: &[(i64, i64)],
+) -> Result<Histories, ApiError> {
+    let key = super::histories::key(connection, versions);
+    let guard = match state.subscription_histories.get_or_guard(&key).await {
+        Ok(kept) => return Ok(kept),
+        Err(guard) => guard,
+    };
+    let mut stored = StoredSubscriptions::default();
+    for (name, into) in [
+        (objects.subscriptions, &mut stored.subscriptions),
+        (objects.invoices, &mut stored.invoices),
+        (objects.prices, &mut stored.prices),
+    ] {
+        *into = state.repository.stored_objects(connection, name).await?;
+    }
+    let histories = tokio::task::spawn_blocking(move || provider.subscription_histories(stored))
+        .await
+        .map_err(ApiError::internal)?;
+    let histories = Arc::new(histories);
+    let _ = guard.insert(histories.clone());
+    Ok(histories)
 }
 
 /// 400 `subscriptions_not_supported`: the source's provider bills no subscriptions.

@@ -73,10 +73,33 @@ pub(crate) const CHANGE_AFTER: [i64; 2] = [50 * DAY + 3 * 3600, 130 * DAY + 3 * 
 /// Collection paused for a month.
 pub(crate) const PAUSE_AFTER: i64 = 75 * DAY + 2 * 3600;
 pub(crate) const RESUME_AFTER: i64 = 105 * DAY + 2 * 3600;
-/// A failing card: past due, then either paid again or left unpaid.
-pub(crate) const PAST_DUE_AFTER: i64 = 95 * DAY + 4 * 3600;
-pub(crate) const RECOVERED_AFTER: i64 = 100 * DAY + 4 * 3600;
-pub(crate) const UNPAID_AFTER: i64 = 109 * DAY + 4 * 3600;
+/// A failing card fails on one renewal's invoice: the subscription is past due from that invoice's first
+/// payment attempt (its finalization), then either the invoice is paid late (`PAID_AFTER[2]` after it was
+/// created) or Stripe's retry schedule runs out `RETRY_WINDOW` after the first attempt and the subscription
+/// turns `unpaid` (the account's "after all retries fail" setting), its invoices left open. Both moments
+/// follow from the invoices a reader gets, as they do on a real account with Stripe's default schedule.
+pub(crate) const RETRY_WINDOW: i64 = 14 * DAY;
+
+/// The renewal a failing card fails on: the third of a monthly plan, the first of the others.
+pub(crate) fn failing_renewal(months: i64) -> i64 {
+    if months == 1 {
+        3
+    } else {
+        1
+    }
+}
+
+/// When a subscription billed from `billing_start` every `months` months turns past due on a failing card,
+/// and when it recovers (`recovers`) or turns unpaid.
+pub(crate) fn past_due_span(billing_start: i64, months: i64, recovers: bool) -> (i64, i64) {
+    let failing = period_boundary(billing_start, failing_renewal(months) * months);
+    let past_due = failing + FINALIZE_AFTER;
+    if recovers {
+        (past_due, failing + PAID_AFTER[2])
+    } else {
+        (past_due, past_due + RETRY_WINDOW)
+    }
+}
 /// The most renewals a subscription can have within the generated span (monthly, quarterly and yearly).
 pub(crate) const MAX_MONTHLY_RENEWALS: i64 = 62;
 pub(crate) const MAX_QUARTERLY_RENEWALS: i64 = 21;
@@ -291,15 +314,12 @@ impl SubscriptionFacts {
             return SubscriptionStatus::Trialing;
         }
         if let Amendment::PastDue { recovers } = self.amendment {
-            let since = at - self.billing_start;
-            if recovers && (PAST_DUE_AFTER..RECOVERED_AFTER).contains(&since) {
+            let (past_due, settled) = past_due_span(self.billing_start, self.months, recovers);
+            if (past_due..settled).contains(&at) {
                 return SubscriptionStatus::PastDue;
             }
-            if !recovers && since >= UNPAID_AFTER {
+            if !recovers && at >= settled {
                 return SubscriptionStatus::Unpaid;
-            }
-            if !recovers && since >= PAST_DUE_AFTER {
-                return SubscriptionStatus::PastDue;
             }
         }
         SubscriptionStatus::Active
@@ -476,8 +496,9 @@ impl Generator {
             Amendment::None => None,
             Amendment::Change { class, .. } => Some(CHANGE_AFTER[class]),
             Amendment::Pause => Some(RESUME_AFTER),
-            Amendment::PastDue { recovers: true } => Some(RECOVERED_AFTER),
-            Amendment::PastDue { recovers: false } => Some(UNPAID_AFTER),
+            Amendment::PastDue { recovers } => {
+                Some(past_due_span(billing_start, facts.months, recovers).1 - billing_start)
+            }
         };
         if last_step.is_some_and(|lag| {
             facts
@@ -759,19 +780,18 @@ fn subscription_invoice_outcome(
                 return InvoiceOutcome::Paid(0);
             }
         }
-        Slot::Renewal(_) => {
+        Slot::Renewal(k) => {
             let since = period.0 - facts.billing_start;
             match facts.amendment {
                 Amendment::Pause if (PAUSE_AFTER..RESUME_AFTER).contains(&since) => {
                     return InvoiceOutcome::Void;
                 }
                 Amendment::PastDue { recovers } => {
-                    let failing =
-                        (period.0..period.1).contains(&(facts.billing_start + PAST_DUE_AFTER));
-                    if failing && recovers {
+                    let failing = failing_renewal(facts.months);
+                    if k == failing && recovers {
                         return InvoiceOutcome::Paid(2);
                     }
-                    if !recovers && (failing || since > PAST_DUE_AFTER) {
+                    if !recovers && k >= failing {
                         return InvoiceOutcome::Open;
                     }
                 }

@@ -13,10 +13,10 @@ use std::collections::BinaryHeap;
 use serde_json::{json, Map, Value};
 
 use super::billing::{
-    Amendment, InvoiceOutcome, Trial, CHANGE_AFTER, FINALIZE_AFTER, INCOMPLETE_WINDOW,
-    LAPSE_REQUEST, LIFETIMES, MAX_MONTHLY_RENEWALS, MAX_QUARTERLY_RENEWALS, MAX_YEARLY_RENEWALS,
-    PAID_AFTER, PAST_DUE_AFTER, PAUSE_AFTER, RECOVERED_AFTER, REMINDER_AFTER, RESUME_AFTER, TRIAL,
-    TRIAL_WILL_END_BEFORE, UNCOLLECTIBLE_AFTER, UNPAID_AFTER, VOID_AFTER,
+    failing_renewal, Amendment, InvoiceOutcome, Trial, CHANGE_AFTER, FINALIZE_AFTER,
+    INCOMPLETE_WINDOW, LAPSE_REQUEST, LIFETIMES, MAX_MONTHLY_RENEWALS, MAX_QUARTERLY_RENEWALS,
+    MAX_YEARLY_RENEWALS, PAID_AFTER, PAUSE_AFTER, REMINDER_AFTER, RESUME_AFTER, RETRY_WINDOW,
+    TRIAL, TRIAL_WILL_END_BEFORE, UNCOLLECTIBLE_AFTER, VOID_AFTER,
 };
 use super::calendar::period_boundary;
 use super::catalog::CATALOG_CHANGES;
@@ -41,6 +41,13 @@ pub(crate) enum When {
     AfterCreated(i64),
     /// A subscription's `k`-th renewal: `k` periods after billing starts (after a trial, when `trial`).
     Renewal { trial: bool, months: i64, k: i64 },
+    /// `offset` after a subscription's `k`-th renewal.
+    AfterRenewal {
+        trial: bool,
+        months: i64,
+        k: i64,
+        offset: i64,
+    },
     /// A payout's arrival date.
     PayoutArrival,
     /// A fixed instant: the sandbox's start plus this offset (catalog changes).
@@ -96,12 +103,15 @@ pub(crate) enum What {
     },
     PastDue {
         trial: bool,
+        months: i64,
     },
     Recovered {
         trial: bool,
+        months: i64,
     },
     Unpaid {
         trial: bool,
+        months: i64,
     },
     Renewed {
         trial: bool,
@@ -369,25 +379,28 @@ pub(crate) fn streams() -> Vec<Stream> {
                 W::Resumed { trial },
                 "customer.subscription.resumed",
             ),
-            stream(
-                sub,
-                at(base + PAST_DUE_AFTER),
-                W::PastDue { trial },
-                "customer.subscription.updated",
-            ),
-            stream(
-                sub,
-                at(base + RECOVERED_AFTER),
-                W::Recovered { trial },
-                "customer.subscription.updated",
-            ),
-            stream(
-                sub,
-                at(base + UNPAID_AFTER),
-                W::Unpaid { trial },
-                "customer.subscription.updated",
-            ),
         ]);
+        // A failing card's moments hang on the renewal it fails on (see `past_due_span`).
+        for months in [1, 3, 12] {
+            let k = failing_renewal(months);
+            for (offset, what) in [
+                (FINALIZE_AFTER, W::PastDue { trial, months }),
+                (PAID_AFTER[2], W::Recovered { trial, months }),
+                (FINALIZE_AFTER + RETRY_WINDOW, W::Unpaid { trial, months }),
+            ] {
+                all.push(stream(
+                    sub,
+                    When::AfterRenewal {
+                        trial,
+                        months,
+                        k,
+                        offset,
+                    },
+                    what,
+                    "customer.subscription.updated",
+                ));
+            }
+        }
         for (months, renewals) in [
             (1, MAX_MONTHLY_RENEWALS),
             (3, MAX_QUARTERLY_RENEWALS),
@@ -506,6 +519,16 @@ impl Generator {
                 let billing_start = if trial { created + TRIAL } else { created };
                 period_boundary(billing_start, k * months)
             }
+            When::AfterRenewal {
+                trial,
+                months,
+                k,
+                offset,
+            } => {
+                let created = self.created(stream.kind, index);
+                let billing_start = if trial { created + TRIAL } else { created };
+                period_boundary(billing_start, k * months) + offset
+            }
             When::PayoutArrival => payout_arrival(self.created(stream.kind, index)),
             When::AfterStart(offset) => self.now + offset,
         }
@@ -582,18 +605,22 @@ impl Generator {
                 let facts = self.subscription_plan(index);
                 sub_has_trial(&facts, trial) && facts.amendment == Amendment::Pause
             }
-            What::PastDue { trial } => {
-                let facts = self.subscription_plan(index);
-                sub_has_trial(&facts, trial) && matches!(facts.amendment, Amendment::PastDue { .. })
-            }
-            What::Recovered { trial } => {
+            What::PastDue { trial, months } => {
                 let facts = self.subscription_plan(index);
                 sub_has_trial(&facts, trial)
+                    && facts.months == months
+                    && matches!(facts.amendment, Amendment::PastDue { .. })
+            }
+            What::Recovered { trial, months } => {
+                let facts = self.subscription_plan(index);
+                sub_has_trial(&facts, trial)
+                    && facts.months == months
                     && facts.amendment == Amendment::PastDue { recovers: true }
             }
-            What::Unpaid { trial } => {
+            What::Unpaid { trial, months } => {
                 let facts = self.subscription_plan(index);
                 sub_has_trial(&facts, trial)
+                    && facts.months == months
                     && facts.amendment == Amendment::PastDue { recovers: false }
             }
             What::Renewed { trial, months, k } => {
