@@ -1,0 +1,279 @@
+//! Subscription metrics benchmark (a bench binary: prints figures).
+//!
+//! Stores the subscriptions, invoices and prices of a sandbox account of about 10,000
+//! subscriptions over two years (full Stripe JSON) as a finished backfill leaves them, then
+//! prints, in the same run:
+//! - the baselines: reading those objects back (the bare `SELECT data`), and a saved metric of
+//!   the objects (count of subscriptions by status) over 366 days, uncached, from its rollup;
+//! - the time to the first MRR chart (two years, weekly) after the backfill;
+//! - a dashboard of every subscription metric (two years, weekly), asked at once as the web app
+//!   does: uncached (new data stored first, a window not asked before), then cached.
+//!
+//! `cargo bench -p allmetrics --bench subscriptions [-- sqlite|postgres]`
+//! (`BENCH_SUBSCRIPTIONS=N` aims at another number of subscriptions).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use allmetrics::domain::StoredObject;
+use allmetrics_sandbox::{Generator, ObjectKind};
+
+const NOW: i64 = 1_790_000_000;
+const SEED: u64 = 42;
+
+fn median(samples: &mut [Duration]) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+/// A generator of about `wanted` subscriptions (their number follows the customers').
+fn generator_of(wanted: u64) -> Generator {
+    let probe = 2_000;
+    let per_probe = Generator::new(SEED, probe, NOW).count(ObjectKind::Subscription);
+    let customers = (probe * wanted / per_probe.max(1)).max(1);
+    Generator::new(SEED, customers, NOW)
+}
+
+async fn run(database: &str) {
+    let common::Bench {
+        application,
+        repository,
+        connection,
+        database_url,
+        _folder,
+        ..
+    } = common::start(database, "http://127.0.0.1:9", |settings| {
+        settings.query.computations_per_user = 16;
+        settings.database.statement_timeout_ms = 120_000;
+    })
+    .await;
+
+    let wanted = std::env::var("BENCH_SUBSCRIPTIONS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(10_000);
+    let generator = generator_of(wanted);
+    let now = chrono::Utc::now().timestamp();
+    let started = Instant::now();
+    let mut counts = Vec::new();
+    for (kind, name) in [
+        (ObjectKind::Price, "Price"),
+        (ObjectKind::Subscription, "Subscription"),
+        (ObjectKind::Invoice, "Invoice"),
+    ] {
+        common::store_as_backfilled(&repository, &connection, &generator, (kind, name), now).await;
+        counts.push(format!("{} {name}s", generator.count(kind)));
+    }
+    println!(
+        "{database}: stored {} in {:.0} s",
+        counts.join(", "),
+        started.elapsed().as_secs_f64()
+    );
+
+    let port = application.port();
+    tokio::spawn(application.run_until_stopped());
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let token = common::login(&client, &base).await;
+    let last_day = chrono::DateTime::from_timestamp(NOW, 0)
+        .unwrap()
+        .date_naive();
+    let create = |body: serde_json::Value| {
+        let request = client
+            .post(format!("{base}/api/v1/metrics"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send();
+        async move {
+            let created: serde_json::Value = request.await.unwrap().json().await.unwrap();
+            created["id"]
+                .as_i64()
+                .unwrap_or_else(|| panic!("metric not saved: {created}"))
+        }
+    };
+    let two_years = |id: i64, end: chrono::NaiveDate| {
+        format!(
+            "{base}/api/v1/metrics/{id}/series?total_days=728&interval=week&end={}",
+            end.format("%Y-%m-%d")
+        )
+    };
+    let get = |url: String| {
+        let request = client.get(url).bearer_auth(&token).send();
+        async move {
+            let response = request.await.unwrap();
+            let status = response.status().as_u16();
+            let from = response
+                .headers()
+                .get("x-computed-from")
+                .map(|value| value.to_str().unwrap().to_string());
+            let body = response.text().await.unwrap();
+            assert_eq!(status, 200, "{body}");
+            from
+        }
+    };
+
+    // The baseline read: every stored object subscription metrics are rebuilt from.
+    let mut bare = Vec::new();
+    for _ in 0..3 {
+        let started = Instant::now();
+        let rows: Vec<(String,)> = if database == "postgres" {
+            let pool = sqlx::PgPool::connect(&database_url).await.unwrap();
+            sqlx::query_as(
+                "SELECT data::text FROM synced_objects WHERE connection_id = $1 \
+                 AND object_name IN ('Subscription', 'Invoice', 'Price')",
+            )
+            .bind(connection.id.0)
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+        } else {
+            let pool = sqlx::SqlitePool::connect(&database_url).await.unwrap();
+            sqlx::query_as(
+                "SELECT data FROM synced_objects WHERE connection_id = $1 \
+                 AND object_name IN ('Subscription', 'Invoice', 'Price')",
+            )
+            .bind(connection.id.0)
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+        };
+        assert!(!rows.is_empty());
+        bare.push(started.elapsed());
+    }
+    let bare = median(&mut bare);
+
+    // What an uncached build of the histories spends: reading the objects as JSON, rebuilding.
+    let started = Instant::now();
+    let mut stored = allmetrics::providers::StoredSubscriptions::default();
+    for (name, into) in [
+        ("Subscription", &mut stored.subscriptions),
+        ("Invoice", &mut stored.invoices),
+        ("Price", &mut stored.prices),
+    ] {
+        *into = repository.stored_objects(connection.id, name).await.unwrap();
+    }
+    let read = started.elapsed();
+    let started = Instant::now();
+    let histories = allmetrics::providers::stripe::subscriptions::histories(stored);
+    let rebuild = started.elapsed();
+    assert!(!histories.is_empty());
+
+    // The first MRR chart after the backfill.
+    let mrr = create(serde_json::json!({"name": "MRR", "source": "demo", "kind": "mrr"})).await;
+    let started = Instant::now();
+    assert_eq!(
+        get(two_years(mrr, last_day)).await.as_deref(),
+        Some("subscriptions")
+    );
+    let first_chart = started.elapsed();
+
+    // A saved metric of the objects, from its rollup, for comparison.
+    let by_status = create(serde_json::json!({
+        "name": "Subscriptions by status",
+        "source": "demo",
+        "object_name": "Subscription",
+        "operator": "count",
+        "field_name": "status",
+    }))
+    .await;
+    let year = |id: i64, end: chrono::NaiveDate| {
+        format!(
+            "{base}/api/v1/metrics/{id}/series?total_days=366&end={}",
+            end.format("%Y-%m-%d")
+        )
+    };
+    while get(year(by_status, last_day)).await.as_deref() != Some("rollup") {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let mut ids = vec![mrr];
+    for kind in allmetrics_common::SUBSCRIPTION_KINDS {
+        if kind != "mrr" {
+            ids.push(create(serde_json::json!({"name": kind, "source": "demo", "kind": kind})).await);
+        }
+    }
+
+    // New data (an incremental sync's page of changed subscriptions), then windows not asked
+    // before.
+    let mut arrivals = 0i64;
+    let mut new_data = || {
+        arrivals += 1;
+        (0..10)
+            .map(|i| {
+                let mut data = generator.object(ObjectKind::Subscription, i);
+                data["metadata"] = serde_json::json!({ "arrival": arrivals });
+                StoredObject {
+                    object_id: generator.id(ObjectKind::Subscription, i),
+                    created: generator.created(ObjectKind::Subscription, i),
+                    data,
+                }
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut day_offset = 0i64;
+    let mut fresh_end = || {
+        day_offset += 1;
+        last_day - chrono::Duration::days(day_offset)
+    };
+
+    let mut rollup = Vec::new();
+    for _ in 0..5 {
+        common::store_incremental(&repository, &connection, "Subscription", &new_data()).await;
+        let url = year(by_status, fresh_end());
+        let started = Instant::now();
+        assert_eq!(get(url).await.as_deref(), Some("rollup"));
+        rollup.push(started.elapsed());
+    }
+    let rollup = median(&mut rollup);
+
+    let mut uncached = Vec::new();
+    let mut cached = Vec::new();
+    for _ in 0..5 {
+        common::store_incremental(&repository, &connection, "Subscription", &new_data()).await;
+        let end = fresh_end();
+        let started = Instant::now();
+        futures_util::future::join_all(ids.iter().map(|id| get(two_years(*id, end)))).await;
+        uncached.push(started.elapsed());
+        let started = Instant::now();
+        for from in
+            futures_util::future::join_all(ids.iter().map(|id| get(two_years(*id, end)))).await
+        {
+            assert_eq!(from, None, "a cached answer says where it came from only once");
+        }
+        cached.push(started.elapsed());
+    }
+    let uncached = median(&mut uncached);
+    let cached = median(&mut cached);
+    common::drop_postgres_database(&database_url);
+
+    println!(
+        "{database}: {} subscriptions, two years\n  \
+         bare SELECT of the subscriptions, invoices and prices: {:.1} ms (median of 3)\n  \
+         the same read as JSON values: {:.1} ms; histories rebuilt from them: {:.1} ms\n  \
+         saved metric of the objects (count by status, 366 days, from its rollup), uncached: \
+         {:.1} ms (median of 5)\n  \
+         first MRR chart after the backfill (two years, weekly): {:.1} ms\n  \
+         dashboard of the {} subscription metrics (two years, weekly), at once: uncached {:.1} ms, \
+         cached {:.1} ms (medians of 5)",
+        generator.count(ObjectKind::Subscription),
+        ms(bare),
+        ms(read),
+        ms(rebuild),
+        ms(rollup),
+        ms(first_chart),
+        ids.len(),
+        ms(uncached),
+        ms(cached),
+    );
+}
+
+fn main() {
+    common::run_on_database(|database| async move { run(&database).await });
+}
