@@ -188,6 +188,9 @@ const RAW_BODY_OPERATIONS: &[&str] = &[
 /// Operations whose body is a provider's signed event: a malformed one is `invalid_event`.
 const SIGNED_BODY_OPERATIONS: &[&str] = &["stripe_platform_event", "stripe_connection_event"];
 
+/// Operations whose body is CSV: their 400 (`invalid_csv`) and 415 say so themselves.
+const CSV_BODY_OPERATIONS: &[&str] = &["admin_replace_fx_rates"];
+
 /// Operations that never touch the database.
 const NO_DATABASE_OPERATIONS: &[&str] = &["healthz", "readyz", "openapi_json", "openapi_yaml"];
 
@@ -350,7 +353,8 @@ fn apply_conventions(path: &str, method: &str, operation: &mut Operation) {
         );
     }
     if operation.request_body.is_some() {
-        if !SIGNED_BODY_OPERATIONS.contains(&id.as_str()) {
+        let csv = CSV_BODY_OPERATIONS.contains(&id.as_str());
+        if !SIGNED_BODY_OPERATIONS.contains(&id.as_str()) && !csv {
             error_response(
                 operation,
                 "400",
@@ -358,7 +362,7 @@ fn apply_conventions(path: &str, method: &str, operation: &mut Operation) {
                  (or not an object)",
             );
         }
-        if !RAW_BODY_OPERATIONS.contains(&id.as_str()) {
+        if !RAW_BODY_OPERATIONS.contains(&id.as_str()) && !csv {
             error_response(
                 operation,
                 "415",

@@ -212,8 +212,8 @@ fn series_error(error: SeriesError) -> ApiError {
         SeriesError::MissingRate { currency } => ApiError::bad_request(
             "missing_fx_rate",
             format!(
-                "There is no exchange rate for `{currency}`: group by currency, or add its \
-                 daily rates."
+                "There is no exchange rate of `{currency}` to the reporting currency: an \
+                 administrator can add its daily rates, or choose another reporting currency."
             ),
         ),
         other => ApiError::bad_request("invalid_window", other.to_string()),

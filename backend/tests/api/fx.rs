@@ -394,24 +394,14 @@ async fn subscription_metrics_are_converted_with_the_stored_rates(kind: DbKind) 
         }
     }
 
-    // A currency without any rate cannot be converted to; grouped by currency needs none.
+    // A currency without any rate cannot be converted to.
     let response = patch(&app, &token, "demo", json!({"reporting_currency": "isk"})).await;
     assert_eq!(response.status().as_u16(), 200);
     let response = app
         .get_authed(&format!("/api/v1/metrics/{mrr}/series?{window}"), &token)
         .await;
-    assert_error(response, 400, "missing_fx_rate").await;
-    let by_currency = metric_of(&app, &token, "mrr", "currency").await;
-    let by_currency = series(&app, &token, by_currency, &window).await;
-    assert_eq!(
-        by_currency["labelZ"]["usd"]
-            .as_array()
-            .unwrap()
-            .last()
-            .unwrap()
-            .as_f64(),
-        Some(converted_mrr(&sandbox, MIDNIGHT, 1.0))
-    );
+    let error = assert_error(response, 400, "missing_fx_rate").await;
+    assert!(error.message.contains("`usd`"), "{error:?}");
     // Back to the default.
     let response = patch(&app, &token, "demo", json!({"reporting_currency": null})).await;
     assert_eq!(response.status().as_u16(), 200);

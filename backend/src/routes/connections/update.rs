@@ -19,7 +19,7 @@ use crate::state::AppState;
     request_body = UpdateConnectionRequest,
     responses(
         (status = 200, description = "Updated", body = ConnectionResponse),
-        (status = 400, description = "`invalid_currency` (not three letters), `invalid_json`, `invalid_body`", body = ErrorBody),
+        (status = 400, description = "`invalid_currency`: not a code of three letters", body = ErrorBody),
         (status = 404, description = "`unknown_source` or `not_connected`", body = ErrorBody)
     )
 )]

@@ -44,7 +44,7 @@ pub struct ReplaceRatesQuery {
     ),
     responses(
         (status = 200, description = "Stored: what the rates now hold", body = FxRatesSummary),
-        (status = 400, description = "`invalid_csv` (the message names the line), `invalid_currency` (the base), `invalid_query`", body = ErrorBody),
+        (status = 400, description = "`invalid_csv` (the message names the line), `invalid_currency` (the base)", body = ErrorBody),
         (status = 403, description = "`forbidden`: not an admin", body = ErrorBody),
         (status = 413, description = "`payload_too_large`: over 10 MB", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`: not `text/csv`", body = ErrorBody)
@@ -66,7 +66,7 @@ pub async fn replace_fx_rates(
             )
         })?,
     };
-    if request.content_type() != "text/csv" {
+    if !request.content_type().eq_ignore_ascii_case("text/csv") {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
