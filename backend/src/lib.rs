@@ -10,6 +10,7 @@ pub mod crypto;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod fx;
 pub mod lookup;
 pub mod monitoring;
 pub mod openapi;

@@ -3,10 +3,11 @@
 use allmetrics_common::{
     AccountResponse, AdminSourceResponse, ApiKeyRequest, AuthorizeUrlResponse,
     ChooseAccountRequest, ConnectionResponse, CreateObjectRequest, CreateSourceRequest,
-    CreateUserRequest, Credentials, ErrorBody, HealthStatus, ObjectResponse, ObjectSyncStatus,
-    ReadinessStatus, RefreshRequest, RegisterRequest, Role, Series, SeriesMeta, SourceResponse,
-    SyncStatus, TokenResponse, UpdateObjectRequest, UpdateSourceRequest, UserResponse,
-    WebhookEndpointResponse, WebhookReceipt, WebhookSecretRequest,
+    CreateUserRequest, Credentials, ErrorBody, FxRatesSummary, HealthStatus, ObjectResponse,
+    ObjectSyncStatus, ReadinessStatus, RefreshRequest, RegisterRequest, Role, Series, SeriesMeta,
+    SourceResponse, SyncStatus, TokenResponse, UpdateConnectionRequest, UpdateObjectRequest,
+    UpdateSourceRequest, UserResponse, WebhookEndpointResponse, WebhookReceipt,
+    WebhookSecretRequest,
 };
 use allmetrics_common::{
     ApiTokenResponse, ApiTokenScope, CreateApiTokenRequest, CreatedApiTokenResponse,
@@ -67,12 +68,15 @@ use crate::routes;
         routes::admin::objects::delete::delete_object,
         routes::admin::tokens::list::list_tokens,
         routes::admin::tokens::delete::delete_token,
+        routes::admin::fx_rates::get::get_fx_rates,
+        routes::admin::fx_rates::replace::replace_fx_rates,
         routes::tokens::list::list_tokens,
         routes::tokens::create::create_token,
         routes::tokens::delete::delete_token,
         routes::sources::list::list_sources,
         routes::sources::objects::list_objects,
         routes::connections::list::list_connections,
+        routes::connections::update::update_connection,
         routes::connections::delete::delete_connection,
         routes::connections::api_key::connect_api_key,
         routes::connections::accounts::list_accounts,
@@ -111,6 +115,8 @@ use crate::routes;
         UserResponse,
         SourceResponse,
         ConnectionResponse,
+        UpdateConnectionRequest,
+        FxRatesSummary,
         AccountResponse,
         ChooseAccountRequest,
         ObjectResponse,
@@ -181,6 +187,9 @@ const RAW_BODY_OPERATIONS: &[&str] = &[
 
 /// Operations whose body is a provider's signed event: a malformed one is `invalid_event`.
 const SIGNED_BODY_OPERATIONS: &[&str] = &["stripe_platform_event", "stripe_connection_event"];
+
+/// Operations whose body is CSV: their 400 (`invalid_csv`) and 415 say so themselves.
+const CSV_BODY_OPERATIONS: &[&str] = &["admin_replace_fx_rates"];
 
 /// Operations that never touch the database.
 const NO_DATABASE_OPERATIONS: &[&str] = &["healthz", "readyz", "openapi_json", "openapi_yaml"];
@@ -344,7 +353,8 @@ fn apply_conventions(path: &str, method: &str, operation: &mut Operation) {
         );
     }
     if operation.request_body.is_some() {
-        if !SIGNED_BODY_OPERATIONS.contains(&id.as_str()) {
+        let csv = CSV_BODY_OPERATIONS.contains(&id.as_str());
+        if !SIGNED_BODY_OPERATIONS.contains(&id.as_str()) && !csv {
             error_response(
                 operation,
                 "400",
@@ -352,7 +362,7 @@ fn apply_conventions(path: &str, method: &str, operation: &mut Operation) {
                  (or not an object)",
             );
         }
-        if !RAW_BODY_OPERATIONS.contains(&id.as_str()) {
+        if !RAW_BODY_OPERATIONS.contains(&id.as_str()) && !csv {
             error_response(
                 operation,
                 "415",

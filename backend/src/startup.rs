@@ -359,6 +359,13 @@ fn endpoints() -> Vec<(&'static str, Vec<MethodRoute>)> {
             vec![on(M::GET, admin::tokens::list::list_tokens)],
         ),
         (
+            "/api/v1/admin/fx-rates",
+            vec![
+                on(M::GET, admin::fx_rates::get::get_fx_rates),
+                on(M::PUT, admin::fx_rates::replace::replace_fx_rates),
+            ],
+        ),
+        (
             "/api/v1/admin/tokens/{id}",
             vec![on(M::DELETE, admin::tokens::delete::delete_token)],
         ),
@@ -421,7 +428,10 @@ fn endpoints() -> Vec<(&'static str, Vec<MethodRoute>)> {
         ),
         (
             "/api/v1/connections/{slug}",
-            vec![on(M::DELETE, connections::delete::delete_connection)],
+            vec![
+                on(M::PATCH, connections::update::update_connection),
+                on(M::DELETE, connections::delete::delete_connection),
+            ],
         ),
         (
             "/api/v1/connections/{slug}/sync",

@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod fx;
 pub mod health;
 pub mod metrics;
 pub mod sources;
@@ -16,6 +17,7 @@ pub use auth::{
     UserResponse,
 };
 pub use error::ErrorBody;
+pub use fx::FxRatesSummary;
 pub use health::{HealthStatus, ReadinessStatus};
 pub use metrics::{
     CreateDashboardRequest, CreateMetricRequest, Dashboard, Metric, Series, SeriesMeta,
@@ -24,7 +26,8 @@ pub use metrics::{
 pub use sources::{
     AccountResponse, AdminSourceResponse, ApiKeyRequest, AuthorizeUrlResponse,
     ChooseAccountRequest, ConnectionResponse, CreateObjectRequest, CreateSourceRequest,
-    ObjectResponse, SourceResponse, UpdateObjectRequest, UpdateSourceRequest,
+    ObjectResponse, SourceResponse, UpdateConnectionRequest, UpdateObjectRequest,
+    UpdateSourceRequest,
 };
 pub use sync::{
     ObjectSyncStatus, SyncStatus, WebhookEndpointResponse, WebhookReceipt, WebhookSecretRequest,

@@ -17,6 +17,10 @@ pub struct ConnectionResponse {
     /// The account chosen to read (a GA4 property), for sources that offer several.
     #[serde(default)]
     pub account: Option<AccountResponse>,
+    /// The currency its subscription metrics are converted to (ISO 4217, lower case), as set
+    /// with `PATCH /api/v1/connections/{slug}`; `null`: the account's default currency.
+    #[serde(default)]
+    pub reporting_currency: Option<String>,
     /// Granted scopes, space-separated.
     pub scopes: String,
     /// RFC 3339; `null` for tokens that do not expire.
@@ -116,6 +120,35 @@ pub struct CreateObjectRequest {
 pub struct UpdateObjectRequest {
     pub label: Option<String>,
     pub enabled: Option<bool>,
+}
+
+/// `PATCH /api/v1/connections/{slug}`: the connection's settings. A field left out keeps its
+/// value.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({"reporting_currency": "eur"})))]
+pub struct UpdateConnectionRequest {
+    /// What subscription metrics are converted to: an ISO 4217 code (three letters, any case;
+    /// stored in lower case), or `null` for the account's default currency (Stripe's
+    /// `default_currency`, else the currency most subscriptions bill in).
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "eur"))]
+    pub reporting_currency: Option<Option<String>>,
+}
+
+/// A field that is present, `null` or not: `Some(None)` for `null` (absent is `None`, by
+/// `default`).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 /// `GET /connect/authorize/{slug}` with `Accept: application/json`.

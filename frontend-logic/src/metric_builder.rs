@@ -94,6 +94,7 @@ mod tests {
             account_id: None,
             status: "needs_account".into(),
             account: None,
+            reporting_currency: None,
             scopes: String::new(),
             expires_at: None,
             connected_at: String::new(),

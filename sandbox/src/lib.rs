@@ -18,6 +18,9 @@
 //!   with a trailing `*` wildcard, `types[]` up to 20, `created` and `created[gt|gte|lt|lte]`, the last 30 days
 //!   only) and `GET /v1/events/{id}`; every creation and change is an event (balance transactions excepted, as
 //!   at Stripe), `data.previous_attributes` on `*.updated`.
+//! - Stripe's exchange rates: `GET /v1/exchange_rates` (by currency id, `limit`, `starting_after`,
+//!   `ending_before`) and `GET /v1/exchange_rates/{currency}`, the rates of the clock's UTC day: deterministic
+//!   from the seed and the day, a bounded random walk around realistic values for a dozen currencies.
 //! - Webhook endpoints: `POST /v1/webhook_endpoints` (form: `url`, `enabled_events[]` or `*`, `description`,
 //!   `metadata[...]`; the answer carries the `whsec_...` secret, shown only then), `GET /v1/webhook_endpoints`,
 //!   `GET|POST|DELETE /v1/webhook_endpoints/{id}` (at most 16). Events after an endpoint's creation are

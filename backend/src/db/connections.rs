@@ -49,6 +49,13 @@ pub trait ConnectionStore {
     async fn choose_account(&self, id: ConnectionId, account: &ProviderAccount) -> DbResult<()>;
     /// Deletes the connection and, through the foreign keys, everything synced for it.
     async fn delete_connection(&self, id: ConnectionId) -> DbResult<bool>;
+    /// Sets the currency its subscription metrics are converted to (lower case); `None`: back to
+    /// the account's default.
+    async fn set_reporting_currency(
+        &self,
+        id: ConnectionId,
+        currency: Option<&str>,
+    ) -> DbResult<()>;
 
     async fn create_oauth_state(&self, state: OAuthState) -> DbResult<()>;
     /// Deletes and returns the state in one statement: it can be presented only once, even by two
@@ -73,6 +80,8 @@ row_struct! {
         pub token_response: Json<serde_json::Value>,
         pub status: String,
         pub account: Option<Json<ProviderAccount>>,
+        pub reporting_currency: Option<String>,
+        pub account_currency: Option<String>,
         pub created_at: DateTime<Utc>,
         pub updated_at: DateTime<Utc>,
     }
@@ -95,6 +104,8 @@ impl From<ConnectionRow> for Connection {
             token_response: row.token_response.0,
             status: ConnectionStatus::from_stored(&row.status),
             account: row.account.map(|account| account.0),
+            reporting_currency: row.reporting_currency,
+            account_currency: row.account_currency,
             created_at: row.created_at,
             updated_at: row.updated_at,
         }
@@ -131,7 +142,8 @@ macro_rules! select_connections {
         concat!(
             "SELECT c.id, c.user_id, c.data_source_id, d.slug, d.provider, c.auth_kind, c.account_id, \
              c.access_token_enc, c.refresh_token_enc, c.expires_at, c.scopes, c.token_response, \
-             c.status, c.account, c.created_at, c.updated_at \
+             c.status, c.account, c.reporting_currency, c.account_currency, c.created_at, \
+             c.updated_at \
              FROM connections c JOIN data_sources d ON d.id = c.data_source_id ",
             $condition
         )
@@ -365,6 +377,22 @@ macro_rules! impl_connection_store {
                     .execute(&self.pool)
                     .await?;
                 Ok(result.rows_affected() > 0)
+            }
+
+            async fn set_reporting_currency(
+                &self,
+                id: $crate::domain::ConnectionId,
+                currency: Option<&str>,
+            ) -> $crate::db::DbResult<()> {
+                sqlx::query(
+                    "UPDATE connections SET reporting_currency = $2, updated_at = $3 WHERE id = $1",
+                )
+                .bind(id.0)
+                .bind(currency)
+                .bind(chrono::Utc::now())
+                .execute(&self.pool)
+                .await?;
+                Ok(())
             }
 
             async fn create_oauth_state(

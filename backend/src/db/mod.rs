@@ -6,6 +6,7 @@
 pub mod api_tokens;
 pub mod changes;
 pub mod connections;
+pub mod fx_rates;
 pub mod metrics;
 pub mod migrations;
 pub mod postgres;
@@ -23,6 +24,7 @@ pub mod versions;
 pub use api_tokens::ApiTokenStore;
 pub use changes::ChangeStore;
 pub use connections::ConnectionStore;
+pub use fx_rates::FxRateStore;
 pub use metrics::MetricStore;
 pub use query::QueryStore;
 pub use rollups::RollupStore;
@@ -113,6 +115,7 @@ pub trait Repository:
     + ApiTokenStore
     + SourceStore
     + ConnectionStore
+    + FxRateStore
     + SyncStore
     + ChangeStore
     + QueryStore

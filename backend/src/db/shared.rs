@@ -27,6 +27,7 @@ macro_rules! impl_repository {
         $crate::db::api_tokens::impl_api_token_store!($repository);
         $crate::db::sources::impl_source_store!($repository);
         $crate::db::connections::impl_connection_store!($repository);
+        $crate::db::fx_rates::impl_fx_rate_store!($repository);
         $crate::db::sync::impl_sync_store!($repository);
         $crate::db::changes::impl_change_store!($repository);
         $crate::db::metrics::impl_metric_store!($repository);

@@ -93,6 +93,12 @@ pub struct Connection {
     pub status: ConnectionStatus,
     /// The account chosen to read, for providers that offer several (a reconnect keeps it).
     pub account: Option<ProviderAccount>,
+    /// What its subscription metrics are converted to (lower case); `None`: the account's
+    /// default currency.
+    pub reporting_currency: Option<String>,
+    /// The account's default currency as the provider last told it (Stripe's
+    /// `default_currency`), lower case.
+    pub account_currency: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -172,6 +178,7 @@ impl Connection {
             account_id: self.account_id.clone(),
             status: status.into(),
             account: self.account.as_ref().map(ProviderAccount::to_response),
+            reporting_currency: self.reporting_currency.clone(),
             scopes: self.scopes.clone(),
             expires_at: self
                 .expires_at

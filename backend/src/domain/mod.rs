@@ -2,6 +2,7 @@
 
 pub mod api_token;
 pub mod connection;
+pub mod fx;
 pub mod metric;
 pub mod session;
 pub mod source;
@@ -13,6 +14,7 @@ pub use connection::{
     AuthKind, Connection, ConnectionId, ConnectionStatus, ConnectionTokens, NewConnection,
     OAuthState, ProviderAccount,
 };
+pub use fx::{DailyRate, RatesSummary, RatesVersion, StoredRates};
 pub use metric::{
     Dashboard, DashboardId, DashboardPatch, Metric, MetricDefinition, MetricId, OBJECTS_KIND,
 };

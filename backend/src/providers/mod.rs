@@ -132,6 +132,18 @@ pub struct StoredSubscriptions {
     pub prices: Vec<serde_json::Value>,
 }
 
+/// The exchange rates a provider serves today for a connection's account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExchangeRates {
+    /// When they were given, on the provider's clock (unix seconds): they are that UTC day's.
+    pub at: i64,
+    /// One unit of it buys `rate` units of each currency (lower case).
+    pub base: String,
+    /// The account's default currency, when the provider told it.
+    pub account_currency: Option<String>,
+    pub rates: Vec<(String, f64)>,
+}
+
 #[async_trait]
 pub trait Provider: Send + Sync + 'static {
     /// The registry key, stored in `data_sources.provider`.
@@ -185,6 +197,17 @@ pub trait Provider: Send + Sync + 'static {
         _stored: StoredSubscriptions,
     ) -> Vec<allmetrics_subscriptions::SubscriptionHistory> {
         Vec::new()
+    }
+
+    /// Today's exchange rates for the connection's account, when the provider serves them
+    /// (`None` otherwise): the sync keeps them, asking at most once a day per connection.
+    async fn exchange_rates(
+        &self,
+        _http: &reqwest::Client,
+        _provider: &ResolvedProvider,
+        _token: &SecretString,
+    ) -> Result<Option<ExchangeRates>, ProviderError> {
+        Ok(None)
     }
 
     /// Whether a connection must choose one account of several (a GA4 property, an ad account)

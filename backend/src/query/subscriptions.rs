@@ -109,14 +109,18 @@ pub async fn subscription_series(
         .iter()
         .map(|job| (job.id.0, job.data_version))
         .collect();
+    // Converted values change with the rates and the reporting currency.
+    let rates_version = state.repository.rates_version(connection.id).await?;
     let key = format!(
-        "Subscriptions|{}|{kind}|{}|{}|{}|{}|{}|{groups}|{versions:?}",
+        "Subscriptions|{}|{kind}|{}|{}|{}|{}|{}|{groups}|{versions:?}|{:?}|{:?}|{rates_version:?}",
         connection.id.0,
         definition.field_name,
         window.start,
         window.end,
         window.tz.name(),
         window.interval.as_str(),
+        connection.reporting_currency,
+        connection.account_currency,
     );
     if let Some(cached) = state.series_cache.get(&key) {
         return Ok(Answer {
@@ -137,7 +141,7 @@ pub async fn subscription_series(
         .take_while(|day| *day <= window.last_day)
         .map(|day| day_start(window.tz, day + Duration::days(1)))
         .collect();
-    let fx = FxRates::new(&reporting_currency(&histories));
+    let fx = rates(state, &connection, &histories).await?;
     let computed = compute_series(&histories, &day_ends, kind, grouping, &fx, &settings)
         .map_err(series_error)?;
     let skip = usize::try_from(lead).unwrap_or(0);
@@ -234,17 +238,51 @@ fn series_error(error: SeriesError) -> ApiError {
         SeriesError::MissingRate { currency } => ApiError::bad_request(
             "missing_fx_rate",
             format!(
-                "There is no exchange rate for `{currency}`: group by currency, or add its \
-                 daily rates."
+                "There is no exchange rate of `{currency}` to the reporting currency: an \
+                 administrator can add its daily rates, or choose another reporting currency."
             ),
         ),
         other => ApiError::bad_request("invalid_window", other.to_string()),
     }
 }
 
+/// The rates to the connection's reporting currency (its setting, else the account's default
+/// currency, else the currency most subscriptions bill in) of every currency its subscriptions
+/// bill in, from the stored daily rates.
+async fn rates(
+    state: &AppState,
+    connection: &crate::domain::Connection,
+    histories: &[allmetrics_subscriptions::SubscriptionHistory],
+) -> Result<FxRates, ApiError> {
+    let reporting = connection
+        .reporting_currency
+        .clone()
+        .or_else(|| connection.account_currency.clone())
+        .unwrap_or_else(|| most_common_currency(histories));
+    let mut currencies: Vec<String> = histories
+        .iter()
+        .map(|history| history.currency().to_ascii_lowercase())
+        .filter(|currency| !currency.is_empty() && *currency != reporting)
+        .collect();
+    currencies.sort_unstable();
+    currencies.dedup();
+    if currencies.is_empty() {
+        return Ok(FxRates::new(&reporting));
+    }
+    // A cross rate needs the reporting currency's rates of the same base.
+    let mut read = currencies.clone();
+    read.push(reporting.clone());
+    let stored = state.repository.fx_rates(connection.id, &read).await?;
+    Ok(crate::fx::convert::reporting_rates(
+        &reporting,
+        &currencies,
+        &stored,
+    ))
+}
+
 /// The currency most subscriptions bill in (USD when there are none): amounts of the others
 /// need their rates.
-fn reporting_currency(histories: &[allmetrics_subscriptions::SubscriptionHistory]) -> String {
+fn most_common_currency(histories: &[allmetrics_subscriptions::SubscriptionHistory]) -> String {
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for history in histories {
         let currency = history.currency();

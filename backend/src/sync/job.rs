@@ -180,7 +180,7 @@ async fn run_pages(
             http: &services.http,
             provider: &provider,
             connection: &connection,
-            token,
+            token: token.clone(),
             object_name: &job.object_name,
             settings: &services.settings.sync,
         })
@@ -276,6 +276,12 @@ async fn run_pages(
             }
         }
     };
+    // The day's exchange rates, once the token proved good, within the connection's concurrency
+    // like every request of its sync; a failure there is no failure of the object's sync.
+    {
+        let _slot = pages.budget.request_slot().await;
+        crate::fx::daily::keep_daily_rates(services, &provider, &connection, &token).await;
+    }
     // The next run's windows are on the provider's clock, which may not be the server's.
     let offset = pages
         .reader

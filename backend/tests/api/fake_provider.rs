@@ -205,6 +205,29 @@ fn date_header(state: &FakeState) -> (actix_web::http::header::HeaderName, Strin
     )
 }
 
+/// `GET /v1/exchange_rates/{currency}`: fixed rates against the dollar, as Stripe states them
+/// (not counted among the requests for objects).
+async fn exchange_rate(
+    request: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<FakeState>,
+) -> HttpResponse {
+    if account_of(&request).is_none() {
+        return invalid_key();
+    }
+    match path.as_str() {
+        "usd" => HttpResponse::Ok()
+            .insert_header(date_header(&state))
+            .json(json!({
+                "id": "usd", "object": "exchange_rate", "rates": {"eur": 0.9, "gbp": 0.8}
+            })),
+        other => HttpResponse::NotFound().json(json!({"error": {
+            "type": "invalid_request_error", "code": "resource_missing",
+            "message": format!("No such exchange rate: '{other}'")
+        }})),
+    }
+}
+
 /// `GET /v1/{kind}/{id}`: one object of the key's account, or Stripe's 404.
 async fn retrieve(
     request: HttpRequest,
@@ -303,6 +326,10 @@ impl FakeProvider {
                 .route("/oauth/deauthorize", web::post().to(deauthorize))
                 .route("/oauth/revoke", web::post().to(revoke))
                 .route("/v1/account", web::get().to(account))
+                .route(
+                    "/v1/exchange_rates/{currency}",
+                    web::get().to(exchange_rate),
+                )
                 .route("/v1/{kind}", web::get().to(list))
                 .route("/v1/{kind}/{id}", web::get().to(retrieve))
                 .route("/items", web::get().to(items))

@@ -18,6 +18,7 @@ mod deployment;
 mod errors;
 mod fake_provider;
 mod first_admin;
+mod fx;
 mod health;
 mod living;
 mod metrics;

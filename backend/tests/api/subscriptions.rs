@@ -17,10 +17,10 @@ on_both_databases!(
 
 /// Midnight UTC: the sandbox's "now", so that each subscription's current state is its state at
 /// the end of the window's last day.
-const MIDNIGHT: i64 = 1_790_035_200;
-const LAST_DAY: &str = "2026-09-21";
+pub(crate) const MIDNIGHT: i64 = 1_790_035_200;
+pub(crate) const LAST_DAY: &str = "2026-09-21";
 
-async fn sandbox_app(kind: DbKind, seed: u64) -> (TestApp, String, Sandbox) {
+pub(crate) async fn sandbox_app(kind: DbKind, seed: u64) -> (TestApp, String, Sandbox) {
     let sandbox = Sandbox::new(SandboxConfig {
         seed,
         size: 120,
@@ -40,7 +40,7 @@ async fn create(app: &TestApp, token: &str, body: Value) -> reqwest::Response {
         .await
 }
 
-async fn metric_of(app: &TestApp, token: &str, kind: &str, field_name: &str) -> i64 {
+pub(crate) async fn metric_of(app: &TestApp, token: &str, kind: &str, field_name: &str) -> i64 {
     let response = create(
         app,
         token,
@@ -54,7 +54,7 @@ async fn metric_of(app: &TestApp, token: &str, kind: &str, field_name: &str) -> 
     metric.id
 }
 
-async fn series(app: &TestApp, token: &str, id: i64, query: &str) -> Value {
+pub(crate) async fn series(app: &TestApp, token: &str, id: i64, query: &str) -> Value {
     let response = app
         .get_authed(&format!("/api/v1/metrics/{id}/series?{query}"), token)
         .await;
@@ -62,7 +62,7 @@ async fn series(app: &TestApp, token: &str, id: i64, query: &str) -> Value {
     response.json().await.unwrap()
 }
 
-fn values(series: &Value) -> Vec<Option<f64>> {
+pub(crate) fn values(series: &Value) -> Vec<Option<f64>> {
     series["labelY"]
         .as_array()
         .unwrap()
@@ -73,7 +73,7 @@ fn values(series: &Value) -> Vec<Option<f64>> {
 
 /// Whether the sandbox's subscription `index` is in a billing period that began while its
 /// collection was paused (such a renewal is not billed).
-fn unbilled_at(sandbox: &Sandbox, index: u64, subscription: &Value) -> bool {
+pub(crate) fn unbilled_at(sandbox: &Sandbox, index: u64, subscription: &Value) -> bool {
     let period_start = subscription["items"]["data"][0]["current_period_start"]
         .as_i64()
         .or_else(|| subscription["current_period_start"].as_i64());
@@ -89,7 +89,7 @@ fn unbilled_at(sandbox: &Sandbox, index: u64, subscription: &Value) -> bool {
 /// even per subscription. Only active and past-due subscriptions pay (trials, unpaid,
 /// incomplete and canceled ones do not), and only for periods that were billed (`unbilled`: the
 /// period began while collection was paused).
-fn monthly_value_at(subscription: &Value, at: i64, unbilled: bool) -> i64 {
+pub(crate) fn monthly_value_at(subscription: &Value, at: i64, unbilled: bool) -> i64 {
     let status = subscription["status"].as_str().unwrap();
     if !matches!(status, "active" | "past_due") || unbilled {
         return 0;

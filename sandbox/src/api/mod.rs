@@ -1,4 +1,5 @@
-//! The Stripe-compatible REST API: `GET /v1/{list_path}`, `GET /v1/{list_path}/{id}`, `GET /v1/account`.
+//! The Stripe-compatible REST API: `GET /v1/{list_path}`, `GET /v1/{list_path}/{id}`, `GET /v1/account`,
+//! `GET /v1/exchange_rates[/{currency}]`.
 //!
 //! Every request goes through the knobs in this order: latency, authentication, rate limit, then the faults
 //! drawn for it (429 burst, 500, hang, damaged body). `/v1beta` (Google Analytics, `crate::analytics`) and
@@ -7,6 +8,7 @@
 pub(crate) mod auth;
 mod errors;
 pub(crate) mod events;
+mod exchange_rates;
 pub(crate) mod knobs;
 pub(crate) mod list;
 
@@ -76,6 +78,16 @@ pub(crate) fn scope() -> actix_web::Scope<
                 .route(web::get().to(webhook_endpoints::retrieve))
                 .route(web::post().to(webhook_endpoints::update))
                 .route(web::delete().to(webhook_endpoints::delete))
+                .default_service(web::to(unrecognized)),
+        )
+        .service(
+            web::resource("/exchange_rates")
+                .route(web::get().to(exchange_rates::list))
+                .default_service(web::to(unrecognized)),
+        )
+        .service(
+            web::resource("/exchange_rates/{currency}")
+                .route(web::get().to(exchange_rates::retrieve))
                 .default_service(web::to(unrecognized)),
         )
         .service(

@@ -10,6 +10,7 @@ pub(crate) mod calendar;
 mod catalog;
 mod customers;
 pub(crate) mod events;
+pub(crate) mod fx;
 pub(crate) mod ids;
 mod invoice_table;
 mod payments;

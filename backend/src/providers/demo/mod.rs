@@ -78,6 +78,17 @@ impl Provider for Demo {
         Some(Box::new(stripe::reader::ListReader::new(context)))
     }
 
+    async fn exchange_rates(
+        &self,
+        http: &reqwest::Client,
+        provider: &ResolvedProvider,
+        token: &SecretString,
+    ) -> Result<Option<crate::providers::ExchangeRates>, ProviderError> {
+        stripe::exchange_rates::fetch(http, &provider.api_base, token)
+            .await
+            .map(Some)
+    }
+
     async fn verify_api_key(
         &self,
         http: &reqwest::Client,

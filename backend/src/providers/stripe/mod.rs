@@ -1,6 +1,7 @@
 //! Stripe: Connect OAuth (Standard accounts) or a restricted API key, and the list API.
 
 pub mod events;
+pub mod exchange_rates;
 pub mod reader;
 pub mod subscriptions;
 pub mod webhook;
@@ -132,6 +133,17 @@ impl Provider for Stripe {
 
     fn reader(&self, context: ReaderContext<'_>) -> Option<Box<dyn Reader>> {
         Some(Box::new(reader::ListReader::new(context)))
+    }
+
+    async fn exchange_rates(
+        &self,
+        http: &reqwest::Client,
+        provider: &ResolvedProvider,
+        token: &SecretString,
+    ) -> Result<Option<crate::providers::ExchangeRates>, ProviderError> {
+        exchange_rates::fetch(http, &provider.api_base, token)
+            .await
+            .map(Some)
     }
 
     async fn verify_api_key(

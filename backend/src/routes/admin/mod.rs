@@ -1,4 +1,5 @@
 pub mod create_user;
+pub mod fx_rates;
 pub mod list_users;
 pub mod objects;
 pub mod sources;

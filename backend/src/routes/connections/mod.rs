@@ -4,6 +4,7 @@ pub mod api_key;
 pub mod delete;
 pub mod list;
 pub mod sync;
+pub mod update;
 pub mod webhook;
 
 use allmetrics_common::ConnectionResponse;
