@@ -4,7 +4,10 @@
 //! - An OAuth 2.0 authorization server shaped like Stripe Connect (`/oauth/authorize`, `/oauth/token`,
 //!   `/oauth/deauthorize`, `/oauth/revoke`), with PKCE S256.
 //! - A Stripe-compatible read API (`/v1/{customers,charges,...}` and `/v1/{...}/{id}`) over deterministic
-//!   generated data: same seed and size, same objects, produced on demand so memory stays flat.
+//!   generated data: same seed and size, same objects, produced on demand so memory stays flat. The account
+//!   settles in USD; customers pay in USD, EUR, GBP or CAD, and subscriptions are billed in their customer's
+//!   currency with the catalog's prices in it (every price has USD, EUR and GBP versions; CAD customers have
+//!   no subscriptions).
 //! - A Stripe account that lives on the sandbox's clock (`config.now` at the start, then real time plus every
 //!   [`Sandbox::advance_clock`]): objects keep being created at the recent rate for three years after the start,
 //!   and change on fixed schedules (subscriptions renew, change plan, pause and resume, go past due, cancel at

@@ -287,6 +287,9 @@ async fn lists_and_retrieval_follow_the_clock() {
         (ObjectKind::Product, 9, "products"),
         (ObjectKind::Price, 18, "prices"),
         (ObjectKind::Price, 19, "prices"),
+        // Their EUR and GBP counterparts.
+        (ObjectKind::Price, 25 + 18, "prices"),
+        (ObjectKind::Price, 50 + 19, "prices"),
     ] {
         let id = generator.id(kind, index);
         let (status, body) = running.get(&format!("/v1/{path}/{id}")).await;

@@ -235,7 +235,20 @@ async fn equality_filters_narrow_lists() {
     let prices = running
         .list_all(&format!("/v1/prices?product={product}"), 100)
         .await;
-    assert_eq!(prices.len(), 3, "monthly, yearly and quarterly");
+    assert_eq!(
+        prices.len(),
+        9,
+        "monthly, yearly and quarterly, in USD, EUR and GBP"
+    );
+    for currency in ["usd", "eur", "gbp"] {
+        let listed = running
+            .list_all(
+                &format!("/v1/prices?product={product}&currency={currency}"),
+                100,
+            )
+            .await;
+        assert_eq!(listed.len(), 3, "{currency}");
+    }
     let inactive = running.list_all("/v1/products?active=false", 100).await;
     assert!(!inactive.is_empty() && inactive.iter().all(|p| p["active"] == false));
 }

@@ -1,12 +1,19 @@
 //! Subscriptions and invoices.
 //!
 //! A subscription is a lifecycle decided up front from its draws: a price from the catalog (mostly monthly,
-//! some quarterly or yearly; in the customer's currency when the catalog has it), maybe a coupon, maybe a
-//! 14-day trial (some never convert), maybe an upgrade to the next tier, and a lifetime after which the
-//! customer cancels (now or at period end), so MRR and churn computed from a snapshot are meaningful.
-//! Invoices are what Stripe Billing issues for that life, one per billing period (see [`invoice_json`] and
-//! [`super::invoice_table`]), so each subscription's items over time can be read back from its invoices;
-//! one-off invoices (services, set-up fees) come on top.
+//! some quarterly or yearly), maybe a coupon, maybe a 14-day trial (some never convert), maybe an upgrade to
+//! the next tier, and a lifetime after which the customer cancels (now or at period end), so MRR and churn
+//! computed from a snapshot are meaningful. Invoices are what Stripe Billing issues for that life, one per
+//! billing period (see [`invoice_json`] and [`super::invoice_table`]), so each subscription's items over time
+//! can be read back from its invoices; one-off invoices (services, set-up fees) come on top.
+//!
+//! Currencies: a subscription is billed in its customer's currency, USD, EUR or GBP (the catalog's currencies;
+//! customers billed in another currency, CAD, have no subscriptions), for its whole life, as Stripe does: its
+//! items use the catalog's prices in that currency (a change moves to the same-currency counterpart), and its
+//! `currency`, its invoices, their lines and discounts, are in it. About three subscriptions in four are in
+//! USD, one in six in EUR and one in twelve in GBP, the customers' market shares. A percentage coupon applies
+//! in any currency; an amount-off coupon has one currency in Stripe, so each currency has its own (`FIRST10`,
+//! `FIRST10_EUR`, `FIRST10_GBP`) and a subscription gets the one of its currency.
 
 use serde_json::{json, Value};
 
@@ -119,18 +126,23 @@ pub(crate) struct Coupon {
     pub id: &'static str,
     pub name: &'static str,
     pub percent_off: Option<f64>,
-    /// In cents (USD).
+    /// In the minor unit of `currency`.
     pub amount_off: Option<i64>,
+    /// The currency of `amount_off` (none for a percentage).
+    pub currency: Option<&'static str>,
     pub duration: CouponDuration,
 }
 
-/// The coupons some subscriptions get at sign-up (created with the catalog).
-pub(crate) const COUPONS: [Coupon; 4] = [
+/// The coupons some subscriptions get at sign-up (created with the catalog). The first four are drawn (see
+/// [`COUPON_WEIGHTS`]); the amount-off one is in USD, and its EUR and GBP versions follow, given instead to
+/// subscriptions in those currencies (see [`coupon_in`]).
+pub(crate) const COUPONS: [Coupon; 6] = [
     Coupon {
         id: "LAUNCH20",
         name: "20% off forever",
         percent_off: Some(20.0),
         amount_off: None,
+        currency: None,
         duration: CouponDuration::Forever,
     },
     Coupon {
@@ -138,6 +150,7 @@ pub(crate) const COUPONS: [Coupon; 4] = [
         name: "50% off for 3 months",
         percent_off: Some(50.0),
         amount_off: None,
+        currency: None,
         duration: CouponDuration::Repeating(3),
     },
     Coupon {
@@ -145,6 +158,7 @@ pub(crate) const COUPONS: [Coupon; 4] = [
         name: "25% off for a year",
         percent_off: Some(25.0),
         amount_off: None,
+        currency: None,
         duration: CouponDuration::Repeating(12),
     },
     Coupon {
@@ -152,10 +166,45 @@ pub(crate) const COUPONS: [Coupon; 4] = [
         name: "$10 off the first invoice",
         percent_off: None,
         amount_off: Some(1000),
+        currency: Some("usd"),
+        duration: CouponDuration::Once,
+    },
+    Coupon {
+        id: "FIRST10_EUR",
+        name: "€10 off the first invoice",
+        percent_off: None,
+        amount_off: Some(1000),
+        currency: Some("eur"),
+        duration: CouponDuration::Once,
+    },
+    Coupon {
+        id: "FIRST10_GBP",
+        name: "£10 off the first invoice",
+        percent_off: None,
+        amount_off: Some(1000),
+        currency: Some("gbp"),
         duration: CouponDuration::Once,
     },
 ];
+/// How often a subscription with a coupon gets each of the first four.
 const COUPON_WEIGHTS: [u32; 4] = [3, 4, 2, 3];
+
+/// The coupon a subscription billed in `currency` gets for the drawn `coupon`: a percentage as it is, an amount
+/// off as the coupon of the same offer in `currency` (the drawn one when there is none).
+pub(crate) fn coupon_in(coupon: usize, currency: &str) -> usize {
+    let drawn = &COUPONS[coupon % COUPONS.len()];
+    if drawn.amount_off.is_none() {
+        return coupon;
+    }
+    COUPONS
+        .iter()
+        .position(|other| {
+            other.currency == Some(currency)
+                && other.amount_off == drawn.amount_off
+                && other.duration == drawn.duration
+        })
+        .unwrap_or(coupon)
+}
 
 pub(crate) fn coupon_json(generator: &Generator, coupon: usize) -> Value {
     let coupon = &COUPONS[coupon % COUPONS.len()];
@@ -169,7 +218,7 @@ pub(crate) fn coupon_json(generator: &Generator, coupon: usize) -> Value {
         "object": "coupon",
         "amount_off": coupon.amount_off,
         "created": generator.start(),
-        "currency": coupon.amount_off.map(|_| "usd"),
+        "currency": coupon.currency,
         "duration": duration,
         "duration_in_months": months,
         "livemode": false,
@@ -211,8 +260,12 @@ pub(crate) enum Amendment {
 pub(crate) struct SubscriptionFacts {
     pub created: i64,
     pub customer: u64,
+    /// The currency it is billed in: its customer's ([`Generator::subscription_facts`]); "usd" in a plan
+    /// ([`Generator::subscription_plan`]), whose prices and coupon are the USD ones.
+    pub currency: &'static str,
     /// Months between two bills (1, 3 or 12).
     pub months: i64,
+    /// The catalog's price (in [`SubscriptionFacts::currency`]).
     pub price: usize,
     pub quantity: u64,
     pub trial: Trial,
@@ -235,6 +288,29 @@ pub(crate) struct SubscriptionFacts {
 impl SubscriptionFacts {
     pub(crate) fn step_months(&self) -> i64 {
         self.months
+    }
+
+    /// Bills the plan in `currency` (when the catalog has prices in it): the same-currency counterparts of its
+    /// prices, the new one of a change included, and the amount-off coupon of that currency.
+    fn localize(&mut self, currency: &'static str) {
+        if !catalog::sells_in(currency) {
+            return;
+        }
+        self.currency = currency;
+        self.price = catalog::in_currency(self.price, currency);
+        if let Amendment::Change {
+            class,
+            price,
+            quantity,
+        } = self.amendment
+        {
+            self.amendment = Amendment::Change {
+                class,
+                price: catalog::in_currency(price, currency),
+                quantity,
+            };
+        }
+        self.coupon = self.coupon.map(|coupon| coupon_in(coupon, currency));
     }
 
     /// Renewal `k` (k >= 1): the start of the k-th period after billing starts.
@@ -340,21 +416,36 @@ impl SubscriptionFacts {
 }
 
 impl Generator {
+    /// The subscription's plan with its customer, billed in the customer's currency: its prices, plan change
+    /// and amount-off coupon are the counterparts in that currency of the plan's USD ones.
     pub(crate) fn subscription_facts(&self, index: u64) -> SubscriptionFacts {
         let mut facts = self.subscription_plan(index);
         let mut draws = self.draws(ObjectKind::Subscription, index);
-        // Recent sign-ups subscribe; prices are in USD, so look for a USD customer (a few tries).
+        // Recent sign-ups subscribe, in their currency if the catalog sells in it: look for such a customer (a
+        // few tries, then the nearest one).
         let mut customer = None;
         let existing = self.count_until(ObjectKind::Customer, facts.created);
         for _ in 0..8 {
             let candidate = Generator::customer_among(existing, &mut draws, true);
             customer = candidate.or(customer);
-            if candidate.is_some_and(|c| self.customer_currency(c) == "usd") {
+            if candidate.is_some_and(|c| catalog::sells_in(self.customer_currency(c))) {
                 break;
             }
         }
-        facts.customer = customer.unwrap_or(0);
+        facts.customer = self.selling_customer_near(customer.unwrap_or(0));
+        facts.localize(self.customer_currency(facts.customer));
         facts
+    }
+
+    /// `customer` if the catalog sells in its currency, else the nearest such customer before it (after it,
+    /// when there is none before).
+    fn selling_customer_near(&self, customer: u64) -> u64 {
+        let sells = |c: &u64| catalog::sells_in(self.customer_currency(*c));
+        (0..=customer)
+            .rev()
+            .find(sells)
+            .or_else(|| (customer + 1..self.count_total(ObjectKind::Customer)).find(sells))
+            .unwrap_or(customer)
     }
 
     /// Everything about a subscription but its customer (cheap: no other object is looked at).
@@ -412,6 +503,7 @@ impl Generator {
         let mut facts = SubscriptionFacts {
             created,
             customer: 0,
+            currency: "usd",
             months,
             price,
             quantity,
@@ -616,7 +708,7 @@ pub(crate) fn subscription_json(generator: &Generator, index: u64, at: i64) -> V
         },
         "collection_method": "charge_automatically",
         "created": facts.created,
-        "currency": "usd",
+        "currency": facts.currency,
         "customer": generator.id(ObjectKind::Customer, facts.customer),
         "customer_account": null,
         "days_until_due": null,
@@ -856,8 +948,13 @@ fn cycle_description(price: usize, quantity: u64) -> String {
         3 => "3 months",
         _ => "month",
     };
+    let symbol = match catalog::currency_of_price(price) {
+        "eur" => "€",
+        "gbp" => "£",
+        _ => "$",
+    };
     format!(
-        "{quantity} × {} (at ${:.2} / {interval})",
+        "{quantity} × {} (at {symbol}{:.2} / {interval})",
         product_name(price),
         catalog::unit_amount(price) as f64 / 100.0
     )
@@ -1004,11 +1101,14 @@ fn invoice_created(facts: &SubscriptionFacts, slot: Slot) -> i64 {
 /// past its end). While collection is paused (`pause_collection` set on the subscription, status still
 /// `active`), renewals are still invoiced with the items in force and those invoices are voided: a reader must
 /// take a voided renewal as a period served but not billed, not as a change of items nor an end. Coupons give
-/// non-proration lines `discount_amounts`; `amount` stays the undiscounted unit amount times quantity.
+/// non-proration lines `discount_amounts`; `amount` stays the undiscounted unit amount times quantity. A
+/// subscription's invoices, their lines and amounts are in the subscription's currency (its customer's); a
+/// one-off invoice is in its customer's currency.
 pub(crate) fn invoice_json(generator: &Generator, index: u64, at: i64) -> Value {
     let created = generator.created(ObjectKind::Invoice, index);
     let billed = generator.invoice_table().billed(index);
-    let (customer, lines, subscription, billing_reason, mut draws) = match billed {
+    // A subscription's invoice is in the subscription's currency, a one-off invoice in the customer's.
+    let (customer, lines, subscription, billing_reason, mut draws, billed_in) = match billed {
         Some(Billed::Subscription {
             index: subscription,
             slot,
@@ -1026,7 +1126,14 @@ pub(crate) fn invoice_json(generator: &Generator, index: u64, at: i64) -> Value 
                 subscription,
                 slot_key(slot),
             ]);
-            (facts.customer, lines, Some(subscription), reason, draws)
+            (
+                facts.customer,
+                lines,
+                Some(subscription),
+                reason,
+                draws,
+                Some(facts.currency),
+            )
         }
         _ => {
             let n = match billed {
@@ -1058,15 +1165,11 @@ pub(crate) fn invoice_json(generator: &Generator, index: u64, at: i64) -> Value 
                 credited: None,
                 discount: 0,
             };
-            (customer, vec![line], None, "manual", draws)
+            (customer, vec![line], None, "manual", draws, None)
         }
     };
     let customer_facts = generator.customer_facts(customer);
-    let currency = if subscription.is_some() {
-        "usd"
-    } else {
-        customer_facts.currency
-    };
+    let currency = billed_in.unwrap_or(customer_facts.currency);
     let subtotal: i64 = lines.iter().map(|line| line.amount).sum();
     let discounted: i64 = lines.iter().map(|line| line.discount).sum();
     let total = subtotal - discounted;

@@ -26,7 +26,9 @@ const EMAIL_DOMAINS: [&str; 6] = [
 ];
 const SIGNUP_CHANNELS: [&str; 4] = ["organic", "ads", "referral", "partner"];
 
-/// (currency, weight, countries)
+/// The markets customers come from: (currency, weight, countries). Subscriptions are billed in the customer's
+/// currency when the catalog has prices in it (USD, EUR and GBP, see [`super::catalog::CURRENCIES`]), so their
+/// currencies follow these weights among those three; CAD customers only pay one-off.
 const MARKETS: [(&str, u32, &[&str]); 4] = [
     (
         "usd",

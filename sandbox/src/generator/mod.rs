@@ -416,11 +416,9 @@ impl Generator {
             }
             ObjectKind::Payout => payouts::payout_created(self, index),
             // The catalog predates the first customer: products ten minutes apart, each followed by its prices
-            // (the quarterly prices, added later, after the last product).
+            // (see [`catalog::price_created`]).
             ObjectKind::Product => self.start + 600 * index as i64 + 60,
-            ObjectKind::Price => {
-                self.start + 600 * (index / 2) as i64 + 120 + 60 * (index % 2) as i64
-            }
+            ObjectKind::Price => catalog::price_created(self.start, index),
         }
     }
 

@@ -103,7 +103,7 @@ const SECRET_SALT: u64 = 0x7365_6372_6574;
 const CARD_SALT: u64 = 0x6361_7264;
 
 /// USD value of one unit of the currency, for balance transactions (the account settles in USD).
-fn usd_rate(currency: &str) -> f64 {
+pub(crate) fn usd_rate(currency: &str) -> f64 {
     match currency {
         "eur" => 1.08,
         "gbp" => 1.27,
@@ -210,10 +210,13 @@ impl Generator {
             self.customer_before(created, &mut draws, false)
         };
         let customer_facts = customer.map(|c| self.customer_facts(c));
+        let currency = customer_facts.as_ref().map_or("usd", |c| c.currency);
         let from_subscription = draws.chance(0.55);
         let amount = if from_subscription {
+            // A plan's price in the charge's currency (the USD amount for a currency without prices).
             let product = draws.weighted(&catalog::SUBSCRIPTION_WEIGHTS);
-            catalog::unit_amount(catalog::price_of(product, draws.chance(0.15)))
+            let price = catalog::price_of(product, draws.chance(0.15));
+            catalog::unit_amount(catalog::in_currency(price, currency))
         } else {
             // Log-normal around $35, rounded like shop prices ($x.99 or $x.00).
             let raw = (3500f64.ln() + 0.9 * draws.normal())
@@ -246,7 +249,7 @@ impl Generator {
         ChargeFacts {
             created,
             customer,
-            currency: customer_facts.as_ref().map_or("usd", |c| c.currency),
+            currency,
             country: customer_facts.as_ref().map_or("US", |c| c.country),
             name: customer_facts.as_ref().map(|c| c.name.clone()),
             email: customer_facts.map(|c| c.email),
