@@ -6,8 +6,9 @@
 //! - the baselines: reading those objects back (the bare `SELECT data`), and a saved metric of
 //!   the objects (count of subscriptions by status) over 366 days, uncached, from its rollup;
 //! - the time to the first MRR chart (two years, weekly) after the backfill;
-//! - a dashboard of every subscription metric (two years, weekly), asked at once as the web app
-//!   does: uncached (new data stored first, a window not asked before), then cached.
+//! - a dashboard of every subscription metric (two years, weekly, converted to dollars with a
+//!   rate a day), asked at once as the web app does: uncached (new data stored first, a window
+//!   not asked before), then cached.
 //!
 //! `cargo bench -p allmetrics --bench subscriptions [-- sqlite|postgres]`
 //! (`BENCH_SUBSCRIPTIONS=N` aims at another number of subscriptions).
@@ -119,6 +120,25 @@ async fn run(database: &str) {
         }
     };
 
+    // Daily rates for the two years (an administrator's CSV): EUR and GBP subscriptions are
+    // converted to dollars, a rate per day.
+    let mut csv = String::from("date,currency,rate\n");
+    for offset in 0..760 {
+        let day = last_day - chrono::Duration::days(offset);
+        let wave = (offset as f64 / 40.0).sin();
+        csv.push_str(&format!("{day},eur,{:.4}\n", 0.92 + 0.03 * wave));
+        csv.push_str(&format!("{day},gbp,{:.4}\n", 0.79 + 0.02 * wave));
+    }
+    let response = client
+        .put(format!("{base}/api/v1/admin/fx-rates"))
+        .bearer_auth(&token)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+
     // The baseline read: every stored object subscription metrics are rebuilt from.
     let mut bare = Vec::new();
     for _ in 0..3 {
@@ -157,7 +177,10 @@ async fn run(database: &str) {
         ("Invoice", &mut stored.invoices),
         ("Price", &mut stored.prices),
     ] {
-        *into = repository.stored_objects(connection.id, name).await.unwrap();
+        *into = repository
+            .stored_objects(connection.id, name)
+            .await
+            .unwrap();
     }
     let read = started.elapsed();
     let started = Instant::now();
@@ -196,7 +219,9 @@ async fn run(database: &str) {
     let mut ids = vec![mrr];
     for kind in allmetrics_common::SUBSCRIPTION_KINDS {
         if kind != "mrr" {
-            ids.push(create(serde_json::json!({"name": kind, "source": "demo", "kind": kind})).await);
+            ids.push(
+                create(serde_json::json!({"name": kind, "source": "demo", "kind": kind})).await,
+            );
         }
     }
 
@@ -245,7 +270,10 @@ async fn run(database: &str) {
         for from in
             futures_util::future::join_all(ids.iter().map(|id| get(two_years(*id, end)))).await
         {
-            assert_eq!(from, None, "a cached answer says where it came from only once");
+            assert_eq!(
+                from, None,
+                "a cached answer says where it came from only once"
+            );
         }
         cached.push(started.elapsed());
     }

@@ -245,6 +245,13 @@ impl Sandbox {
         self.state.clock.unix_now()
     }
 
+    /// The rates `GET /v1/exchange_rates/{base}` serves now (the clock's UTC day): units of each
+    /// currency one unit of `base` buys; `None` for a currency it does not serve.
+    pub fn exchange_rates(&self, base: &str) -> Option<Vec<(&'static str, f64)>> {
+        let day = generator::fx::day_of(self.state.clock.unix_now());
+        generator::fx::rates(self.state.config.seed, base, day)
+    }
+
     /// Every object of a kind that exists at the clock's now (created by then, deleted ones left out), oldest
     /// first, exactly as `/v1/{kind}/{id}` serves each (canceled subscriptions included: they exist, `/v1`
     /// lists them with `status=all`).

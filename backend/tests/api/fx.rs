@@ -310,15 +310,16 @@ fn day_end(day: &str) -> i64 {
         .timestamp()
 }
 
-/// MRR at `at` converted by hand: each subscription's monthly value (USD cents) times `rate`,
-/// rounded half to even to the cent, summed.
-fn converted_mrr(sandbox: &Sandbox, at: i64, rate: f64) -> f64 {
+/// MRR at `at` converted by hand: each subscription's monthly value (minor units of its own
+/// currency) times its currency's rate (`rate_of`), rounded half to even, summed.
+fn converted_mrr(sandbox: &Sandbox, at: i64, rate_of: &dyn Fn(&str) -> f64) -> f64 {
     let generator = sandbox.generator();
     (0..generator.count(ObjectKind::Subscription))
         .filter(|index| generator.exists_at(ObjectKind::Subscription, *index, at))
         .map(|index| {
             let subscription = generator.object_at(ObjectKind::Subscription, index, at);
             let unbilled = unbilled_at(sandbox, index, &subscription);
+            let rate = rate_of(subscription["currency"].as_str().unwrap());
             (monthly_value_at(&subscription, at, unbilled) as f64 * rate).round_ties_even()
         })
         .sum()
@@ -331,17 +332,28 @@ async fn subscription_metrics_are_converted_with_the_stored_rates(kind: DbKind) 
     let last = |series: &Value| *values(series).last().unwrap();
 
     // By default, the account's currency: the dollar, unconverted.
+    // Stripe's rates against the dollar: units of each currency one dollar buys.
+    let served = sandbox_rates(&base).await;
+    let per_usd = |currency: &str| {
+        if currency == "usd" {
+            1.0
+        } else {
+            served[currency].as_f64().unwrap()
+        }
+    };
     let usd = series(&app, &token, mrr, &window).await;
     assert_eq!(usd["meta"]["currency"], "usd");
-    assert_eq!(last(&usd), Some(converted_mrr(&sandbox, MIDNIGHT, 1.0)));
+    let to_usd = |currency: &str| 1.0 / per_usd(currency);
+    assert_eq!(last(&usd), Some(converted_mrr(&sandbox, MIDNIGHT, &to_usd)));
 
-    // In euros with the connection's own rates (the sync's day, the only one, applies before).
+    // In euros with the connection's own rates (the sync's day, the only one, applies before):
+    // the dollar directly, the pound through the dollar.
     let response = patch(&app, &token, "demo", json!({"reporting_currency": "eur"})).await;
     assert_eq!(response.status().as_u16(), 200);
-    let rate = sandbox_rates(&base).await["eur"].as_f64().unwrap();
+    let to_eur = |currency: &str| per_usd("eur") / per_usd(currency);
     let eur = series(&app, &token, mrr, &window).await;
     assert_eq!(eur["meta"]["currency"], "eur");
-    assert_eq!(last(&eur), Some(converted_mrr(&sandbox, MIDNIGHT, rate)));
+    assert_eq!(last(&eur), Some(converted_mrr(&sandbox, MIDNIGHT, &to_eur)));
 
     // The administrators' rates fill the days the connection's lack: 0.5 from 2026-09-01,
     // 0.8 from 2026-09-15 (each day's value at that day's rate).
@@ -371,9 +383,14 @@ async fn subscription_metrics_are_converted_with_the_stored_rates(kind: DbKind) 
         (LAST_DAY, 0.8),
     ] {
         let index = days.iter().position(|label| label == day).unwrap();
+        // The administrators state only the euro: the pound keeps the connection's rate.
+        let rate_of = |currency: &str| match currency {
+            "usd" => rate,
+            other => to_eur(other),
+        };
         assert_eq!(
             answer[index],
-            Some(converted_mrr(&sandbox, day_end(day), rate)),
+            Some(converted_mrr(&sandbox, day_end(day), &rate_of)),
             "MRR on {day}"
         );
     }
@@ -405,5 +422,17 @@ async fn subscription_metrics_are_converted_with_the_stored_rates(kind: DbKind) 
     // Back to the default.
     let response = patch(&app, &token, "demo", json!({"reporting_currency": null})).await;
     assert_eq!(response.status().as_u16(), 200);
-    assert_eq!(series(&app, &token, mrr, &window).await, usd);
+    let back = series(&app, &token, mrr, &window).await;
+    assert_eq!(back["meta"]["currency"], "usd");
+    assert_eq!(back["labelX"], usd["labelX"]);
+    // The euro now has the administrators' rate of 2026-09-15 (0.8 euros a dollar) on the last
+    // day; the pound the connection's.
+    let rate_of = |currency: &str| match currency {
+        "eur" => 1.0 / 0.8,
+        other => to_usd(other),
+    };
+    assert_eq!(
+        last(&back),
+        Some(converted_mrr(&sandbox, MIDNIGHT, &rate_of))
+    );
 }
