@@ -18,6 +18,8 @@ use allmetrics::providers::stripe::webhook;
 use allmetrics_sandbox::Generator;
 use futures_util::stream::{self, StreamExt};
 
+use common::ms;
+
 const STORED: u64 = 5_000;
 const CUSTOMERS: i64 = 500;
 const CHANGES: i64 = 20;
@@ -31,10 +33,6 @@ fn percentile(samples: &mut [Duration], fraction: f64) -> Duration {
     samples.sort();
     let index = ((samples.len() as f64 - 1.0) * fraction).round() as usize;
     samples[index]
-}
-
-fn ms(duration: Duration) -> f64 {
-    duration.as_secs_f64() * 1000.0
 }
 
 /// What the probe saw.

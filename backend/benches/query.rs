@@ -22,19 +22,12 @@ use std::time::{Duration, Instant};
 use allmetrics::domain::StoredObject;
 use allmetrics_sandbox::{Generator, ObjectKind};
 
+use common::{median, ms};
+
 const NOW: i64 = 1_790_000_000;
 /// Three charges per customer over the two years.
 const CUSTOMERS: u64 = 333_334;
 const DAY: i64 = 86_400;
-
-fn median(samples: &mut [Duration]) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
-}
-
-fn ms(duration: Duration) -> f64 {
-    duration.as_secs_f64() * 1000.0
-}
 
 /// The ten metrics of the dashboard: every operator of charge amounts, by currency and by
 /// status. The first is the one timed alone.

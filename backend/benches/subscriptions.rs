@@ -22,17 +22,10 @@ use std::time::{Duration, Instant};
 use allmetrics::domain::StoredObject;
 use allmetrics_sandbox::{Generator, ObjectKind};
 
+use common::{median, ms};
+
 const NOW: i64 = 1_790_000_000;
 const SEED: u64 = 42;
-
-fn median(samples: &mut [Duration]) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
-}
-
-fn ms(duration: Duration) -> f64 {
-    duration.as_secs_f64() * 1000.0
-}
 
 /// A generator of about `wanted` subscriptions (their number follows the customers').
 fn generator_of(wanted: u64) -> Generator {

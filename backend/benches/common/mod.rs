@@ -169,6 +169,17 @@ pub async fn store_incremental(
     }
 }
 
+/// The middle of some timings.
+pub fn median(samples: &mut [std::time::Duration]) -> std::time::Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+/// A timing in milliseconds, for printing.
+pub fn ms(duration: std::time::Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
 /// Resets the process's peak resident memory to its current one (Linux `clear_refs`).
 pub fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
