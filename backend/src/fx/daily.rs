@@ -23,6 +23,16 @@ pub enum Kept {
     Failed,
 }
 
+/// Whether the sync of `object_name` keeps the day's rates: the subscriptions' only, since the
+/// rates serve subscription metrics alone and one object's runs are enough to ask once a day
+/// (the others would each claim the day again for nothing).
+pub fn rides_on(provider: &ResolvedProvider, object_name: &str) -> bool {
+    provider
+        .provider
+        .subscription_objects()
+        .is_some_and(|objects| objects.subscriptions == object_name)
+}
+
 /// Stores today's rates of the connection's provider, unless they were asked for today.
 pub async fn keep_daily_rates(
     services: &Services,

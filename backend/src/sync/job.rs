@@ -278,7 +278,7 @@ async fn run_pages(
     };
     // The day's exchange rates, once the token proved good, within the connection's concurrency
     // like every request of its sync; a failure there is no failure of the object's sync.
-    {
+    if crate::fx::daily::rides_on(&provider, &job.object_name) {
         let _slot = pages.budget.request_slot().await;
         crate::fx::daily::keep_daily_rates(services, &provider, &connection, &token).await;
     }
