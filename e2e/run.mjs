@@ -714,6 +714,37 @@ async function subscriptionsScenario() {
   await checkBars(movementsCard, moves);
   await screenshot('subscriptions-dashboard');
   log(`Subscriptions dashboard: MRR ${first.series.labelY.at(-1)} ${first.series.meta.currency} ${summary}; movements drawn`);
+
+  // The definitions are the connection's settings, changed on its card.
+  await page.goto(`${BASE}/sources`);
+  const settings = '[data-testid=source-card][data-slug=demo] [data-testid=subscription-settings]';
+  await page.click(`${settings} summary`);
+  await page.selectOption(`${settings} select[name=churn_at]`, 'cancellation');
+  await page.uncheck(`${settings} input[data-setting=past_due_counts]`);
+  await page.fill(`${settings} input[name=churn_window_days]`, '28');
+  await page.click(`${settings} button[type=submit]`);
+  await page.waitForSelector(`${settings} [data-testid=settings-saved]`);
+  await screenshot('subscription-settings');
+  const connections = await page.evaluate(async () => (await fetch('/api/v1/connections')).json());
+  const stored = connections.find((c) => c.source === 'demo').subscription_settings;
+  check(
+    stored.churn_at === 'cancellation' && stored.past_due_counts === false && stored.churn_window_days === 28,
+    `the settings saved are ${JSON.stringify(stored)}`,
+  );
+  const changed = await apiSeries(mrr, first.window);
+  check(changed.labelY.length === first.series.labelY.length, 'the MRR window after the settings changed');
+  // Back to the defaults for what follows.
+  const reset = await page.evaluate(async () => {
+    const csrf = document.cookie.split('; ').find((c) => c.startsWith('allmetrics_csrf='))?.split('=')[1] ?? '';
+    const response = await fetch('/api/v1/connections/demo', {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json', 'x-csrf-token': decodeURIComponent(csrf) },
+      body: JSON.stringify({ subscription_settings: null }),
+    });
+    return response.status;
+  });
+  check(reset === 200, `resetting the settings answered ${reset}`);
+  log(`subscription settings saved from the card: ${JSON.stringify(stored)}`);
 }
 
 async function main() {

@@ -173,7 +173,10 @@ async fn run(database: &str) {
         *into = repository
             .stored_objects(connection.id, name)
             .await
-            .unwrap();
+            .unwrap()
+            .into_iter()
+            .map(|object| object.data)
+            .collect();
     }
     let read = started.elapsed();
     let started = Instant::now();

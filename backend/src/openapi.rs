@@ -2,12 +2,12 @@
 
 use allmetrics_common::{
     AccountResponse, AdminSourceResponse, ApiKeyRequest, AuthorizeUrlResponse,
-    ChooseAccountRequest, ConnectionResponse, CreateObjectRequest, CreateSourceRequest,
+    ChooseAccountRequest, ChurnAt, ConnectionResponse, CreateObjectRequest, CreateSourceRequest,
     CreateUserRequest, Credentials, ErrorBody, FxRatesSummary, HealthStatus, ObjectResponse,
     ObjectSyncStatus, ReadinessStatus, RefreshRequest, RegisterRequest, Role, Series, SeriesMeta,
-    SourceResponse, SyncStatus, TokenResponse, UpdateConnectionRequest, UpdateObjectRequest,
-    UpdateSourceRequest, UserResponse, WebhookEndpointResponse, WebhookReceipt,
-    WebhookSecretRequest,
+    SourceResponse, SubscriptionSettings, SubscriptionSettingsChange, SyncStatus, TokenResponse,
+    UpdateConnectionRequest, UpdateObjectRequest, UpdateSourceRequest, UserResponse,
+    WebhookEndpointResponse, WebhookReceipt, WebhookSecretRequest,
 };
 use allmetrics_common::{
     ApiTokenResponse, ApiTokenScope, CreateApiTokenRequest, CreatedApiTokenResponse,
@@ -116,6 +116,9 @@ use crate::routes;
         SourceResponse,
         ConnectionResponse,
         UpdateConnectionRequest,
+        SubscriptionSettings,
+        SubscriptionSettingsChange,
+        ChurnAt,
         FxRatesSummary,
         AccountResponse,
         ChooseAccountRequest,

@@ -100,6 +100,9 @@ impl Application {
             subscription_histories: crate::query::histories::SubscriptionHistories::new(
                 settings.query.cache_mib.saturating_mul(1 << 19),
             ),
+            subscription_sweeps: crate::query::sweeps::SubscriptionSweeps::new(
+                settings.query.cache_mib.saturating_mul(1 << 18),
+            ),
             rollup_builds: Arc::default(),
             base_url: base_url.into(),
             settings: Arc::new(settings),

@@ -26,6 +26,8 @@ pub struct AppState {
     pub rollup_reads: crate::query::reads::RollupReads,
     /// Each connection's rebuilt subscription histories, shared by its subscription metrics.
     pub subscription_histories: crate::query::histories::SubscriptionHistories,
+    /// Every subscription metric of a window, swept at once for a dashboard's charts.
+    pub subscription_sweeps: crate::query::sweeps::SubscriptionSweeps,
     /// Rollups of saved metrics being built by this process.
     pub rollup_builds: Arc<crate::query::rollup::RollupBuilds>,
     /// The built-in demo provider, when enabled (mounted at `/sandbox`).

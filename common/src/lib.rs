@@ -9,6 +9,7 @@ pub mod fx;
 pub mod health;
 pub mod metrics;
 pub mod sources;
+pub mod subscription_settings;
 pub mod sync;
 pub mod tokens;
 
@@ -28,6 +29,9 @@ pub use sources::{
     ChooseAccountRequest, ConnectionResponse, CreateObjectRequest, CreateSourceRequest,
     ObjectResponse, SourceResponse, UpdateConnectionRequest, UpdateObjectRequest,
     UpdateSourceRequest,
+};
+pub use subscription_settings::{
+    ChurnAt, SubscriptionSettings, SubscriptionSettingsChange, MAX_CHURN_WINDOW_DAYS,
 };
 pub use sync::{
     ObjectSyncStatus, SyncStatus, WebhookEndpointResponse, WebhookReceipt, WebhookSecretRequest,

@@ -21,6 +21,9 @@ pub struct ConnectionResponse {
     /// with `PATCH /api/v1/connections/{slug}`; `null`: the account's default currency.
     #[serde(default)]
     pub reporting_currency: Option<String>,
+    /// How its subscription metrics are defined (Stripe-compatible sources).
+    #[serde(default)]
+    pub subscription_settings: crate::SubscriptionSettings,
     /// Granted scopes, space-separated.
     pub scopes: String,
     /// RFC 3339; `null` for tokens that do not expire.
@@ -127,7 +130,7 @@ pub struct UpdateObjectRequest {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
-#[cfg_attr(feature = "openapi", schema(example = json!({"reporting_currency": "eur"})))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"reporting_currency": "eur", "subscription_settings": {"churn_at": "cancellation"}})))]
 pub struct UpdateConnectionRequest {
     /// What subscription metrics are converted to: an ISO 4217 code (three letters, any case;
     /// stored in lower case), or `null` for the account's default currency (Stripe's
@@ -139,6 +142,15 @@ pub struct UpdateConnectionRequest {
     )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "eur"))]
     pub reporting_currency: Option<Option<String>>,
+    /// How its subscription metrics are defined: the fields given change, the others keep
+    /// their value; `null` goes back to every default.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::SubscriptionSettingsChange>))]
+    pub subscription_settings: Option<Option<crate::SubscriptionSettingsChange>>,
 }
 
 /// A field that is present, `null` or not: `Some(None)` for `null` (absent is `None`, by

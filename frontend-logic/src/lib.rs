@@ -13,6 +13,7 @@ pub mod interval;
 pub mod metric_builder;
 pub mod register;
 pub mod sources;
+pub mod subscription_settings;
 pub mod subscriptions;
 pub mod summary;
 pub mod tokens;

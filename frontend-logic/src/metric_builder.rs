@@ -95,6 +95,7 @@ mod tests {
             status: "needs_account".into(),
             account: None,
             reporting_currency: None,
+            subscription_settings: Default::default(),
             scopes: String::new(),
             expires_at: None,
             connected_at: String::new(),

@@ -13,6 +13,9 @@ use crate::series::SeriesError;
 pub struct FxRates {
     reporting: String,
     rates: BTreeMap<String, BTreeMap<i64, f64>>,
+    /// Every currency at 1: amounts are not converted (only whether they are zero counts).
+    #[serde(default)]
+    at_par: bool,
 }
 
 impl FxRates {
@@ -21,6 +24,17 @@ impl FxRates {
         FxRates {
             reporting: reporting.to_ascii_lowercase(),
             rates: BTreeMap::new(),
+            at_par: false,
+        }
+    }
+
+    /// Every currency at 1: for what does not depend on amounts (customers, subscribers, trials)
+    /// when some currency has no rate.
+    pub fn at_par(&self) -> FxRates {
+        FxRates {
+            reporting: self.reporting.clone(),
+            rates: BTreeMap::new(),
+            at_par: true,
         }
     }
 
@@ -47,7 +61,7 @@ impl FxRates {
     /// The rate of `currency` at `at`: the latest at or before it, else the earliest known; an error when the
     /// currency has no rate at all.
     pub fn rate_at(&self, currency: &str, at: i64) -> Result<f64, SeriesError> {
-        if currency.eq_ignore_ascii_case(&self.reporting) {
+        if self.at_par || currency.eq_ignore_ascii_case(&self.reporting) {
             return Ok(1.0);
         }
         let missing = || SeriesError::MissingRate {

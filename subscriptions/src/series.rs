@@ -220,7 +220,8 @@ fn values(kind: MetricKind, samples: &[DayTotals], settings: &Settings) -> Vec<O
 /// The series of `kind` from a timeline.
 ///
 /// * `total` is always the ungrouped series, converted to the reporting currency (so rates are needed for
-///   every currency with MRR, whatever the grouping).
+///   every currency with MRR), except grouped by currency: without the rates of some currency, its amounts
+///   (MRR, ARR, ARPU, LTV, revenue churn, movements) are `None` and its counts still hold.
 /// * Grouped by currency, each group is in its own currency, unconverted; by plan, each price's share of
 ///   its subscriptions' monthly values, converted (plan groups may differ from the total by rounding).
 /// * `mrr_movements`: the groups are always the six movements `new`, `expansion`, `reactivation`
@@ -243,7 +244,23 @@ pub fn series_from_timeline(
 /// The sweeps a grouping needs: the converted total, and the groups.
 struct Sweeps {
     total: Vec<DayTotals>,
+    /// Whether the total's amounts are converted: grouped by currency without the rates of some
+    /// currency, they are not (its counts still hold).
+    converted: bool,
     groups: BTreeMap<String, Vec<DayTotals>>,
+}
+
+/// Whether a kind's value is an amount of money, or a ratio of amounts.
+fn is_amount(kind: MetricKind) -> bool {
+    matches!(
+        kind,
+        MetricKind::Mrr
+            | MetricKind::Arr
+            | MetricKind::MrrMovements
+            | MetricKind::RevenueChurnRate
+            | MetricKind::Arpu
+            | MetricKind::Ltv
+    )
 }
 
 impl Sweeps {
@@ -252,20 +269,42 @@ impl Sweeps {
         grouping: Grouping,
         fx: &FxRates,
     ) -> Result<Sweeps, SeriesError> {
-        let total = sweep(timeline, Split::Total, fx)?
-            .remove("")
-            .unwrap_or_default();
+        let (total, converted) = match sweep(timeline, Split::Total, fx) {
+            Ok(mut total) => (total.remove("").unwrap_or_default(), true),
+            // Grouped by currency, each group is in its own money and needs no rate: without
+            // the rates of some currency, the total's counts hold, its amounts do not.
+            Err(SeriesError::MissingRate { .. }) if grouping == Grouping::Currency => {
+                let mut total = sweep(timeline, Split::Total, &fx.at_par())?;
+                (total.remove("").unwrap_or_default(), false)
+            }
+            Err(error) => return Err(error),
+        };
         let groups = match grouping {
             Grouping::None => BTreeMap::new(),
             Grouping::Currency => sweep(timeline, Split::Currency, fx)?,
             Grouping::Plan => sweep(timeline, Split::Plan, fx)?,
         };
-        Ok(Sweeps { total, groups })
+        Ok(Sweeps {
+            total,
+            converted,
+            groups,
+        })
     }
 
     fn series(&self, kind: MetricKind, grouping: Grouping, settings: &Settings) -> Series {
         let samples = &self.total;
-        let total = values(kind, samples, settings);
+        let total = if self.converted || !is_amount(kind) {
+            values(kind, samples, settings)
+        } else {
+            vec![None; samples.len().saturating_sub(1)]
+        };
+        if kind == MetricKind::MrrMovements && !self.converted {
+            // The movements are the total's: without rates there are none.
+            return Series {
+                total,
+                groups: BTreeMap::new(),
+            };
+        }
         let column = |f: &dyn Fn(&DayTotals) -> i64| -> Vec<Option<Number>> {
             samples
                 .iter()

@@ -642,6 +642,61 @@ fn missing_rate_is_an_error() {
 }
 
 #[test]
+fn grouped_by_currency_without_rates_keeps_the_groups_and_the_counts() {
+    let subscription = |id: &str, currency: &str, amount| {
+        hist(
+            id,
+            id,
+            vec![(
+                at(0),
+                active(vec![Item::licensed(
+                    id,
+                    currency,
+                    amount,
+                    1,
+                    Interval::Month,
+                    1,
+                )]),
+            )],
+        )
+    };
+    let histories = [subscription("a", "eur", 100), subscription("b", "usd", 300)];
+    let of = |kind| {
+        compute_series(
+            &histories,
+            &days(2),
+            kind,
+            Grouping::Currency,
+            &usd(),
+            &Settings::default(),
+        )
+        .unwrap()
+    };
+    let mrr = of(MetricKind::Mrr);
+    assert_eq!(mrr.total, vec![None, None], "no rate of the euro: no total");
+    assert_eq!(mrr.groups["eur"], vec![Some(Number::Int(100)); 2]);
+    assert_eq!(mrr.groups["usd"], vec![Some(Number::Int(300)); 2]);
+    let customers = of(MetricKind::ActiveCustomers);
+    assert_eq!(customers.total, vec![Some(Number::Int(2)); 2]);
+    assert_eq!(customers.groups["eur"], vec![Some(Number::Int(1)); 2]);
+    let movements = of(MetricKind::MrrMovements);
+    assert_eq!(movements.total, vec![None, None]);
+    assert!(movements.groups.is_empty());
+    // Ungrouped, the total is what is asked for: the rate is missing.
+    assert!(matches!(
+        compute_series(
+            &histories,
+            &days(2),
+            MetricKind::ActiveCustomers,
+            Grouping::None,
+            &usd(),
+            &Settings::default(),
+        ),
+        Err(SeriesError::MissingRate { .. })
+    ));
+}
+
+#[test]
 fn grouped_by_currency_in_own_currencies() {
     let sub = |id: &str, currency: &str, amount| {
         hist(

@@ -193,7 +193,8 @@ macro_rules! impl_change_store {
                             " ON CONFLICT (connection_id, object_name, object_id) DO UPDATE SET \
                              created = excluded.created, data = excluded.data, \
                              synced_at = excluded.synced_at, changed_at = excluded.changed_at, \
-                             change_id = excluded.change_id, deleted_at = excluded.deleted_at \
+                             change_id = excluded.change_id, deleted_at = excluded.deleted_at, \
+                             revision = synced_objects.revision + 1 \
                              WHERE synced_objects.changed_at IS NULL \
                              OR synced_objects.changed_at < excluded.changed_at",
                         )

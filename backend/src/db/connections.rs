@@ -56,6 +56,12 @@ pub trait ConnectionStore {
         id: ConnectionId,
         currency: Option<&str>,
     ) -> DbResult<()>;
+    /// Sets how its subscription metrics are defined.
+    async fn set_subscription_settings(
+        &self,
+        id: ConnectionId,
+        settings: &allmetrics_common::SubscriptionSettings,
+    ) -> DbResult<()>;
 
     async fn create_oauth_state(&self, state: OAuthState) -> DbResult<()>;
     /// Deletes and returns the state in one statement: it can be presented only once, even by two
@@ -82,6 +88,7 @@ row_struct! {
         pub account: Option<Json<ProviderAccount>>,
         pub reporting_currency: Option<String>,
         pub account_currency: Option<String>,
+        pub subscription_settings: Option<Json<allmetrics_common::SubscriptionSettings>>,
         pub created_at: DateTime<Utc>,
         pub updated_at: DateTime<Utc>,
     }
@@ -106,6 +113,10 @@ impl From<ConnectionRow> for Connection {
             account: row.account.map(|account| account.0),
             reporting_currency: row.reporting_currency,
             account_currency: row.account_currency,
+            subscription_settings: row
+                .subscription_settings
+                .map(|settings| settings.0)
+                .unwrap_or_default(),
             created_at: row.created_at,
             updated_at: row.updated_at,
         }
@@ -142,8 +153,8 @@ macro_rules! select_connections {
         concat!(
             "SELECT c.id, c.user_id, c.data_source_id, d.slug, d.provider, c.auth_kind, c.account_id, \
              c.access_token_enc, c.refresh_token_enc, c.expires_at, c.scopes, c.token_response, \
-             c.status, c.account, c.reporting_currency, c.account_currency, c.created_at, \
-             c.updated_at \
+             c.status, c.account, c.reporting_currency, c.account_currency, \
+             c.subscription_settings, c.created_at, c.updated_at \
              FROM connections c JOIN data_sources d ON d.id = c.data_source_id ",
             $condition
         )
@@ -389,6 +400,26 @@ macro_rules! impl_connection_store {
                 )
                 .bind(id.0)
                 .bind(currency)
+                .bind(chrono::Utc::now())
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn set_subscription_settings(
+                &self,
+                id: $crate::domain::ConnectionId,
+                settings: &allmetrics_common::SubscriptionSettings,
+            ) -> $crate::db::DbResult<()> {
+                // The defaults are stored as NULL, so that a later change of a default applies.
+                let stored = (*settings != allmetrics_common::SubscriptionSettings::default())
+                    .then_some(sqlx::types::Json(settings));
+                sqlx::query(
+                    "UPDATE connections SET subscription_settings = $2, updated_at = $3 \
+                     WHERE id = $1",
+                )
+                .bind(id.0)
+                .bind(stored)
                 .bind(chrono::Utc::now())
                 .execute(&self.pool)
                 .await?;

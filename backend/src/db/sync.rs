@@ -6,8 +6,8 @@ use async_trait::async_trait;
 
 use super::DbResult;
 use crate::domain::{
-    BackfillWindow, BackfillWindowId, ConnectionId, PageCheckpoint, RunOutcome, StoredObject,
-    StoredPage, SyncJob, SyncJobId,
+    BackfillWindow, BackfillWindowId, ConnectionId, PageCheckpoint, RevisedObject, RunOutcome,
+    StoredObject, StoredPage, SyncJob, SyncJobId,
 };
 
 #[async_trait]
@@ -85,13 +85,28 @@ pub trait SyncStore {
         object_name: &str,
         limit: i64,
     ) -> DbResult<Vec<serde_json::Value>>;
-    /// Every stored object of this name, tombstones included (a deleted subscription still
-    /// had its past), in no particular order.
+    /// Every stored object of this name with its revision, tombstones included (a deleted
+    /// subscription still had its past), in no particular order.
     async fn stored_objects(
         &self,
         connection: ConnectionId,
         object_name: &str,
-    ) -> DbResult<Vec<serde_json::Value>>;
+    ) -> DbResult<Vec<RevisedObject>>;
+    /// The id and revision of every stored object of this name, tombstones included: what
+    /// changed since a reader last read them, without reading their data.
+    async fn object_revisions(
+        &self,
+        connection: ConnectionId,
+        object_name: &str,
+    ) -> DbResult<Vec<(String, i64)>>;
+    /// The stored objects of this name among `object_ids` (tombstones included), in no
+    /// particular order; ids not stored are left out.
+    async fn stored_objects_by_id(
+        &self,
+        connection: ConnectionId,
+        object_name: &str,
+        object_ids: &[String],
+    ) -> DbResult<Vec<RevisedObject>>;
     /// Forgets everything synced for the connection (another account was connected).
     async fn reset_sync(&self, connection: ConnectionId) -> DbResult<()>;
 }
@@ -480,7 +495,8 @@ macro_rules! impl_sync_store {
                         insert(
                             " ON CONFLICT (connection_id, object_name, object_id) DO UPDATE SET \
                              created = excluded.created, data = excluded.data, \
-                             synced_at = excluded.synced_at",
+                             synced_at = excluded.synced_at, \
+                             revision = synced_objects.revision + 1",
                         )
                         .build()
                         .execute(&mut *transaction)
@@ -660,16 +676,74 @@ macro_rules! impl_sync_store {
                 &self,
                 connection: $crate::domain::ConnectionId,
                 object_name: &str,
-            ) -> $crate::db::DbResult<Vec<serde_json::Value>> {
-                let rows: Vec<sqlx::types::Json<serde_json::Value>> = sqlx::query_scalar(
-                    "SELECT data FROM synced_objects WHERE connection_id = $1 \
-                     AND object_name = $2",
+            ) -> $crate::db::DbResult<Vec<$crate::domain::RevisedObject>> {
+                let rows: Vec<(String, i64, sqlx::types::Json<serde_json::Value>)> =
+                    sqlx::query_as(
+                        "SELECT object_id, revision, data FROM synced_objects \
+                         WHERE connection_id = $1 AND object_name = $2",
+                    )
+                    .bind(connection.0)
+                    .bind(object_name)
+                    .fetch_all(&self.reader)
+                    .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(object_id, revision, data)| $crate::domain::RevisedObject {
+                        object_id,
+                        revision,
+                        data: data.0,
+                    })
+                    .collect())
+            }
+
+            async fn object_revisions(
+                &self,
+                connection: $crate::domain::ConnectionId,
+                object_name: &str,
+            ) -> $crate::db::DbResult<Vec<(String, i64)>> {
+                Ok(sqlx::query_as(
+                    "SELECT object_id, revision FROM synced_objects \
+                     WHERE connection_id = $1 AND object_name = $2",
                 )
                 .bind(connection.0)
                 .bind(object_name)
                 .fetch_all(&self.reader)
-                .await?;
-                Ok(rows.into_iter().map(|row| row.0).collect())
+                .await?)
+            }
+
+            async fn stored_objects_by_id(
+                &self,
+                connection: $crate::domain::ConnectionId,
+                object_name: &str,
+                object_ids: &[String],
+            ) -> $crate::db::DbResult<Vec<$crate::domain::RevisedObject>> {
+                let mut objects = Vec::with_capacity(object_ids.len());
+                // Bounded batches: one bind parameter per id.
+                for ids in object_ids.chunks(500) {
+                    let mut query = sqlx::QueryBuilder::new(
+                        "SELECT object_id, revision, data FROM synced_objects \
+                         WHERE connection_id = ",
+                    );
+                    query.push_bind(connection.0);
+                    query.push(" AND object_name = ");
+                    query.push_bind(object_name);
+                    query.push(" AND object_id IN (");
+                    let mut separated = query.separated(", ");
+                    for id in ids {
+                        separated.push_bind(id);
+                    }
+                    query.push(")");
+                    let rows: Vec<(String, i64, sqlx::types::Json<serde_json::Value>)> =
+                        query.build_query_as().fetch_all(&self.reader).await?;
+                    objects.extend(rows.into_iter().map(|(object_id, revision, data)| {
+                        $crate::domain::RevisedObject {
+                            object_id,
+                            revision,
+                            data: data.0,
+                        }
+                    }));
+                }
+                Ok(objects)
             }
 
             async fn reset_sync(

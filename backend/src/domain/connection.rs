@@ -99,6 +99,8 @@ pub struct Connection {
     /// The account's default currency as the provider last told it (Stripe's
     /// `default_currency`), lower case.
     pub account_currency: Option<String>,
+    /// How its subscription metrics are defined.
+    pub subscription_settings: allmetrics_common::SubscriptionSettings,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -179,6 +181,7 @@ impl Connection {
             status: status.into(),
             account: self.account.as_ref().map(ProviderAccount::to_response),
             reporting_currency: self.reporting_currency.clone(),
+            subscription_settings: self.subscription_settings.clone(),
             scopes: self.scopes.clone(),
             expires_at: self
                 .expires_at

@@ -25,6 +25,6 @@ pub use source::{
 };
 pub use sync::{
     BackfillWindow, BackfillWindowId, FeedPosition, ObjectChange, PageCheckpoint, ReadMode,
-    RunOutcome, RunProgress, RunRead, StoredObject, StoredPage, SyncJob, SyncJobId,
+    RevisedObject, RunOutcome, RunProgress, RunRead, StoredObject, StoredPage, SyncJob, SyncJobId,
 };
 pub use user::{NewUser, Role, User, UserCredentials, UserId};

@@ -130,6 +130,15 @@ pub struct StoredObject {
     pub data: serde_json::Value,
 }
 
+/// A stored object with its revision: a number that grows every time its data is written
+/// again, so that a reader who kept what it built from it knows when to read it again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RevisedObject {
+    pub object_id: String,
+    pub revision: i64,
+    pub data: serde_json::Value,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct BackfillWindowId(pub i64);
 

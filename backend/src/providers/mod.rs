@@ -199,6 +199,12 @@ pub trait Provider: Send + Sync + 'static {
         Vec::new()
     }
 
+    /// The subscriptions an invoice (an object of [`SubscriptionObjects::invoices`]) bills:
+    /// when it changes, their histories are rebuilt.
+    fn billed_subscriptions(&self, _invoice: &serde_json::Value) -> Vec<String> {
+        Vec::new()
+    }
+
     /// Today's exchange rates for the connection's account, when the provider serves them
     /// (`None` otherwise): the sync keeps them, asking at most once a day per connection.
     async fn exchange_rates(

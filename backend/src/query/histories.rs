@@ -1,27 +1,388 @@
 //! The subscriptions' histories of a connection, rebuilt from its stored subscriptions, invoices
-//! and prices once per data version and shared by every subscription metric of the connection.
-//! Rebuilding reads every invoice, so a dashboard of subscription metrics opened after a sync
-//! reads and rebuilds once, not once per chart: concurrent charts wait for that one build.
+//! and prices and kept per connection, with the revision of every object they were built from.
+//! After new data, only the ids and revisions are read (from their index); the objects whose
+//! revision moved are read again, and only the subscriptions they touch are rebuilt: a sync's
+//! page of ten subscriptions costs ten rebuilds, not a read of every invoice. Prices changing,
+//! or a large share of the objects, rebuild everything. One build at a time per connection:
+//! the charts of a dashboard opened together wait for the first one's.
 
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use allmetrics_subscriptions::SubscriptionHistory;
 
-use crate::domain::ConnectionId;
+use crate::db::SharedRepository;
+use crate::domain::{ConnectionId, RevisedObject};
+use crate::error::ApiError;
+use crate::providers::{Provider, StoredSubscriptions, SubscriptionObjects};
 
 pub type Histories = Arc<Vec<SubscriptionHistory>>;
 
+/// Above this share of changed objects, everything is read again at once.
+const INCREMENTAL_SHARE: usize = 4;
+
 pub struct SubscriptionHistories {
-    entries: quick_cache::sync::Cache<String, Histories, HistoriesWeight>,
+    entries: quick_cache::sync::Cache<ConnectionId, Weighed, EntryWeight>,
+}
+
+/// One connection's kept histories; its lock makes builds of one connection take turns.
+#[derive(Default)]
+pub struct Entry {
+    kept: tokio::sync::Mutex<Option<Kept>>,
+}
+
+/// An entry with its size when it was put in the cache (a weight must not change in place).
+#[derive(Clone)]
+pub struct Weighed {
+    entry: Arc<Entry>,
+    bytes: u64,
 }
 
 #[derive(Clone)]
-pub struct HistoriesWeight;
+pub struct EntryWeight;
 
-impl quick_cache::Weighter<String, Histories> for HistoriesWeight {
-    fn weight(&self, key: &String, histories: &Histories) -> u64 {
-        let bytes = key.len() + histories.iter().map(approximate_bytes).sum::<usize>();
-        u64::try_from(bytes).unwrap_or(u64::MAX)
+impl quick_cache::Weighter<ConnectionId, Weighed> for EntryWeight {
+    fn weight(&self, _key: &ConnectionId, weighed: &Weighed) -> u64 {
+        weighed.bytes.max(1)
+    }
+}
+
+/// What a connection's histories were built from, to bring them up to date.
+struct Kept {
+    /// The data versions of the objects' sync jobs when they were last brought up to date.
+    versions: Vec<(i64, i64)>,
+    /// The revision of every object read, per object: subscriptions, invoices, prices.
+    revisions: [HashMap<String, i64>; 3],
+    /// The subscriptions each invoice bills, and the invoices of each subscription.
+    billed: HashMap<String, Vec<String>>,
+    invoices_of: HashMap<String, BTreeSet<String>>,
+    /// Every price: each rebuild needs them.
+    prices: Vec<serde_json::Value>,
+    histories: Histories,
+}
+
+const SUBSCRIPTIONS: usize = 0;
+const INVOICES: usize = 1;
+const PRICES: usize = 2;
+
+impl SubscriptionHistories {
+    pub fn new(bytes: u64) -> Self {
+        Self {
+            entries: quick_cache::sync::Cache::with_weighter(
+                usize::try_from(bytes / 1_048_576)
+                    .unwrap_or(usize::MAX)
+                    .max(4),
+                bytes.max(1),
+                EntryWeight,
+            ),
+        }
+    }
+
+    /// The connection's histories at these data versions of its objects: the kept ones, or
+    /// brought up to date from the store.
+    pub async fn histories(
+        &self,
+        repository: &SharedRepository,
+        provider: &'static dyn Provider,
+        connection: ConnectionId,
+        objects: SubscriptionObjects,
+        versions: &[(i64, i64)],
+    ) -> Result<Histories, ApiError> {
+        let entry = match self.entries.get(&connection) {
+            Some(weighed) => weighed.entry,
+            None => {
+                let entry = Arc::new(Entry::default());
+                self.entries.insert(
+                    connection,
+                    Weighed {
+                        entry: entry.clone(),
+                        bytes: 1,
+                    },
+                );
+                entry
+            }
+        };
+        let mut kept = entry.kept.lock().await;
+        if let Some(kept) = kept.as_ref().filter(|kept| kept.versions == versions) {
+            return Ok(kept.histories.clone());
+        }
+        let reader = Reader {
+            repository,
+            provider,
+            connection,
+            names: objects.names(),
+        };
+        let updated = reader.update(kept.take(), versions.to_vec()).await?;
+        let histories = updated.histories.clone();
+        let bytes = updated.bytes();
+        *kept = Some(updated);
+        drop(kept);
+        // Weighed again at its new size.
+        self.entries.insert(
+            connection,
+            Weighed {
+                entry: entry.clone(),
+                bytes,
+            },
+        );
+        Ok(histories)
+    }
+}
+
+struct Reader<'a> {
+    repository: &'a SharedRepository,
+    provider: &'static dyn Provider,
+    connection: ConnectionId,
+    names: [&'static str; 3],
+}
+
+impl Reader<'_> {
+    async fn update(
+        &self,
+        previous: Option<Kept>,
+        versions: Vec<(i64, i64)>,
+    ) -> Result<Kept, ApiError> {
+        let Some(previous) = previous else {
+            return self.rebuild_all(versions).await;
+        };
+        let mut stored: [HashMap<String, i64>; 3] = Default::default();
+        for (kind, name) in self.names.iter().enumerate() {
+            stored[kind] = self
+                .repository
+                .object_revisions(self.connection, name)
+                .await?
+                .into_iter()
+                .collect();
+        }
+        let changes: [Changes; 3] =
+            std::array::from_fn(|kind| Changes::between(&previous.revisions[kind], &stored[kind]));
+        let changed: usize = changes.iter().map(Changes::len).sum();
+        let total: usize = stored.iter().map(HashMap::len).sum();
+        if !changes[PRICES].is_empty() || changed * INCREMENTAL_SHARE > total {
+            return self.rebuild_all(versions).await;
+        }
+        if changed == 0 {
+            return Ok(Kept {
+                versions,
+                ..previous
+            });
+        }
+        self.rebuild_some(previous, versions, &changes).await
+    }
+
+    /// Reads every object and rebuilds every history.
+    async fn rebuild_all(&self, versions: Vec<(i64, i64)>) -> Result<Kept, ApiError> {
+        let mut read: [Vec<RevisedObject>; 3] = Default::default();
+        for (kind, name) in self.names.iter().enumerate() {
+            read[kind] = self
+                .repository
+                .stored_objects(self.connection, name)
+                .await?;
+        }
+        let provider = self.provider;
+        let kept = tokio::task::spawn_blocking(move || {
+            let [subscriptions, invoices, prices] = read;
+            let mut kept = Kept {
+                versions,
+                revisions: Default::default(),
+                billed: HashMap::new(),
+                invoices_of: HashMap::new(),
+                prices: Vec::new(),
+                histories: Arc::default(),
+            };
+            for invoice in &invoices {
+                kept.bill(invoice, provider.billed_subscriptions(&invoice.data));
+            }
+            let stored = StoredSubscriptions {
+                subscriptions: kept.take_in(SUBSCRIPTIONS, subscriptions),
+                invoices: kept.take_in(INVOICES, invoices),
+                prices: kept.take_in(PRICES, prices),
+            };
+            kept.prices = stored.prices.clone();
+            kept.histories = Arc::new(provider.subscription_histories(stored));
+            kept
+        })
+        .await
+        .map_err(ApiError::internal)?;
+        Ok(kept)
+    }
+
+    /// Rebuilds the subscriptions that changed or whose invoices did.
+    async fn rebuild_some(
+        &self,
+        mut kept: Kept,
+        versions: Vec<(i64, i64)>,
+        changes: &[Changes; 3],
+    ) -> Result<Kept, ApiError> {
+        let mut touched: BTreeSet<String> = BTreeSet::new();
+        touched.extend(changes[SUBSCRIPTIONS].changed.iter().cloned());
+        touched.extend(changes[SUBSCRIPTIONS].removed.iter().cloned());
+        for removed in &changes[INVOICES].removed {
+            touched.extend(kept.unbill(removed));
+            kept.revisions[INVOICES].remove(removed);
+        }
+        for removed in &changes[SUBSCRIPTIONS].removed {
+            kept.revisions[SUBSCRIPTIONS].remove(removed);
+        }
+        let invoices = self
+            .repository
+            .stored_objects_by_id(
+                self.connection,
+                self.names[INVOICES],
+                &changes[INVOICES].changed,
+            )
+            .await?;
+        for invoice in &invoices {
+            kept.revisions[INVOICES].insert(invoice.object_id.clone(), invoice.revision);
+            touched.extend(kept.unbill(&invoice.object_id));
+            let billed = self.provider.billed_subscriptions(&invoice.data);
+            touched.extend(billed.iter().cloned());
+            kept.bill(invoice, billed);
+        }
+        let touched: Vec<String> = touched.into_iter().collect();
+        let subscriptions = self
+            .repository
+            .stored_objects_by_id(self.connection, self.names[SUBSCRIPTIONS], &touched)
+            .await?;
+        let their_invoices: Vec<String> = touched
+            .iter()
+            .filter_map(|subscription| kept.invoices_of.get(subscription))
+            .flatten()
+            .cloned()
+            .collect::<BTreeSet<String>>()
+            .into_iter()
+            .collect();
+        let invoices = self
+            .repository
+            .stored_objects_by_id(self.connection, self.names[INVOICES], &their_invoices)
+            .await?;
+        let provider = self.provider;
+        let kept = tokio::task::spawn_blocking(move || {
+            let stored = StoredSubscriptions {
+                subscriptions: kept.take_in(SUBSCRIPTIONS, subscriptions),
+                invoices: kept.take_in(INVOICES, invoices),
+                prices: kept.prices.clone(),
+            };
+            let rebuilt = provider.subscription_histories(stored);
+            let touched: BTreeSet<&str> = touched.iter().map(String::as_str).collect();
+            let mut histories: Vec<SubscriptionHistory> = kept
+                .histories
+                .iter()
+                .filter(|history| !touched.contains(history.id.as_str()))
+                .cloned()
+                .chain(rebuilt)
+                .collect();
+            histories.sort_by(|a, b| a.id.cmp(&b.id));
+            Kept {
+                versions,
+                histories: Arc::new(histories),
+                ..kept
+            }
+        })
+        .await
+        .map_err(ApiError::internal)?;
+        Ok(kept)
+    }
+}
+
+impl Kept {
+    /// Notes the revisions of objects read and hands over their data.
+    fn take_in(&mut self, kind: usize, objects: Vec<RevisedObject>) -> Vec<serde_json::Value> {
+        objects
+            .into_iter()
+            .map(|object| {
+                self.revisions[kind].insert(object.object_id, object.revision);
+                object.data
+            })
+            .collect()
+    }
+
+    /// Notes which subscriptions an invoice bills.
+    fn bill(&mut self, invoice: &RevisedObject, subscriptions: Vec<String>) {
+        for subscription in &subscriptions {
+            self.invoices_of
+                .entry(subscription.clone())
+                .or_default()
+                .insert(invoice.object_id.clone());
+        }
+        self.billed.insert(invoice.object_id.clone(), subscriptions);
+    }
+
+    /// Forgets what an invoice billed; the subscriptions it billed.
+    fn unbill(&mut self, invoice: &str) -> Vec<String> {
+        let billed = self.billed.remove(invoice).unwrap_or_default();
+        for subscription in &billed {
+            if let Some(invoices) = self.invoices_of.get_mut(subscription) {
+                invoices.remove(invoice);
+                if invoices.is_empty() {
+                    self.invoices_of.remove(subscription);
+                }
+            }
+        }
+        billed
+    }
+
+    /// About what it holds in memory.
+    fn bytes(&self) -> u64 {
+        let ids: usize = self
+            .revisions
+            .iter()
+            .flat_map(HashMap::keys)
+            .map(|id| 64 + id.len())
+            .sum();
+        let billed: usize = self
+            .billed
+            .iter()
+            .map(|(invoice, subscriptions)| {
+                2 * (64 + invoice.len())
+                    + subscriptions
+                        .iter()
+                        .map(|id| 2 * (32 + id.len()))
+                        .sum::<usize>()
+            })
+            .sum();
+        let prices: usize = self
+            .prices
+            .iter()
+            .map(|price| 512 + price.to_string().len())
+            .sum();
+        let histories: usize = self.histories.iter().map(approximate_bytes).sum();
+        u64::try_from(ids + billed + prices + histories).unwrap_or(u64::MAX)
+    }
+}
+
+/// The objects of one name added or changed, and removed, since they were last read.
+#[derive(Debug, Default, PartialEq)]
+struct Changes {
+    changed: Vec<String>,
+    removed: Vec<String>,
+}
+
+impl Changes {
+    fn between(read: &HashMap<String, i64>, stored: &HashMap<String, i64>) -> Changes {
+        let mut changes = Changes {
+            changed: stored
+                .iter()
+                .filter(|(id, revision)| read.get(*id) != Some(revision))
+                .map(|(id, _)| id.clone())
+                .collect(),
+            removed: read
+                .keys()
+                .filter(|id| !stored.contains_key(*id))
+                .cloned()
+                .collect(),
+        };
+        changes.changed.sort_unstable();
+        changes.removed.sort_unstable();
+        changes
+    }
+
+    fn len(&self) -> usize {
+        self.changed.len() + self.removed.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -49,40 +410,6 @@ fn approximate_bytes(history: &SubscriptionHistory) -> usize {
             .sum::<usize>()
 }
 
-/// What the histories depend on: the connection and the data versions of the objects read.
-pub fn key(connection: ConnectionId, versions: &[(i64, i64)]) -> String {
-    format!("{}|{versions:?}", connection.0)
-}
-
-impl SubscriptionHistories {
-    pub fn new(bytes: u64) -> Self {
-        Self {
-            entries: quick_cache::sync::Cache::with_weighter(
-                usize::try_from(bytes / 1_048_576)
-                    .unwrap_or(usize::MAX)
-                    .max(4),
-                bytes.max(1),
-                HistoriesWeight,
-            ),
-        }
-    }
-
-    /// The kept histories of `key`, or a guard to fill it with; others asking for `key`
-    /// meanwhile wait for the guard to be filled or dropped.
-    pub async fn get_or_guard(&self, key: &str) -> Result<Histories, HistoriesGuard<'_>> {
-        self.entries.get_value_or_guard_async(key).await
-    }
-}
-
-pub type HistoriesGuard<'a> = quick_cache::sync::PlaceholderGuard<
-    'a,
-    String,
-    Histories,
-    HistoriesWeight,
-    quick_cache::DefaultHashBuilder,
-    quick_cache::sync::DefaultLifecycle<String, Histories>,
->;
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,20 +424,47 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn a_build_is_kept_per_version_and_shared() {
-        let cache = SubscriptionHistories::new(1 << 20);
-        let first = key(ConnectionId(1), &[(7, 1)]);
-        let Err(guard) = cache.get_or_guard(&first).await else {
-            panic!("nothing is kept yet");
+    #[test]
+    fn changes_are_revisions_that_moved_and_ids_that_left() {
+        let read: HashMap<String, i64> = [("a", 1), ("b", 1), ("c", 2)]
+            .into_iter()
+            .map(|(id, revision)| (id.to_owned(), revision))
+            .collect();
+        let stored: HashMap<String, i64> = [("a", 1), ("b", 2), ("d", 1)]
+            .into_iter()
+            .map(|(id, revision)| (id.to_owned(), revision))
+            .collect();
+        assert_eq!(
+            Changes::between(&read, &stored),
+            Changes {
+                changed: vec!["b".into(), "d".into()],
+                removed: vec!["c".into()],
+            }
+        );
+        assert!(Changes::between(&stored, &stored).is_empty());
+    }
+
+    #[test]
+    fn an_invoice_is_unbilled_from_every_subscription_it_billed() {
+        let mut kept = Kept {
+            versions: Vec::new(),
+            revisions: Default::default(),
+            billed: HashMap::new(),
+            invoices_of: HashMap::new(),
+            prices: Vec::new(),
+            histories: Arc::default(),
         };
-        let _ = guard.insert(Arc::new(vec![history("sub_1")]));
-        let kept = cache.get_or_guard(&first).await.ok().unwrap();
-        assert_eq!(kept[0].id, "sub_1");
-        // New data: another version, another build.
-        let next = key(ConnectionId(1), &[(7, 2)]);
-        assert!(cache.get_or_guard(&next).await.is_err());
-        assert_ne!(first, key(ConnectionId(2), &[(7, 1)]));
+        let invoice = |id: &str| RevisedObject {
+            object_id: id.to_owned(),
+            revision: 1,
+            data: serde_json::Value::Null,
+        };
+        kept.bill(&invoice("in_1"), vec!["sub_1".into(), "sub_2".into()]);
+        kept.bill(&invoice("in_2"), vec!["sub_1".into()]);
+        assert_eq!(kept.unbill("in_1"), vec!["sub_1", "sub_2"]);
+        assert_eq!(kept.invoices_of.get("sub_1").map(|set| set.len()), Some(1));
+        assert!(!kept.invoices_of.contains_key("sub_2"));
+        assert!(kept.unbill("in_1").is_empty());
     }
 
     #[test]

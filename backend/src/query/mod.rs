@@ -6,6 +6,7 @@ pub mod params;
 pub mod reads;
 pub mod rollup;
 pub mod subscriptions;
+pub mod sweeps;
 pub mod tally;
 pub mod window;
 

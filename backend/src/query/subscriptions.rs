@@ -5,21 +5,20 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use allmetrics_common::{Series, SeriesMeta};
+use allmetrics_common::{Series, SeriesMeta, SubscriptionSettings};
 use allmetrics_subscriptions::{
-    compute_series, FxRates, Grouping, MetricKind, Number, SeriesError, Settings,
+    all_series_from_timeline, compute_series, ChurnAt, FxRates, Grouping, MetricKind, MrrTimeline,
+    Number, SeriesError, Settings,
 };
 use chrono::Duration;
 
 use super::cache::{CachedSeries, Coverage};
-use super::histories::Histories;
 use super::tally::OTHER_GROUPS;
 use super::window::{day_start, Interval, Window};
 use super::Answer;
 use crate::auth::AuthUser;
-use crate::domain::{ConnectionId, MetricDefinition, SyncJob};
+use crate::domain::{MetricDefinition, SyncJob};
 use crate::error::ApiError;
-use crate::providers::{Provider, StoredSubscriptions, SubscriptionObjects};
 use crate::state::AppState;
 
 /// The group-by fields of subscription metrics.
@@ -77,6 +76,23 @@ fn is_additive(kind: MetricKind, grouping: Grouping) -> bool {
         )
 }
 
+/// The connection's settings as the computation takes them.
+fn definitions(settings: &SubscriptionSettings) -> Settings {
+    Settings {
+        churn_at: match settings.churn_at {
+            allmetrics_common::ChurnAt::PeriodEnd => ChurnAt::PeriodEnd,
+            allmetrics_common::ChurnAt::Cancellation => ChurnAt::Cancellation,
+        },
+        once_discounts_lower_mrr: settings.once_discounts_lower_mrr,
+        ignore_discounts: settings.ignore_discounts,
+        past_due_counts: settings.past_due_counts,
+        unpaid_counts: settings.unpaid_counts,
+        paused_counts: settings.paused_counts,
+        churn_window_days: usize::try_from(settings.churn_window_days).unwrap_or(30),
+        revenue_churn_net_of_expansion: settings.revenue_churn_net_of_expansion,
+    }
+}
+
 /// The series of a subscription metric over `window`.
 pub async fn subscription_series(
     state: &AppState,
@@ -85,7 +101,11 @@ pub async fn subscription_series(
     kind: MetricKind,
     (window, groups): (Window, usize),
 ) -> Result<Answer, ApiError> {
-    let grouping = grouping_of(&definition.field_name)?;
+    let grouping = match grouping_of(&definition.field_name)? {
+        // The movements are the converted total's, whatever the grouping.
+        _ if kind == MetricKind::MrrMovements => Grouping::None,
+        grouping => grouping,
+    };
     let (source, provider) = crate::lookup::enabled_source(state, &definition.source).await?;
     let objects = provider
         .provider
@@ -112,7 +132,7 @@ pub async fn subscription_series(
     // Converted values change with the rates and the reporting currency.
     let rates_version = state.repository.rates_version(connection.id).await?;
     let key = format!(
-        "Subscriptions|{}|{kind}|{}|{}|{}|{}|{}|{groups}|{versions:?}|{:?}|{:?}|{rates_version:?}",
+        "Subscriptions|{}|{kind}|{}|{}|{}|{}|{}|{groups}|{versions:?}|{:?}|{:?}|{rates_version:?}|{:?}",
         connection.id.0,
         definition.field_name,
         window.start,
@@ -121,6 +141,7 @@ pub async fn subscription_series(
         window.interval.as_str(),
         connection.reporting_currency,
         connection.account_currency,
+        connection.subscription_settings,
     );
     if let Some(cached) = state.series_cache.get(&key) {
         return Ok(Answer {
@@ -130,9 +151,17 @@ pub async fn subscription_series(
         });
     }
     let _computing = state.computations.start(user.id)?;
-    let histories =
-        histories_of(state, provider.provider, connection.id, objects, &versions).await?;
-    let settings = Settings::default();
+    let histories = state
+        .subscription_histories
+        .histories(
+            &state.repository,
+            provider.provider,
+            connection.id,
+            objects,
+            &versions,
+        )
+        .await?;
+    let settings = definitions(&connection.subscription_settings);
     // The days before the window that the first day's 30-day churn looks back on.
     let lead = i64::try_from(settings.churn_window_days).unwrap_or(30) + 1;
     let first = window.first_day - Duration::days(lead);
@@ -144,15 +173,42 @@ pub async fn subscription_series(
     let fx = rates(state, &connection, &histories).await?;
     let reporting = fx.reporting().to_string();
     // The timeline and its sweep are CPU work of their own (hundreds of milliseconds for 10,000
-    // subscriptions over two years): off the request threads, like the rebuild.
-    let computed = {
-        let histories = histories.clone();
+    // subscriptions over two years): off the request threads, like the rebuild. Every kind of
+    // one window is swept at once and kept for the other charts of a dashboard; grouped by plan
+    // (a group per price, of every kind), only the kind asked for.
+    let records = u64::try_from(histories.len()).unwrap_or(0);
+    let computed = if grouping == Grouping::Plan {
         tokio::task::spawn_blocking(move || {
             compute_series(&histories, &day_ends, kind, grouping, &fx, &settings)
         })
         .await
         .map_err(ApiError::internal)?
         .map_err(series_error)?
+    } else {
+        let sweep = format!(
+            "{}|{versions:?}|{first}|{}|{}|{grouping:?}|{settings:?}|{rates_version:?}|{reporting}",
+            connection.id.0,
+            window.last_day,
+            window.tz.name(),
+        );
+        let all = match state.subscription_sweeps.get_or_guard(&sweep).await {
+            Ok(all) => all,
+            Err(guard) => {
+                let all = tokio::task::spawn_blocking(move || {
+                    let timeline = MrrTimeline::build(&histories, &day_ends, &settings)?;
+                    all_series_from_timeline(&timeline, grouping, &fx, &settings)
+                })
+                .await
+                .map_err(ApiError::internal)?
+                .map_err(series_error)?;
+                let all = Arc::new(all);
+                let _ = guard.insert(all.clone());
+                all
+            }
+        };
+        all.get(&kind)
+            .cloned()
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("no {kind} in the sweep")))?
     };
     let skip = usize::try_from(lead).unwrap_or(0);
     let daily = |values: &[Option<Number>]| -> Vec<f64> {
@@ -179,7 +235,7 @@ pub async fn subscription_series(
         label_y: total,
         label_z,
         meta: SeriesMeta {
-            records: u64::try_from(histories.len()).unwrap_or(0),
+            records,
             from: window.first_day.format("%Y-%m-%d").to_string(),
             to: window.last_day.format("%Y-%m-%d").to_string(),
             tz: window.tz.name().to_string(),
@@ -201,37 +257,6 @@ pub async fn subscription_series(
         cached: false,
         read: Some(super::ComputedFrom::Subscriptions),
     })
-}
-
-/// The connection's subscription histories at these data versions: kept ones, or read from the
-/// store and rebuilt (off the request threads: it parses every invoice) by one request while
-/// the others wait.
-async fn histories_of(
-    state: &AppState,
-    provider: &'static dyn Provider,
-    connection: ConnectionId,
-    objects: SubscriptionObjects,
-    versions: &[(i64, i64)],
-) -> Result<Histories, ApiError> {
-    let key = super::histories::key(connection, versions);
-    let guard = match state.subscription_histories.get_or_guard(&key).await {
-        Ok(kept) => return Ok(kept),
-        Err(guard) => guard,
-    };
-    let mut stored = StoredSubscriptions::default();
-    for (name, into) in [
-        (objects.subscriptions, &mut stored.subscriptions),
-        (objects.invoices, &mut stored.invoices),
-        (objects.prices, &mut stored.prices),
-    ] {
-        *into = state.repository.stored_objects(connection, name).await?;
-    }
-    let histories = tokio::task::spawn_blocking(move || provider.subscription_histories(stored))
-        .await
-        .map_err(ApiError::internal)?;
-    let histories = Arc::new(histories);
-    let _ = guard.insert(histories.clone());
-    Ok(histories)
 }
 
 /// 400 `subscriptions_not_supported`: the source's provider bills no subscriptions.

@@ -419,6 +419,27 @@ async fn subscription_metrics_are_converted_with_the_stored_rates(kind: DbKind) 
         .await;
     let error = assert_error(response, 400, "missing_fx_rate").await;
     assert!(error.message.contains("`usd`"), "{error:?}");
+    // Grouped by currency, each group is in its own money and needs no rate; the total's counts
+    // hold, its amounts do not exist.
+    let by_currency = metric_of(&app, &token, "mrr", "currency").await;
+    let by_currency = series(&app, &token, by_currency, &window).await;
+    assert!(values(&by_currency).iter().all(Option::is_none));
+    assert!(by_currency["labelZ"].as_object().unwrap().len() >= 2);
+    assert!(by_currency["meta"].get("currency").is_none());
+    let customers = metric_of(&app, &token, "active_customers", "currency").await;
+    let customers = series(&app, &token, customers, &window).await;
+    assert!(values(&customers)
+        .iter()
+        .all(|count| count.is_some_and(|count| count > 0.0)));
+    // The movements are the converted total's, whatever the grouping.
+    let movements = metric_of(&app, &token, "mrr_movements", "currency").await;
+    let response = app
+        .get_authed(
+            &format!("/api/v1/metrics/{movements}/series?{window}"),
+            &token,
+        )
+        .await;
+    assert_error(response, 400, "missing_fx_rate").await;
     // Back to the default.
     let response = patch(&app, &token, "demo", json!({"reporting_currency": null})).await;
     assert_eq!(response.status().as_u16(), 200);

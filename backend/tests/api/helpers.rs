@@ -85,6 +85,16 @@ impl TestDatabase {
         }
     }
 
+    /// The same database for another server (a second replica): it is dropped with this one
+    /// only.
+    pub fn shared(&self) -> TestDatabase {
+        TestDatabase {
+            url: self.url.clone(),
+            postgres_name: None,
+            _folder: None,
+        }
+    }
+
     /// PostgreSQL only: drops the database under the running app (connections are terminated).
     pub async fn drop_now(&self) {
         let name = self

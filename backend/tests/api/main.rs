@@ -33,6 +33,8 @@ mod routes;
 mod shutdown;
 mod sources;
 mod spa;
+mod subscription_histories;
+mod subscription_settings;
 mod subscriptions;
 mod sync;
 mod tokens;

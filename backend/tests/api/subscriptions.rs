@@ -151,7 +151,7 @@ pub(crate) fn monthly_value_at(subscription: &Value, at: i64, unbilled: bool) ->
 
 /// What one unit of each currency is worth in USD (the reporting currency: the account's), from
 /// the rates the sandbox's `GET /v1/exchange_rates/usd` serves, which the sync keeps.
-fn usd_rates(sandbox: &Sandbox) -> std::collections::BTreeMap<String, f64> {
+pub(crate) fn usd_rates(sandbox: &Sandbox) -> std::collections::BTreeMap<String, f64> {
     sandbox
         .exchange_rates("usd")
         .unwrap()
@@ -162,7 +162,7 @@ fn usd_rates(sandbox: &Sandbox) -> std::collections::BTreeMap<String, f64> {
 }
 
 /// A subscription's monthly value in USD: its own, converted and rounded half to even.
-fn in_usd(
+pub(crate) fn in_usd(
     subscription: &Value,
     value: i64,
     rates: &std::collections::BTreeMap<String, f64>,

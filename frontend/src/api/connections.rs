@@ -4,9 +4,10 @@ use std::future::Future;
 
 use allmetrics_common::{
     AccountResponse, ApiKeyRequest, ChooseAccountRequest, ConnectionResponse, SyncStatus,
+    UpdateConnectionRequest,
 };
 
-use super::client::{call, delete, get, post, put, segment, ApiFailure, Method, Session};
+use super::client::{call, delete, get, patch, post, put, segment, ApiFailure, Method, Session};
 
 /// The link that starts OAuth: a full page load, not a fetch (it redirects to the provider).
 pub fn authorize_url(slug: &str) -> String {
@@ -65,4 +66,12 @@ pub fn choose_account(
         format!("/api/v1/connections/{}/account", segment(slug)),
         &ChooseAccountRequest { id },
     )
+}
+
+/// `PATCH /api/v1/connections/{slug}`: the reporting currency and the subscription settings.
+pub fn update_connection(
+    slug: &str,
+    request: &UpdateConnectionRequest,
+) -> impl Future<Output = Result<ConnectionResponse, ApiFailure>> {
+    patch(format!("/api/v1/connections/{}", segment(slug)), request)
 }

@@ -18,4 +18,5 @@ pub mod series_notes;
 pub mod source_card;
 pub mod status;
 pub mod subscription_metric_form;
+pub mod subscription_settings_form;
 pub mod sync_panel;

@@ -12,6 +12,7 @@ use crate::api;
 use crate::browser;
 use crate::components::account_picker::AccountPicker;
 use crate::components::dynamic::dynamic;
+use crate::components::subscription_settings_form::SubscriptionSettingsForm;
 use crate::components::sync_panel::SyncPanel;
 use frontend_logic::access::{access_notice, access_owner};
 use frontend_logic::accounts::{account_label, account_noun, connection_chip, currency_label};
@@ -309,6 +310,11 @@ pub fn SourceCard(source: SourceResponse, on_change: Callback<()>) -> impl IntoV
         }
     });
 
+    let subscription_settings = connection
+        .clone()
+        .filter(|_| source.subscriptions_supported)
+        .map(|c| view! { <SubscriptionSettingsForm slug=slug.clone() connection=c/> });
+
     // Nothing syncs before an account is chosen.
     let sync =
         (connection.is_some() && !needs_account).then(|| view! { <SyncPanel slug=slug.clone()/> });
@@ -327,6 +333,7 @@ pub fn SourceCard(source: SourceResponse, on_change: Callback<()>) -> impl IntoV
             {picker}
             <div class="actions">{connect_button} {change_button} {disconnect_controls}</div>
             {key_form}
+            {subscription_settings}
             {dynamic(move || {
                 failure.get().map(|message| view! { <p class="status-error" role="alert">{message}</p> })
             })}

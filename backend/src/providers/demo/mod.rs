@@ -58,6 +58,10 @@ impl Provider for Demo {
         super::stripe::subscriptions::histories(stored)
     }
 
+    fn billed_subscriptions(&self, invoice: &serde_json::Value) -> Vec<String> {
+        allmetrics_subscriptions::invoice_subscriptions(invoice)
+    }
+
     fn is_sandbox(&self) -> bool {
         true
     }

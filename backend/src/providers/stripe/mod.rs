@@ -123,6 +123,10 @@ impl Provider for Stripe {
         subscriptions::histories(stored)
     }
 
+    fn billed_subscriptions(&self, invoice: &serde_json::Value) -> Vec<String> {
+        allmetrics_subscriptions::invoice_subscriptions(invoice)
+    }
+
     fn supports_api_key(&self) -> bool {
         true
     }

@@ -1,5 +1,8 @@
 use actix_web::{web, HttpResponse};
-use allmetrics_common::{ConnectionResponse, ErrorBody, UpdateConnectionRequest};
+use allmetrics_common::{
+    ConnectionResponse, ErrorBody, SubscriptionSettings, UpdateConnectionRequest,
+    MAX_CHURN_WINDOW_DAYS,
+};
 
 use crate::auth::AuthUser;
 use crate::domain::fx::currency_code;
@@ -7,8 +10,9 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// Changes the connection's settings: `reporting_currency`, what its subscription metrics
-/// (MRR, ARR, movements, ARPU, LTV) are converted to, with the stored daily rates. `null` goes
-/// back to the default: the account's default currency.
+/// (MRR, ARR, movements, ARPU, LTV) are converted to, with the stored daily rates (`null` goes
+/// back to the default: the account's default currency); `subscription_settings`, how those
+/// metrics are defined (the fields given change; `null` goes back to every default).
 #[utoipa::path(
     patch,
     path = "/api/v1/connections/{slug}",
@@ -19,7 +23,7 @@ use crate::state::AppState;
     request_body = UpdateConnectionRequest,
     responses(
         (status = 200, description = "Updated", body = ConnectionResponse),
-        (status = 400, description = "`invalid_currency`: not a code of three letters", body = ErrorBody),
+        (status = 400, description = "`invalid_currency`: not a code of three letters; `invalid_settings`: a churn window out of 1..365 days", body = ErrorBody),
         (status = 404, description = "`unknown_source` or `not_connected`", body = ErrorBody)
     )
 )]
@@ -31,21 +35,39 @@ pub async fn update_connection(
 ) -> Result<HttpResponse, ApiError> {
     let request = body.into_inner();
     let (_, connection) = crate::lookup::user_connection(&state, &user, &slug).await?;
-    if let Some(currency) = request.reporting_currency {
-        let currency = currency
-            .map(|text| {
-                currency_code(&text).ok_or_else(|| {
+    // Everything is checked before anything is stored: a refused request changes nothing.
+    let currency = request
+        .reporting_currency
+        .map(|currency| currency.map(|text| reporting_currency(&text)).transpose())
+        .transpose()?;
+    let settings = request
+        .subscription_settings
+        .map(|change| match change {
+            None => Ok(SubscriptionSettings::default()),
+            Some(change) => connection
+                .subscription_settings
+                .changed(&change)
+                .map_err(|_| {
                     ApiError::bad_request(
-                        "invalid_currency",
-                        "`reporting_currency` is an ISO 4217 code of three letters (`eur`), or \
-                         null for the account's default currency.",
+                        "invalid_settings",
+                        format!(
+                            "`subscription_settings.churn_window_days` is a number of days from \
+                             1 to {MAX_CHURN_WINDOW_DAYS}."
+                        ),
                     )
-                })
-            })
-            .transpose()?;
+                }),
+        })
+        .transpose()?;
+    if let Some(currency) = currency {
         state
             .repository
             .set_reporting_currency(connection.id, currency.as_deref())
+            .await?;
+    }
+    if let Some(settings) = settings {
+        state
+            .repository
+            .set_subscription_settings(connection.id, &settings)
             .await?;
     }
     let connection = state
@@ -54,4 +76,14 @@ pub async fn update_connection(
         .await?
         .ok_or_else(|| ApiError::not_found("not_connected", format!("{slug} is not connected.")))?;
     Ok(HttpResponse::Ok().json(super::connection_response(&connection)))
+}
+
+fn reporting_currency(text: &str) -> Result<String, ApiError> {
+    currency_code(text).ok_or_else(|| {
+        ApiError::bad_request(
+            "invalid_currency",
+            "`reporting_currency` is an ISO 4217 code of three letters (`eur`), or null for the \
+             account's default currency.",
+        )
+    })
 }
