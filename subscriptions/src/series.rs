@@ -163,7 +163,9 @@ fn ratio(numerator: f64, denominator: f64) -> Option<f64> {
 
 /// The per-day values of `kind` from one group's samples (index 0 the baseline).
 fn values(kind: MetricKind, samples: &[DayTotals], settings: &Settings) -> Vec<Option<Number>> {
-    let window = settings.churn_window_days.max(1);
+    let window = usize::try_from(settings.churn_window_days)
+        .unwrap_or(usize::MAX)
+        .max(1);
     let days = 1..samples.len();
     let int = |f: &dyn Fn(&DayTotals) -> i64| -> Vec<Option<Number>> {
         days.clone()

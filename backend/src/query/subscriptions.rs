@@ -5,10 +5,10 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use allmetrics_common::{Series, SeriesMeta, SubscriptionSettings};
+use allmetrics_common::{Series, SeriesMeta};
 use allmetrics_subscriptions::{
-    all_series_from_timeline, compute_series, ChurnAt, FxRates, Grouping, MetricKind, MrrTimeline,
-    Number, SeriesError, Settings,
+    all_series_from_timeline, compute_series, FxRates, Grouping, MetricKind, MrrTimeline, Number,
+    SeriesError,
 };
 use chrono::Duration;
 
@@ -74,23 +74,6 @@ fn is_additive(kind: MetricKind, grouping: Grouping) -> bool {
                 | MetricKind::Arpu
                 | MetricKind::Ltv
         )
-}
-
-/// The connection's settings as the computation takes them.
-fn definitions(settings: &SubscriptionSettings) -> Settings {
-    Settings {
-        churn_at: match settings.churn_at {
-            allmetrics_common::ChurnAt::PeriodEnd => ChurnAt::PeriodEnd,
-            allmetrics_common::ChurnAt::Cancellation => ChurnAt::Cancellation,
-        },
-        once_discounts_lower_mrr: settings.once_discounts_lower_mrr,
-        ignore_discounts: settings.ignore_discounts,
-        past_due_counts: settings.past_due_counts,
-        unpaid_counts: settings.unpaid_counts,
-        paused_counts: settings.paused_counts,
-        churn_window_days: usize::try_from(settings.churn_window_days).unwrap_or(30),
-        revenue_churn_net_of_expansion: settings.revenue_churn_net_of_expansion,
-    }
 }
 
 /// The series of a subscription metric over `window`.
@@ -161,9 +144,9 @@ pub async fn subscription_series(
             &versions,
         )
         .await?;
-    let settings = definitions(&connection.subscription_settings);
+    let settings = connection.subscription_settings.clone();
     // The days before the window that the first day's 30-day churn looks back on.
-    let lead = i64::try_from(settings.churn_window_days).unwrap_or(30) + 1;
+    let lead = i64::from(settings.churn_window_days) + 1;
     let first = window.first_day - Duration::days(lead);
     let day_ends: Vec<i64> = (0..)
         .map(|offset| first + Duration::days(offset))

@@ -22,7 +22,12 @@ on_both_databases!(
 
 const API_KEY: &str = crate::fake_provider::VALID_API_KEY;
 
-async fn patch(app: &TestApp, token: &str, slug: &str, body: Value) -> reqwest::Response {
+pub(crate) async fn patch(
+    app: &TestApp,
+    token: &str,
+    slug: &str,
+    body: Value,
+) -> reqwest::Response {
     app.call(
         reqwest::Method::PATCH,
         &format!("/api/v1/connections/{slug}"),
@@ -32,15 +37,20 @@ async fn patch(app: &TestApp, token: &str, slug: &str, body: Value) -> reqwest::
     .await
 }
 
-async fn reporting_currency(app: &TestApp, token: &str) -> Value {
-    let connections: Vec<Value> = app
+/// The user's one connection, as `GET /api/v1/connections` shows it.
+pub(crate) async fn the_connection(app: &TestApp, token: &str) -> Value {
+    let mut connections: Vec<Value> = app
         .get_authed("/api/v1/connections", token)
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(connections.len(), 1);
-    connections[0]["reporting_currency"].clone()
+    connections.remove(0)
+}
+
+async fn reporting_currency(app: &TestApp, token: &str) -> Value {
+    the_connection(app, token).await["reporting_currency"].clone()
 }
 
 async fn the_reporting_currency_is_set_read_and_reset(kind: DbKind) {

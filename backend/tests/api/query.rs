@@ -42,20 +42,8 @@ pub async fn store(
         .ensure_sync_jobs(connection.id, &[object_name.to_string()], now)
         .await
         .unwrap();
-    app.repository
-        .schedule_sync_now(connection.id, now)
-        .await
-        .unwrap();
-    let owner = format!("test-{}", uuid::Uuid::new_v4().simple());
-    let jobs = app
-        .repository
-        .claim_due_jobs(&owner, now, now + 60, 100)
-        .await
-        .unwrap();
-    let job = jobs
-        .iter()
-        .find(|job| job.object_name == object_name)
-        .expect("the job is due");
+    let (owner, job, jobs) = claim_job(app, connection.id, object_name).await;
+    let job = &job;
     let stored: Vec<StoredObject> = objects
         .iter()
         .map(|object| StoredObject {
@@ -102,6 +90,36 @@ pub async fn store(
             .unwrap();
     }
     finish_runs(app, &owner, &jobs).await;
+}
+
+/// Claims the connection's due jobs as a sync run would: (the run's owner, the job of
+/// `object_name`, every job claimed).
+pub async fn claim_job(
+    app: &TestApp,
+    connection: allmetrics::domain::ConnectionId,
+    object_name: &str,
+) -> (
+    String,
+    allmetrics::domain::SyncJob,
+    Vec<allmetrics::domain::SyncJob>,
+) {
+    let now = chrono::Utc::now().timestamp();
+    app.repository
+        .schedule_sync_now(connection, now)
+        .await
+        .unwrap();
+    let owner = format!("test-{}", uuid::Uuid::new_v4().simple());
+    let jobs = app
+        .repository
+        .claim_due_jobs(&owner, now, now + 60, 100)
+        .await
+        .unwrap();
+    let job = jobs
+        .iter()
+        .find(|job| job.object_name == object_name)
+        .unwrap_or_else(|| panic!("the {object_name} job is due"))
+        .clone();
+    (owner, job, jobs)
 }
 
 /// Ends the sync runs `owner` claimed, due again in an hour.

@@ -268,23 +268,7 @@ async fn compare_all(app: &TestApp, token: &str, ids: &[i64], stage: &str) -> us
 
 /// Claims the Charge job of the connection as a sync run would.
 async fn claim_charges(app: &TestApp, connection: &Connection) -> (String, SyncJob, Vec<SyncJob>) {
-    let now = chrono::Utc::now().timestamp();
-    app.repository
-        .schedule_sync_now(connection.id, now)
-        .await
-        .unwrap();
-    let owner = format!("test-{}", uuid::Uuid::new_v4().simple());
-    let jobs = app
-        .repository
-        .claim_due_jobs(&owner, now, now + 60, 100)
-        .await
-        .unwrap();
-    let job = jobs
-        .iter()
-        .find(|job| job.object_name == "Charge")
-        .unwrap()
-        .clone();
-    (owner, job, jobs)
+    crate::query::claim_job(app, connection.id, "Charge").await
 }
 
 async fn rollups_answer_as_the_objects_do_through_updates_and_deletions(kind: DbKind) {

@@ -14,21 +14,8 @@ on_both_databases!(kept_histories_follow_the_changes_of_the_store);
 /// Stores `objects` as an incremental sync of `object_name` does (a new data version).
 async fn store_changed(app: &TestApp, object_name: &str, objects: Vec<Value>) {
     let connection = app.repository.all_connections().await.unwrap().remove(0);
+    let (owner, job, jobs) = crate::query::claim_job(app, connection.id, object_name).await;
     let now = chrono::Utc::now().timestamp();
-    app.repository
-        .schedule_sync_now(connection.id, now)
-        .await
-        .unwrap();
-    let owner = format!("test-{}", uuid::Uuid::new_v4().simple());
-    let jobs = app
-        .repository
-        .claim_due_jobs(&owner, now, now + 60, 100)
-        .await
-        .unwrap();
-    let job = jobs
-        .iter()
-        .find(|job| job.object_name == object_name)
-        .expect("the job is due");
     let page: Vec<StoredObject> = objects
         .into_iter()
         .map(|data| StoredObject {
@@ -39,7 +26,7 @@ async fn store_changed(app: &TestApp, object_name: &str, objects: Vec<Value>) {
         .collect();
     app.repository
         .store_page(
-            job,
+            &job,
             &owner,
             &page,
             &PageCheckpoint::Incremental,

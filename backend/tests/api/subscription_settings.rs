@@ -18,23 +18,11 @@ on_both_databases!(
 );
 
 async fn patch(app: &TestApp, token: &str, body: Value) -> reqwest::Response {
-    app.call(
-        reqwest::Method::PATCH,
-        "/api/v1/connections/demo",
-        token,
-        Some(body),
-    )
-    .await
+    crate::fx::patch(app, token, "demo", body).await
 }
 
 async fn stored_settings(app: &TestApp, token: &str) -> Value {
-    let connections: Vec<Value> = app
-        .get_authed("/api/v1/connections", token)
-        .await
-        .json()
-        .await
-        .unwrap();
-    connections[0]["subscription_settings"].clone()
+    crate::fx::the_connection(app, token).await["subscription_settings"].clone()
 }
 
 fn defaults() -> Value {
@@ -102,13 +90,10 @@ async fn subscription_settings_are_kept_and_checked(kind: DbKind) {
         assert_error(response, 400, code).await;
     }
     assert_eq!(stored_settings(&app, &ann).await, expected);
-    let connections: Vec<Value> = app
-        .get_authed("/api/v1/connections", &ann)
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(connections[0]["reporting_currency"], "eur");
+    assert_eq!(
+        crate::fx::the_connection(&app, &ann).await["reporting_currency"],
+        "eur"
+    );
 
     // Another user reaches only their own connection.
     let bob = app.sign_up("bob@example.com").await.access_token;
