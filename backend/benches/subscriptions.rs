@@ -184,6 +184,43 @@ async fn run(database: &str) {
     let rebuild = started.elapsed();
     assert!(!histories.is_empty());
 
+    // What kept histories read to learn what changed: the ids and revisions alone.
+    let started = Instant::now();
+    let mut revisions = 0;
+    for name in ["Subscription", "Invoice", "Price"] {
+        revisions += repository
+            .object_revisions(connection.id, name)
+            .await
+            .unwrap()
+            .len();
+    }
+    let revisions_time = started.elapsed();
+    assert!(revisions > histories.len());
+
+    // What a new window computes from kept histories: the timeline (each subscription's MRR at
+    // the day ends: two years, weekly, and the 31 days the churn rates look back on), then one
+    // sweep of every kind (amounts at par: the conversion costs the same whatever the rates).
+    let settings = allmetrics_subscriptions::Settings::default();
+    let midnight = last_day.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp() + 86_400;
+    let day_ends: Vec<i64> = (0..(2 * 366 + 31))
+        .rev()
+        .map(|back| midnight - back * 86_400)
+        .collect();
+    let started = Instant::now();
+    let timeline =
+        allmetrics_subscriptions::MrrTimeline::build(&histories, &day_ends, &settings).unwrap();
+    let timeline_time = started.elapsed();
+    let started = Instant::now();
+    let all = allmetrics_subscriptions::all_series_from_timeline(
+        &timeline,
+        allmetrics_subscriptions::Grouping::None,
+        &allmetrics_subscriptions::FxRates::new("usd").at_par(),
+        &settings,
+    )
+    .unwrap();
+    let sweep_time = started.elapsed();
+    assert_eq!(all.len(), allmetrics_common::SUBSCRIPTION_KINDS.len());
+
     // The first MRR chart after the backfill.
     let mrr = create(serde_json::json!({"name": "MRR", "source": "demo", "kind": "mrr"})).await;
     let started = Instant::now();
@@ -281,6 +318,8 @@ async fn run(database: &str) {
         "{database}: {} subscriptions, two years\n  \
          bare SELECT of the subscriptions, invoices and prices: {:.1} ms (median of 3)\n  \
          the same read as JSON values: {:.1} ms; histories rebuilt from them: {:.1} ms\n  \
+         the ids and revisions of those objects: {:.1} ms\n  \
+         from the histories, a window's timeline: {:.1} ms; every kind's sweep: {:.1} ms\n  \
          saved metric of the objects (count by status, 366 days, from its rollup), uncached: \
          {:.1} ms (median of 5)\n  \
          first MRR chart after the backfill (two years, weekly): {:.1} ms\n  \
@@ -290,6 +329,9 @@ async fn run(database: &str) {
         ms(bare),
         ms(read),
         ms(rebuild),
+        ms(revisions_time),
+        ms(timeline_time),
+        ms(sweep_time),
         ms(rollup),
         ms(first_chart),
         ids.len(),

@@ -18,6 +18,10 @@ use crate::providers::{Provider, StoredSubscriptions, SubscriptionObjects};
 
 pub type Histories = Arc<Vec<SubscriptionHistory>>;
 
+/// The sync job (id, data version) of each object the histories are built from (subscriptions,
+/// invoices, prices), when it has one: every write of an object moves its job's version.
+pub type Versions = [Option<(i64, i64)>; 3];
+
 /// Above this share of changed objects, everything is read again at once.
 const INCREMENTAL_SHARE: usize = 4;
 
@@ -50,7 +54,7 @@ impl quick_cache::Weighter<ConnectionId, Weighed> for EntryWeight {
 /// What a connection's histories were built from, to bring them up to date.
 struct Kept {
     /// The data versions of the objects' sync jobs when they were last brought up to date.
-    versions: Vec<(i64, i64)>,
+    versions: Versions,
     /// The revision of every object read, per object: subscriptions, invoices, prices.
     revisions: [HashMap<String, i64>; 3],
     /// The subscriptions each invoice bills, and the invoices of each subscription.
@@ -86,7 +90,7 @@ impl SubscriptionHistories {
         provider: &'static dyn Provider,
         connection: ConnectionId,
         objects: SubscriptionObjects,
-        versions: &[(i64, i64)],
+        versions: &Versions,
     ) -> Result<Histories, ApiError> {
         let entry = match self.entries.get(&connection) {
             Some(weighed) => weighed.entry,
@@ -103,7 +107,7 @@ impl SubscriptionHistories {
             }
         };
         let mut kept = entry.kept.lock().await;
-        if let Some(kept) = kept.as_ref().filter(|kept| kept.versions == versions) {
+        if let Some(kept) = kept.as_ref().filter(|kept| kept.versions == *versions) {
             return Ok(kept.histories.clone());
         }
         let reader = Reader {
@@ -112,7 +116,7 @@ impl SubscriptionHistories {
             connection,
             names: objects.names(),
         };
-        let updated = reader.update(kept.take(), versions.to_vec()).await?;
+        let updated = reader.update(kept.take(), *versions).await?;
         let histories = updated.histories.clone();
         let bytes = updated.bytes();
         *kept = Some(updated);
@@ -137,27 +141,28 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    async fn update(
-        &self,
-        previous: Option<Kept>,
-        versions: Vec<(i64, i64)>,
-    ) -> Result<Kept, ApiError> {
+    async fn update(&self, previous: Option<Kept>, versions: Versions) -> Result<Kept, ApiError> {
         let Some(previous) = previous else {
             return self.rebuild_all(versions).await;
         };
-        let mut stored: [HashMap<String, i64>; 3] = Default::default();
+        // Only the objects whose job's version moved were written since.
+        let mut changes: [Changes; 3] = Default::default();
+        let mut total = 0;
         for (kind, name) in self.names.iter().enumerate() {
-            stored[kind] = self
+            if previous.versions[kind] == versions[kind] {
+                total += previous.revisions[kind].len();
+                continue;
+            }
+            let stored: HashMap<String, i64> = self
                 .repository
                 .object_revisions(self.connection, name)
                 .await?
                 .into_iter()
                 .collect();
+            total += stored.len();
+            changes[kind] = Changes::between(&previous.revisions[kind], &stored);
         }
-        let changes: [Changes; 3] =
-            std::array::from_fn(|kind| Changes::between(&previous.revisions[kind], &stored[kind]));
         let changed: usize = changes.iter().map(Changes::len).sum();
-        let total: usize = stored.iter().map(HashMap::len).sum();
         if !changes[PRICES].is_empty() || changed * INCREMENTAL_SHARE > total {
             return self.rebuild_all(versions).await;
         }
@@ -171,7 +176,7 @@ impl Reader<'_> {
     }
 
     /// Reads every object and rebuilds every history.
-    async fn rebuild_all(&self, versions: Vec<(i64, i64)>) -> Result<Kept, ApiError> {
+    async fn rebuild_all(&self, versions: Versions) -> Result<Kept, ApiError> {
         let mut read: [Vec<RevisedObject>; 3] = Default::default();
         for (kind, name) in self.names.iter().enumerate() {
             read[kind] = self
@@ -211,7 +216,7 @@ impl Reader<'_> {
     async fn rebuild_some(
         &self,
         mut kept: Kept,
-        versions: Vec<(i64, i64)>,
+        versions: Versions,
         changes: &[Changes; 3],
     ) -> Result<Kept, ApiError> {
         let mut touched: BTreeSet<String> = BTreeSet::new();
@@ -265,19 +270,12 @@ impl Reader<'_> {
             };
             let rebuilt = provider.subscription_histories(stored);
             let touched: BTreeSet<&str> = touched.iter().map(String::as_str).collect();
-            let mut histories: Vec<SubscriptionHistory> = kept
-                .histories
-                .iter()
-                .filter(|history| !touched.contains(history.id.as_str()))
-                .cloned()
-                .chain(rebuilt)
-                .collect();
+            // In place when no chart holds the previous histories any more (copied otherwise).
+            let histories = Arc::make_mut(&mut kept.histories);
+            histories.retain(|history| !touched.contains(history.id.as_str()));
+            histories.extend(rebuilt);
             histories.sort_by(|a, b| a.id.cmp(&b.id));
-            Kept {
-                versions,
-                histories: Arc::new(histories),
-                ..kept
-            }
+            Kept { versions, ..kept }
         })
         .await
         .map_err(ApiError::internal)?;
@@ -447,7 +445,7 @@ mod tests {
     #[test]
     fn an_invoice_is_unbilled_from_every_subscription_it_billed() {
         let mut kept = Kept {
-            versions: Vec::new(),
+            versions: Versions::default(),
             revisions: Default::default(),
             billed: HashMap::new(),
             invoices_of: HashMap::new(),

@@ -108,10 +108,11 @@ pub async fn subscription_series(
         .into_iter()
         .filter(|job| objects.names().contains(&job.object_name.as_str()))
         .collect();
-    let versions: Vec<(i64, i64)> = jobs
-        .iter()
-        .map(|job| (job.id.0, job.data_version))
-        .collect();
+    let versions: super::histories::Versions = objects.names().map(|name| {
+        jobs.iter()
+            .find(|job| job.object_name == name)
+            .map(|job| (job.id.0, job.data_version))
+    });
     // Converted values change with the rates and the reporting currency.
     let rates_version = state.repository.rates_version(connection.id).await?;
     let key = format!(
