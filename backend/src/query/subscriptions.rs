@@ -154,14 +154,14 @@ pub async fn subscription_series(
         .take_while(|day| *day <= window.last_day)
         .map(|day| day_start(window.tz, day + Duration::days(1)))
         .collect();
-    let fx = rates(state, &connection, &histories).await?;
-    let reporting = fx.reporting().to_string();
+    let reporting = reporting_currency(&connection, &histories);
     // The timeline and its sweep are CPU work of their own (hundreds of milliseconds for 10,000
     // subscriptions over two years): off the request threads, like the rebuild. Every kind of
     // one window is swept at once and kept for the other charts of a dashboard; grouped by plan
     // (a group per price, of every kind), only the kind asked for.
     let records = u64::try_from(histories.len()).unwrap_or(0);
     let computed = if grouping == Grouping::Plan {
+        let fx = rates(state, &connection, &reporting, &histories).await?;
         tokio::task::spawn_blocking(move || {
             compute_series(&histories, &day_ends, kind, grouping, &fx, &settings)
         })
@@ -178,6 +178,8 @@ pub async fn subscription_series(
         let all = match state.subscription_sweeps.get_or_guard(&sweep).await {
             Ok(all) => all,
             Err(guard) => {
+                // Only the chart that computes reads the rates.
+                let fx = rates(state, &connection, &reporting, &histories).await?;
                 let all = tokio::task::spawn_blocking(move || {
                     let timeline = MrrTimeline::build(&histories, &day_ends, &settings)?;
                     all_series_from_timeline(&timeline, grouping, &fx, &settings)
@@ -264,19 +266,28 @@ fn series_error(error: SeriesError) -> ApiError {
     }
 }
 
-/// The rates to the connection's reporting currency (its setting, else the account's default
-/// currency, else the currency most subscriptions bill in) of every currency its subscriptions
-/// bill in, from the stored daily rates.
-async fn rates(
-    state: &AppState,
+/// The connection's reporting currency: its setting, else the account's default currency, else
+/// the currency most subscriptions bill in.
+fn reporting_currency(
     connection: &crate::domain::Connection,
     histories: &[allmetrics_subscriptions::SubscriptionHistory],
-) -> Result<FxRates, ApiError> {
-    let reporting = connection
+) -> String {
+    connection
         .reporting_currency
         .clone()
         .or_else(|| connection.account_currency.clone())
-        .unwrap_or_else(|| most_common_currency(histories));
+        .unwrap_or_else(|| most_common_currency(histories))
+}
+
+/// The rates to the reporting currency of every currency the subscriptions bill in, from the
+/// stored daily rates.
+async fn rates(
+    state: &AppState,
+    connection: &crate::domain::Connection,
+    reporting: &str,
+    histories: &[allmetrics_subscriptions::SubscriptionHistory],
+) -> Result<FxRates, ApiError> {
+    let reporting = reporting.to_string();
     let mut currencies: Vec<String> = histories
         .iter()
         .map(|history| history.currency().to_ascii_lowercase())
