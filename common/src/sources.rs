@@ -146,7 +146,7 @@ pub struct UpdateConnectionRequest {
     /// their value; `null` goes back to every default.
     #[serde(
         default,
-        deserialize_with = "present",
+        deserialize_with = "present_object",
         skip_serializing_if = "Option::is_none"
     )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::SubscriptionSettingsChange>))]
@@ -161,6 +161,22 @@ where
     T: Deserialize<'de>,
 {
     Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// Like [`present`], for an object only: serde would also take a struct from an array of its
+/// fields in order, which is not what the schema says.
+fn present_object<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    use serde::de::Error;
+    match Option::<serde_json::Map<String, serde_json::Value>>::deserialize(deserializer)? {
+        None => Ok(Some(None)),
+        Some(object) => serde_json::from_value(serde_json::Value::Object(object))
+            .map(|value| Some(Some(value)))
+            .map_err(D::Error::custom),
+    }
 }
 
 /// `GET /connect/authorize/{slug}` with `Accept: application/json`.

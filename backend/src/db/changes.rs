@@ -113,19 +113,12 @@ macro_rules! impl_change_store {
                 let mut times = std::collections::HashMap::new();
                 // Bounded batches: one bind parameter per id.
                 for ids in object_ids.chunks(500) {
-                    let mut query = sqlx::QueryBuilder::new(
-                        "SELECT object_id, changed_at, change_id FROM synced_objects \
-                         WHERE connection_id = ",
+                    let mut query = $crate::db::sync::select_stored_by_id!(
+                        "object_id, changed_at, change_id",
+                        connection,
+                        object_name,
+                        ids
                     );
-                    query.push_bind(connection.0);
-                    query.push(" AND object_name = ");
-                    query.push_bind(object_name);
-                    query.push(" AND object_id IN (");
-                    let mut separated = query.separated(", ");
-                    for id in ids {
-                        separated.push_bind(id);
-                    }
-                    query.push(")");
                     let rows: Vec<(String, Option<i64>, Option<String>)> =
                         query.build_query_as().fetch_all(&self.pool).await?;
                     times.extend(rows.into_iter().map(|(object_id, at, id)| {

@@ -211,6 +211,29 @@ macro_rules! backfill_windows_of_job {
 }
 pub(super) use backfill_windows_of_job;
 
+/// `SELECT {columns}` of the stored objects of a connection and object name among `ids` (one
+/// bind parameter each: callers bound the batch).
+macro_rules! select_stored_by_id {
+    ($columns:literal, $connection:expr, $object_name:expr, $ids:expr) => {{
+        let mut query = sqlx::QueryBuilder::new(concat!(
+            "SELECT ",
+            $columns,
+            " FROM synced_objects WHERE connection_id = "
+        ));
+        query.push_bind($connection.0);
+        query.push(" AND object_name = ");
+        query.push_bind($object_name);
+        query.push(" AND object_id IN (");
+        let mut separated = query.separated(", ");
+        for id in $ids {
+            separated.push_bind(id);
+        }
+        query.push(")");
+        query
+    }};
+}
+pub(super) use select_stored_by_id;
+
 /// Records a page stored in `transaction` on its job, under the lease: counts its new objects,
 /// extends the lease and, when the page wrote objects (`$changed`), bumps the data version (what
 /// cached series depend on: an empty page leaves them cached). `None` when `owner` no longer holds
@@ -720,19 +743,12 @@ macro_rules! impl_sync_store {
                 let mut objects = Vec::with_capacity(object_ids.len());
                 // Bounded batches: one bind parameter per id.
                 for ids in object_ids.chunks(500) {
-                    let mut query = sqlx::QueryBuilder::new(
-                        "SELECT object_id, revision, data FROM synced_objects \
-                         WHERE connection_id = ",
+                    let mut query = $crate::db::sync::select_stored_by_id!(
+                        "object_id, revision, data",
+                        connection,
+                        object_name,
+                        ids
                     );
-                    query.push_bind(connection.0);
-                    query.push(" AND object_name = ");
-                    query.push_bind(object_name);
-                    query.push(" AND object_id IN (");
-                    let mut separated = query.separated(", ");
-                    for id in ids {
-                        separated.push_bind(id);
-                    }
-                    query.push(")");
                     let rows: Vec<(String, i64, sqlx::types::Json<serde_json::Value>)> =
                         query.build_query_as().fetch_all(&self.reader).await?;
                     objects.extend(rows.into_iter().map(|(object_id, revision, data)| {

@@ -80,6 +80,9 @@ async fn subscription_settings_are_kept_and_checked(kind: DbKind) {
         (json!({"past_due_counts": "no"}), "invalid_body"),
         (json!({"bogus": true}), "invalid_body"),
         (json!(["churn_at"]), "invalid_body"),
+        (json!([null, null]), "invalid_body"),
+        (json!([]), "invalid_body"),
+        (json!("cancellation"), "invalid_body"),
     ] {
         let response = patch(
             &app,
