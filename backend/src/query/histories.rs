@@ -92,20 +92,16 @@ impl SubscriptionHistories {
         objects: SubscriptionObjects,
         versions: &Versions,
     ) -> Result<Histories, ApiError> {
-        let entry = match self.entries.get(&connection) {
-            Some(weighed) => weighed.entry,
-            None => {
-                let entry = Arc::new(Entry::default());
-                self.entries.insert(
-                    connection,
-                    Weighed {
-                        entry: entry.clone(),
-                        bytes: 1,
-                    },
-                );
-                entry
-            }
-        };
+        // One entry per connection, even for requests that arrive together.
+        let entry = self
+            .entries
+            .get_or_insert_with(&connection, || {
+                Ok::<_, std::convert::Infallible>(Weighed {
+                    entry: Arc::default(),
+                    bytes: 1,
+                })
+            })
+            .map_or_else(|never| match never {}, |weighed| weighed.entry);
         let mut kept = entry.kept.lock().await;
         if let Some(kept) = kept.as_ref().filter(|kept| kept.versions == *versions) {
             return Ok(kept.histories.clone());
