@@ -48,6 +48,26 @@ fn hist(id: &str, customer: &str, changes: Vec<(i64, SubscriptionState)>) -> Sub
     }
 }
 
+/// A customer's (of the same id) one monthly subscription to `price` in `currency`, active from
+/// day 0.
+fn monthly_in(id: &str, price: &str, currency: &str, amount: i64) -> SubscriptionHistory {
+    hist(
+        id,
+        id,
+        vec![(
+            at(0),
+            active(vec![Item::licensed(
+                price,
+                currency,
+                amount,
+                1,
+                Interval::Month,
+                1,
+            )]),
+        )],
+    )
+}
+
 fn canceled() -> SubscriptionState {
     state(Vec::new(), Status::Canceled)
 }
@@ -643,24 +663,10 @@ fn missing_rate_is_an_error() {
 
 #[test]
 fn grouped_by_currency_without_rates_keeps_the_groups_and_the_counts() {
-    let subscription = |id: &str, currency: &str, amount| {
-        hist(
-            id,
-            id,
-            vec![(
-                at(0),
-                active(vec![Item::licensed(
-                    id,
-                    currency,
-                    amount,
-                    1,
-                    Interval::Month,
-                    1,
-                )]),
-            )],
-        )
-    };
-    let histories = [subscription("a", "eur", 100), subscription("b", "usd", 300)];
+    let histories = [
+        monthly_in("a", "a", "eur", 100),
+        monthly_in("b", "b", "usd", 300),
+    ];
     let of = |kind| {
         compute_series(
             &histories,
@@ -698,27 +704,10 @@ fn grouped_by_currency_without_rates_keeps_the_groups_and_the_counts() {
 
 #[test]
 fn grouped_by_currency_in_own_currencies() {
-    let sub = |id: &str, currency: &str, amount| {
-        hist(
-            id,
-            id,
-            vec![(
-                at(0),
-                active(vec![Item::licensed(
-                    "p",
-                    currency,
-                    amount,
-                    1,
-                    Interval::Month,
-                    1,
-                )]),
-            )],
-        )
-    };
     let hs = [
-        sub("a", "usd", 5_000),
-        sub("b", "eur", 4_000),
-        sub("c", "gbp", 3_000),
+        monthly_in("a", "p", "usd", 5_000),
+        monthly_in("b", "p", "eur", 4_000),
+        monthly_in("c", "p", "gbp", 3_000),
     ];
     let fx = FxRates::new("usd")
         .with("eur", T0, 1.1)
