@@ -49,18 +49,13 @@ pub trait ConnectionStore {
     async fn choose_account(&self, id: ConnectionId, account: &ProviderAccount) -> DbResult<()>;
     /// Deletes the connection and, through the foreign keys, everything synced for it.
     async fn delete_connection(&self, id: ConnectionId) -> DbResult<bool>;
-    /// Sets the currency its subscription metrics are converted to (lower case); `None`: back to
-    /// the account's default.
-    async fn set_reporting_currency(
+    /// Changes its settings in one statement: `reporting_currency` when given (lower case;
+    /// `Some(None)`: back to the account's default), `subscription_settings` when given.
+    async fn update_connection_settings(
         &self,
         id: ConnectionId,
-        currency: Option<&str>,
-    ) -> DbResult<()>;
-    /// Sets how its subscription metrics are defined.
-    async fn set_subscription_settings(
-        &self,
-        id: ConnectionId,
-        settings: &allmetrics_common::SubscriptionSettings,
+        reporting_currency: Option<Option<&str>>,
+        subscription_settings: Option<&allmetrics_common::SubscriptionSettings>,
     ) -> DbResult<()>;
 
     async fn create_oauth_state(&self, state: OAuthState) -> DbResult<()>;
@@ -390,36 +385,28 @@ macro_rules! impl_connection_store {
                 Ok(result.rows_affected() > 0)
             }
 
-            async fn set_reporting_currency(
+            async fn update_connection_settings(
                 &self,
                 id: $crate::domain::ConnectionId,
-                currency: Option<&str>,
-            ) -> $crate::db::DbResult<()> {
-                sqlx::query(
-                    "UPDATE connections SET reporting_currency = $2, updated_at = $3 WHERE id = $1",
-                )
-                .bind(id.0)
-                .bind(currency)
-                .bind(chrono::Utc::now())
-                .execute(&self.pool)
-                .await?;
-                Ok(())
-            }
-
-            async fn set_subscription_settings(
-                &self,
-                id: $crate::domain::ConnectionId,
-                settings: &allmetrics_common::SubscriptionSettings,
+                reporting_currency: Option<Option<&str>>,
+                subscription_settings: Option<&allmetrics_common::SubscriptionSettings>,
             ) -> $crate::db::DbResult<()> {
                 // The defaults are stored as NULL, so that a later change of a default applies.
-                let stored = (*settings != allmetrics_common::SubscriptionSettings::default())
-                    .then_some(sqlx::types::Json(settings));
+                let settings = subscription_settings.and_then(|settings| {
+                    (*settings != allmetrics_common::SubscriptionSettings::default())
+                        .then_some(sqlx::types::Json(settings))
+                });
                 sqlx::query(
-                    "UPDATE connections SET subscription_settings = $2, updated_at = $3 \
-                     WHERE id = $1",
+                    "UPDATE connections SET \
+                     reporting_currency = CASE WHEN $2 THEN $3 ELSE reporting_currency END, \
+                     subscription_settings = CASE WHEN $4 THEN $5 \
+                     ELSE subscription_settings END, updated_at = $6 WHERE id = $1",
                 )
                 .bind(id.0)
-                .bind(stored)
+                .bind(reporting_currency.is_some())
+                .bind(reporting_currency.flatten())
+                .bind(subscription_settings.is_some())
+                .bind(settings)
                 .bind(chrono::Utc::now())
                 .execute(&self.pool)
                 .await?;

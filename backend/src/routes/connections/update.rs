@@ -58,18 +58,14 @@ pub async fn update_connection(
                 }),
         })
         .transpose()?;
-    if let Some(currency) = currency {
-        state
-            .repository
-            .set_reporting_currency(connection.id, currency.as_deref())
-            .await?;
-    }
-    if let Some(settings) = settings {
-        state
-            .repository
-            .set_subscription_settings(connection.id, &settings)
-            .await?;
-    }
+    state
+        .repository
+        .update_connection_settings(
+            connection.id,
+            currency.as_ref().map(Option::as_deref),
+            settings.as_ref(),
+        )
+        .await?;
     let connection = state
         .repository
         .connection_by_id(connection.id)
