@@ -3,8 +3,10 @@
 //! Stores the subscriptions, invoices and prices of a sandbox account of about 10,000
 //! subscriptions over two years (full Stripe JSON) as a finished backfill leaves them, then
 //! prints, in the same run:
-//! - the baselines: reading those objects back (the bare `SELECT data`), and a saved metric of
-//!   the objects (count of subscriptions by status) over 366 days, uncached, from its rollup;
+//! - the baselines: reading those objects back (the bare `SELECT data`), a saved metric of the
+//!   objects (count of subscriptions by status) over 366 days, uncached, from its rollup, and a
+//!   dashboard of twelve saved metrics of the invoices over the same two years as the
+//!   subscription metrics, uncached (new invoices stored first), from their rollups;
 //! - the time to the first MRR chart (two years, weekly) after the backfill;
 //! - a dashboard of every subscription metric (two years, weekly, converted to dollars with a
 //!   rate a day), asked at once as the web app does: uncached (new data stored first, a window
@@ -249,6 +251,37 @@ async fn run(database: &str) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
+    // A dashboard of twelve saved metrics of the invoices, from their rollups, for comparison:
+    // every operator, by status and by currency, over the same two years.
+    let mut invoice_metrics = Vec::new();
+    for group in ["status", "currency"] {
+        for (operator, value) in [
+            ("count", None),
+            ("sum", Some("amount_paid")),
+            ("average", Some("amount_paid")),
+            ("sum", Some("total")),
+            ("max", Some("total")),
+            ("min", Some("amount_due")),
+        ] {
+            let mut body = serde_json::json!({
+                "name": format!("{operator} of invoices by {group}"),
+                "source": "demo",
+                "object_name": "Invoice",
+                "operator": operator,
+                "field_name": group,
+            });
+            if let Some(value) = value {
+                body["value_field"] = serde_json::json!(value);
+            }
+            invoice_metrics.push(create(body).await);
+        }
+    }
+    for id in &invoice_metrics {
+        while get(two_years(*id, last_day)).await.as_deref() != Some("rollup") {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     let mut ids = vec![mrr];
     for kind in allmetrics_common::SUBSCRIPTION_KINDS {
         if kind != "mrr" {
@@ -275,6 +308,21 @@ async fn run(database: &str) {
             })
             .collect::<Vec<_>>()
     };
+    let mut invoice_arrivals = 0i64;
+    let mut new_invoices = || {
+        invoice_arrivals += 1;
+        (0..10)
+            .map(|i| {
+                let mut data = generator.object(ObjectKind::Invoice, i);
+                data["metadata"] = serde_json::json!({ "arrival": invoice_arrivals });
+                StoredObject {
+                    object_id: generator.id(ObjectKind::Invoice, i),
+                    created: generator.created(ObjectKind::Invoice, i),
+                    data,
+                }
+            })
+            .collect::<Vec<_>>()
+    };
     let mut day_offset = 0i64;
     let mut fresh_end = || {
         day_offset += 1;
@@ -290,6 +338,22 @@ async fn run(database: &str) {
         rollup.push(started.elapsed());
     }
     let rollup = median(&mut rollup);
+
+    let mut rollup_dashboard = Vec::new();
+    for _ in 0..5 {
+        common::store_incremental(&repository, &connection, "Invoice", &new_invoices()).await;
+        let end = fresh_end();
+        let started = Instant::now();
+        for from in futures_util::future::join_all(
+            invoice_metrics.iter().map(|id| get(two_years(*id, end))),
+        )
+        .await
+        {
+            assert_eq!(from.as_deref(), Some("rollup"));
+        }
+        rollup_dashboard.push(started.elapsed());
+    }
+    let rollup_dashboard = median(&mut rollup_dashboard);
 
     let mut uncached = Vec::new();
     let mut cached = Vec::new();
@@ -323,8 +387,10 @@ async fn run(database: &str) {
          saved metric of the objects (count by status, 366 days, from its rollup), uncached: \
          {:.1} ms (median of 5)\n  \
          first MRR chart after the backfill (two years, weekly): {:.1} ms\n  \
-         dashboard of the {} subscription metrics (two years, weekly), at once: uncached {:.1} ms, \
-         cached {:.1} ms (medians of 5)",
+         dashboard of {} saved metrics of the invoices (two years, weekly), at once, from their \
+         rollups, uncached: {:.1} ms (median of 5)\n  \
+         dashboard of the {} subscription metrics (two years, weekly), at once: uncached {:.1} ms \
+         ({:.2} x the rollups' dashboard), cached {:.1} ms (medians of 5)",
         generator.count(ObjectKind::Subscription),
         ms(bare),
         ms(read),
@@ -334,8 +400,11 @@ async fn run(database: &str) {
         ms(sweep_time),
         ms(rollup),
         ms(first_chart),
+        invoice_metrics.len(),
+        ms(rollup_dashboard),
         ids.len(),
         ms(uncached),
+        uncached.as_secs_f64() / rollup_dashboard.as_secs_f64(),
         ms(cached),
     );
 }

@@ -38,6 +38,16 @@ impl FxRates {
         }
     }
 
+    /// How many rates it holds, of every currency.
+    pub fn len(&self) -> usize {
+        self.rates.values().map(BTreeMap::len).sum()
+    }
+
+    /// Whether it holds no rate (only the reporting currency converts, or every one at par).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// The reporting currency (lower case).
     pub fn reporting(&self) -> &str {
         &self.reporting

@@ -228,12 +228,15 @@ pub fn sweep(
         track_currency.push(currency);
         track_customer.push(sweep.customer(track.customer.as_str()));
     }
-    let rate_changed: Vec<bool> = (0..=n)
+    // Per sample, the currencies whose rate moved since the sample before: only the customers
+    // holding one of them have an `fx` movement that day (most days move every foreign rate, none
+    // of the reporting currency's subscriptions).
+    let rate_changed: Vec<Vec<bool>> = (0..=n)
         .map(|s| {
-            s > 0
-                && rates
-                    .iter()
-                    .any(|r| r.len() > s && r[s].to_bits() != r[s - 1].to_bits())
+            rates
+                .iter()
+                .map(|r| s > 0 && r.len() > s && r[s].to_bits() != r[s - 1].to_bits())
+                .collect()
         })
         .collect();
 
@@ -321,9 +324,14 @@ pub fn sweep(
             }
             contributions[t] = new;
         }
-        if rate_changed[sample] {
+        let moved = &rate_changed[sample];
+        if moved.contains(&true) {
             for pair in 0..sweep.pairs.len() {
-                if !sweep.pairs[pair].members.is_empty() && !sweep.pairs[pair].dirty {
+                let holds_moved = sweep.pairs[pair]
+                    .members
+                    .iter()
+                    .any(|member| moved[member.currency]);
+                if holds_moved && !sweep.pairs[pair].dirty {
                     dirty.push(pair);
                     sweep.mark(pair, false);
                 }
@@ -332,11 +340,12 @@ pub fn sweep(
         for &p in &dirty {
             let pair = &mut sweep.pairs[p];
             let now_positive = !pair.members.is_empty();
+            let now = converted(&pair.members, sample);
+            // Without a snapshot only the rates moved: the members are the same.
             let (at_today_rate, prev_positive) = match &pair.snapshot {
                 Some(prev) => (converted(prev, sample), !prev.is_empty()),
-                None => (converted(&pair.members, sample), now_positive),
+                None => (now, now_positive),
             };
-            let now = converted(&pair.members, sample);
             let totals = &mut sweep.days[pair.group][sample];
             let running = &mut sweep.running[pair.group];
             totals.movements[FX] += at_today_rate - pair.converted;

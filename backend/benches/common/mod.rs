@@ -268,6 +268,8 @@ pub async fn start_with_key(
     settings.application.static_dir = folder.path().to_path_buf();
     let url = database_url(database, folder.path()).await;
     settings.database.url = SecretString::from(url.clone());
+    // A run outlasts an access token's default 15 minutes (a login is all a bench does).
+    settings.auth.access_token_ttl_secs = 24 * 3600;
     settings.auth.jwt_secret = Some(SecretString::from(
         "bench-secret-bench-secret-bench-secret-00".to_string(),
     ));

@@ -161,7 +161,7 @@ pub async fn subscription_series(
     // (a group per price, of every kind), only the kind asked for.
     let records = u64::try_from(histories.len()).unwrap_or(0);
     let computed = if grouping == Grouping::Plan {
-        let fx = rates(state, &connection, &reporting, &histories).await?;
+        let fx = rates(state, &connection, (&reporting, &rates_version), &histories).await?;
         tokio::task::spawn_blocking(move || {
             compute_series(&histories, &day_ends, kind, grouping, &fx, &settings)
         })
@@ -179,7 +179,8 @@ pub async fn subscription_series(
             Ok(all) => all,
             Err(guard) => {
                 // Only the chart that computes reads the rates.
-                let fx = rates(state, &connection, &reporting, &histories).await?;
+                let fx =
+                    rates(state, &connection, (&reporting, &rates_version), &histories).await?;
                 let all = tokio::task::spawn_blocking(move || {
                     let timeline = MrrTimeline::build(&histories, &day_ends, &settings)?;
                     all_series_from_timeline(&timeline, grouping, &fx, &settings)
@@ -280,13 +281,13 @@ fn reporting_currency(
 }
 
 /// The rates to the reporting currency of every currency the subscriptions bill in, from the
-/// stored daily rates.
+/// stored daily rates; kept until they change.
 async fn rates(
     state: &AppState,
     connection: &crate::domain::Connection,
-    reporting: &str,
+    (reporting, rates_version): (&str, &crate::domain::RatesVersion),
     histories: &[allmetrics_subscriptions::SubscriptionHistory],
-) -> Result<FxRates, ApiError> {
+) -> Result<Arc<FxRates>, ApiError> {
     let reporting = reporting.to_string();
     let mut currencies: Vec<String> = histories
         .iter()
@@ -296,17 +297,25 @@ async fn rates(
     currencies.sort_unstable();
     currencies.dedup();
     if currencies.is_empty() {
-        return Ok(FxRates::new(&reporting));
+        return Ok(Arc::new(FxRates::new(&reporting)));
     }
-    // A cross rate needs the reporting currency's rates of the same base.
-    let mut read = currencies.clone();
-    read.push(reporting.clone());
-    let stored = state.repository.fx_rates(connection.id, &read).await?;
-    Ok(crate::fx::convert::reporting_rates(
-        &reporting,
-        &currencies,
-        &stored,
-    ))
+    let key = format!(
+        "{}|{rates_version:?}|{reporting}|{}",
+        connection.id.0,
+        currencies.join(",")
+    );
+    let read = async {
+        // A cross rate needs the reporting currency's rates of the same base.
+        let mut read = currencies.clone();
+        read.push(reporting.clone());
+        let stored = state.repository.fx_rates(connection.id, &read).await?;
+        Ok::<_, ApiError>(crate::fx::convert::reporting_rates(
+            &reporting,
+            &currencies,
+            &stored,
+        ))
+    };
+    state.subscription_sweeps.rates(&key, read).await
 }
 
 /// The currency most subscriptions bill in (USD when there are none): amounts of the others
