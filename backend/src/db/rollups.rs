@@ -1,5 +1,7 @@
 //! Rollups of saved metrics: partial states (records, sum, count of numbers, smallest, largest)
-//! per 15-minute UTC bucket and group, kept exact in the transaction of every write of objects.
+//! per UTC bucket and group, kept exact in the transaction of every write of objects. Buckets are
+//! an hour wide for time zones offset by whole hours (a quarter as many cells to read), a quarter
+//! hour for the others: a metric charted in both kinds of zones has a rollup of each width.
 //!
 //! The cells are computed by the database with the very expressions of the raw aggregation
 //! (query.rs and each backend's `aggregate_each`), so a chart read from them equals the one read
@@ -14,8 +16,10 @@ use super::query::{AggregateRequest, RowSink};
 use super::DbResult;
 use crate::domain::ConnectionId;
 
-/// The width of a bucket: every UTC offset in use is a multiple of it.
-pub const BUCKET_SECONDS: i64 = 900;
+/// Hourly buckets: whole-hour offsets, most time zones.
+pub const HOUR: i64 = 3_600;
+/// Quarter-hour buckets: every UTC offset in use is a multiple of it.
+pub const QUARTER_HOUR: i64 = 900;
 
 /// What a rollup is of. Paths are dot paths as the metric stores them (`billing_details.address
 /// .country`); `value` is absent when only records are counted, `date` when days are cut on
@@ -27,6 +31,8 @@ pub struct RollupKey {
     pub group: Vec<String>,
     pub value: Option<Vec<String>>,
     pub date: Option<Vec<String>>,
+    /// [`HOUR`] or [`QUARTER_HOUR`].
+    pub bucket_seconds: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +41,13 @@ pub struct RollupDefinition {
     pub key: RollupKey,
     /// Built from the store; kept exact by every write since.
     pub ready: bool,
+}
+
+/// A built rollup to read: its definition and the width of its buckets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BuiltRollup {
+    pub id: i64,
+    pub bucket_seconds: i64,
 }
 
 /// Only names the server validated go into SQL as literals: letters, digits, `_` and `-`.
@@ -244,7 +257,7 @@ impl RollupSql {
              SUM(v) AS total, COUNT(v) AS numeric, SUM(nn) AS non_numeric, MIN(v) AS smallest, \
              MAX(v) AS largest FROM (SELECT {date} AS t, {group} AS g, {number} AS v, {nn} AS nn \
              FROM {objects}) AS o WHERE t IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2",
-            w = BUCKET_SECONDS,
+            w = key.bucket_seconds,
             date = self.date(key),
             number = self.number(key),
             nn = self.non_numeric(key),
@@ -326,7 +339,7 @@ impl RollupSql {
                         below = below.unwrap_or(i64::MAX),
                         group = self.group(key),
                         number = self.number(key),
-                        w = BUCKET_SECONDS,
+                        w = key.bucket_seconds,
                     )
                 };
                 format!(
@@ -350,8 +363,8 @@ impl RollupSql {
     /// a build, which locks its definition for update, either sees the write or is seen by it).
     pub fn ready_definitions(self) -> String {
         format!(
-            "SELECT id, group_path, value_path, date_path, ready, built_until FROM \
-             rollup_definitions WHERE connection_id = $1 AND object_name = $2 AND (ready = {} \
+            "SELECT id, group_path, value_path, date_path, bucket_seconds, ready, built_until \
+             FROM rollup_definitions WHERE connection_id = $1 AND object_name = $2 AND (ready = {} \
              OR built_until IS NOT NULL){}",
             self.boolean(true),
             match self {
@@ -365,27 +378,28 @@ impl RollupSql {
     pub fn lock_definition(self) -> &'static str {
         match self {
             RollupSql::Sqlite => {
-                "SELECT connection_id, object_name, group_path, value_path, date_path, ready, \
-                 built_until FROM rollup_definitions WHERE id = $1"
+                "SELECT connection_id, object_name, group_path, value_path, date_path, \
+                 bucket_seconds, ready, built_until FROM rollup_definitions WHERE id = $1"
             }
             RollupSql::Postgres => {
-                "SELECT connection_id, object_name, group_path, value_path, date_path, ready, \
-                 built_until FROM rollup_definitions WHERE id = $1 FOR UPDATE"
+                "SELECT connection_id, object_name, group_path, value_path, date_path, \
+                 bucket_seconds, ready, built_until FROM rollup_definitions WHERE id = $1 \
+                 FOR UPDATE"
             }
         }
     }
 
     /// The window's rows from the cells, in the raw aggregation's shape: `bucket_sql` is the
     /// bucket (or day) expression of an instant `t`.
-    pub fn read(self, definition: i64, request: &AggregateRequest, bucket_sql: &str) -> String {
+    pub fn read(self, rollup: BuiltRollup, request: &AggregateRequest, bucket_sql: &str) -> String {
         let decoded = "CASE WHEN grp = '' THEN NULL ELSE substr(grp, 2) END";
         // PostgreSQL sums bigints into numerics.
         let whole = match self {
             RollupSql::Sqlite => "",
             RollupSql::Postgres => "::bigint",
         };
-        let first = request.start.div_euclid(BUCKET_SECONDS);
-        let end = request.end.div_euclid(BUCKET_SECONDS);
+        let first = request.start.div_euclid(rollup.bucket_seconds);
+        let end = request.end.div_euclid(rollup.bucket_seconds);
         format!(
             "SELECT {bucket_sql} AS day, {decoded} AS grp, SUM(records){whole} AS records, \
              SUM(total) AS total, MIN(smallest) AS smallest, MAX(largest) AS largest, \
@@ -394,19 +408,31 @@ impl RollupSql {
              t, grp, records, total, numeric, non_numeric, smallest, largest FROM rollup_cells \
              WHERE definition_id = {definition} AND bucket >= {first} AND bucket < {end}) AS \
              cells GROUP BY 2, 1 ORDER BY 2",
-            w = BUCKET_SECONDS,
+            definition = rollup.id,
+            w = rollup.bucket_seconds,
         )
     }
 }
 
-/// Whether a window's days are unions of buckets: every day start and offset change falls on
-/// a bucket's edge.
-pub fn window_fits(request: &AggregateRequest) -> bool {
-    let on_edge = |instant: i64| instant.rem_euclid(BUCKET_SECONDS) == 0;
-    on_edge(request.start)
-        && on_edge(request.end)
-        && request
-            .offsets
+/// Whether a window's days are unions of buckets of this width: every day start and offset
+/// change falls on a bucket's edge.
+pub fn window_fits(request: &AggregateRequest, bucket_seconds: i64) -> bool {
+    fits(request.start, request.end, &request.offsets, bucket_seconds)
+}
+
+/// The widest buckets whose edges the window's days fall on (`None`: a zone offset by odd
+/// minutes, such as the local mean time of old dates).
+pub fn bucket_seconds_of(start: i64, end: i64, offsets: &[(i64, i64)]) -> Option<i64> {
+    [HOUR, QUARTER_HOUR]
+        .into_iter()
+        .find(|width| fits(start, end, offsets, *width))
+}
+
+fn fits(start: i64, end: i64, offsets: &[(i64, i64)], width: i64) -> bool {
+    let on_edge = |instant: i64| instant.rem_euclid(width) == 0;
+    on_edge(start)
+        && on_edge(end)
+        && offsets
             .iter()
             .all(|(until, offset)| on_edge(*until) && on_edge(*offset))
 }
@@ -421,7 +447,7 @@ pub trait RollupStore {
     /// Streams a ready definition's rows for the window, like `aggregate_each`.
     async fn rollup_each(
         &self,
-        definition: i64,
+        rollup: BuiltRollup,
         request: &AggregateRequest,
         sink: &mut RowSink<'_>,
     ) -> DbResult<()>;
@@ -446,6 +472,7 @@ pub(super) fn key_of(
     group: &str,
     value: &str,
     date: &str,
+    bucket_seconds: i64,
 ) -> RollupKey {
     RollupKey {
         connection,
@@ -453,6 +480,7 @@ pub(super) fn key_of(
         group: split(group).unwrap_or_default(),
         value: split(value),
         date: split(date),
+        bucket_seconds,
     }
 }
 
@@ -477,7 +505,7 @@ macro_rules! rollup_execute {
 /// the write.
 macro_rules! rollups_take_out {
     ($transaction:ident, $connection:expr, $object_name:expr, $scope:expr) => {{
-        let rows: Vec<(i64, String, String, String, bool, Option<i64>)> =
+        let rows: Vec<(i64, String, String, String, i64, bool, Option<i64>)> =
             sqlx::query_as(sqlx::AssertSqlSafe(Self::ROLLUP_SQL.ready_definitions()))
                 .bind($connection.0)
                 .bind($object_name)
@@ -486,13 +514,22 @@ macro_rules! rollups_take_out {
         // With what is built of each (everything once ready).
         let definitions: Vec<(i64, $crate::db::rollups::RollupKey, Option<i64>)> = rows
             .into_iter()
-            .map(|(id, group, value, date, ready, built_until)| {
-                (
-                    id,
-                    $crate::db::rollups::key_of($connection, $object_name, &group, &value, &date),
-                    if ready { None } else { built_until },
-                )
-            })
+            .map(
+                |(id, group, value, date, bucket_seconds, ready, built_until)| {
+                    (
+                        id,
+                        $crate::db::rollups::key_of(
+                            $connection,
+                            $object_name,
+                            &group,
+                            &value,
+                            &date,
+                            bucket_seconds,
+                        ),
+                        if ready { None } else { built_until },
+                    )
+                },
+            )
             .collect();
         for (id, key, below) in &definitions {
             $crate::db::rollups::rollup_execute!(
@@ -549,13 +586,14 @@ macro_rules! impl_rollup_store {
                     sqlx::query_as::<_, (i64, bool)>(
                         "SELECT id, ready FROM rollup_definitions WHERE connection_id = $1 \
                          AND object_name = $2 AND group_path = $3 AND value_path = $4 \
-                         AND date_path = $5",
+                         AND date_path = $5 AND bucket_seconds = $6",
                     )
                     .bind(key.connection.0)
                     .bind(&key.object_name)
                     .bind(&group)
                     .bind(&value)
                     .bind(&date)
+                    .bind(key.bucket_seconds)
                 };
                 // Reads first: a chart's read takes no write lock when the rollup exists.
                 if let Some((id, ready)) = find().fetch_optional(&self.pool).await? {
@@ -567,15 +605,17 @@ macro_rules! impl_rollup_store {
                 }
                 sqlx::query(
                     "INSERT INTO rollup_definitions (connection_id, object_name, group_path, \
-                     value_path, date_path, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
-                     ON CONFLICT (connection_id, object_name, group_path, value_path, date_path) \
-                     DO NOTHING",
+                     value_path, date_path, bucket_seconds, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                     ON CONFLICT (connection_id, object_name, group_path, value_path, date_path, \
+                     bucket_seconds) DO NOTHING",
                 )
                 .bind(key.connection.0)
                 .bind(&key.object_name)
                 .bind(&group)
                 .bind(&value)
                 .bind(&date)
+                .bind(key.bucket_seconds)
                 .bind(chrono::Utc::now().timestamp())
                 .execute(&self.pool)
                 .await?;
@@ -593,12 +633,14 @@ macro_rules! impl_rollup_store {
                 const STEP: i64 = 20_000;
                 loop {
                     let mut transaction = self.begin_write().await?;
-                    let row: Option<(i64, String, String, String, String, bool, Option<i64>)> =
+                    #[allow(clippy::type_complexity)]
+                    let row: Option<(i64, String, String, String, String, i64, bool, Option<i64>)> =
                         sqlx::query_as(Self::ROLLUP_SQL.lock_definition())
                             .bind(definition)
                             .fetch_optional(&mut *transaction)
                             .await?;
-                    let Some((connection, object_name, group, value, date, ready, built)) = row
+                    let Some((connection, object_name, group, value, date, bucket_seconds, ready, built)) =
+                        row
                     else {
                         return Ok(());
                     };
@@ -612,6 +654,7 @@ macro_rules! impl_rollup_store {
                         &group,
                         &value,
                         &date,
+                        bucket_seconds,
                     );
                     if built.is_none() {
                         sqlx::query("DELETE FROM rollup_cells WHERE definition_id = $1")
@@ -669,12 +712,12 @@ macro_rules! impl_rollup_store {
 
             async fn rollup_each(
                 &self,
-                definition: i64,
+                rollup: $crate::db::rollups::BuiltRollup,
                 request: &$crate::db::query::AggregateRequest,
                 sink: &mut $crate::db::query::RowSink<'_>,
             ) -> $crate::db::DbResult<()> {
                 let sql = Self::ROLLUP_SQL.read(
-                    definition,
+                    rollup,
                     request,
                     &$crate::db::query::bucket_expression(request, "t"),
                 );
@@ -685,16 +728,17 @@ macro_rules! impl_rollup_store {
                 &self,
                 connection: $crate::domain::ConnectionId,
             ) -> $crate::db::DbResult<Vec<$crate::db::rollups::RollupDefinition>> {
-                let rows: Vec<(i64, String, String, String, String, bool)> = sqlx::query_as(
-                    "SELECT id, object_name, group_path, value_path, date_path, ready \
-                     FROM rollup_definitions WHERE connection_id = $1 ORDER BY id",
+                #[allow(clippy::type_complexity)]
+                let rows: Vec<(i64, String, String, String, String, i64, bool)> = sqlx::query_as(
+                    "SELECT id, object_name, group_path, value_path, date_path, bucket_seconds, \
+                     ready FROM rollup_definitions WHERE connection_id = $1 ORDER BY id",
                 )
                 .bind(connection.0)
                 .fetch_all(&self.pool)
                 .await?;
                 Ok(rows
                     .into_iter()
-                    .map(|(id, object_name, group, value, date, ready)| {
+                    .map(|(id, object_name, group, value, date, bucket_seconds, ready)| {
                         $crate::db::rollups::RollupDefinition {
                             id,
                             key: $crate::db::rollups::key_of(
@@ -703,6 +747,7 @@ macro_rules! impl_rollup_store {
                                 &group,
                                 &value,
                                 &date,
+                                bucket_seconds,
                             ),
                             ready,
                         }
@@ -768,21 +813,37 @@ mod tests {
     }
 
     #[test]
-    fn quarter_hour_offsets_fit_and_others_do_not() {
+    fn buckets_are_as_wide_as_the_offsets_allow() {
+        // New York, across its spring day: whole hours.
+        let spring = 20_520 * 86_400 + 5 * 3_600;
+        let offsets = vec![(spring + 86_400, -18_000), (spring + 2 * 86_400, -14_400)];
+        assert_eq!(
+            bucket_seconds_of(spring - 86_400, spring + 2 * 86_400 - 3_600, &offsets),
+            Some(HOUR)
+        );
         // Kathmandu: +05:45.
         let kathmandu = 20_000 * 86_400 - 20_700;
-        assert!(window_fits(&request(
+        let nepal = request(
             kathmandu,
             kathmandu + 86_400,
-            vec![(kathmandu + 86_400, 20_700)]
-        )));
+            vec![(kathmandu + 86_400, 20_700)],
+        );
+        assert!(window_fits(&nepal, QUARTER_HOUR));
+        assert!(!window_fits(&nepal, HOUR));
+        assert_eq!(
+            bucket_seconds_of(nepal.start, nepal.end, &nepal.offsets),
+            Some(QUARTER_HOUR)
+        );
         // Local mean time of old dates: +00:19:32.
         let odd = 1_172;
-        assert!(!window_fits(&request(
-            -odd,
-            86_400 - odd,
-            vec![(86_400 - odd, odd)]
-        )));
+        assert!(!window_fits(
+            &request(-odd, 86_400 - odd, vec![(86_400 - odd, odd)]),
+            QUARTER_HOUR
+        ));
+        assert_eq!(
+            bucket_seconds_of(-odd, 86_400 - odd, &[(86_400 - odd, odd)]),
+            None
+        );
         assert!(safe_path(&["billing_details".into(), "address-1".into()]));
         assert!(!safe_path(&["a'b".into()]));
         assert!(!safe_path(&[]));

@@ -116,8 +116,8 @@ fn request_of(
 pub enum Read {
     /// The stored objects.
     Objects,
-    /// A saved metric's rollup (its id).
-    Rollup(i64),
+    /// A saved metric's rollup.
+    Rollup(crate::db::rollups::BuiltRollup),
 }
 
 /// Runs one aggregation and keeps its cells as `keep` says.
@@ -143,12 +143,15 @@ async fn tally_from(
             let mut sink = |row| folder.push(row);
             state.repository.aggregate_each(request, &mut sink).await?
         }
-        (Read::Rollup(id), None) => {
+        (Read::Rollup(rollup), None) => {
             let mut sink = |row| folder.push(row);
-            state.repository.rollup_each(id, request, &mut sink).await?
+            state
+                .repository
+                .rollup_each(rollup, request, &mut sink)
+                .await?
         }
-        (Read::Rollup(id), Some(version)) => {
-            let key = super::reads::key(id, version, request);
+        (Read::Rollup(rollup), Some(version)) => {
+            let key = super::reads::key(rollup.id, version, request);
             match state.rollup_reads.get_or_guard(&key).await {
                 Ok(rows) => rows.iter().cloned().for_each(|row| folder.push(row)),
                 Err(guard) => {
@@ -157,7 +160,10 @@ async fn tally_from(
                         collected.push(&row);
                         folder.push(row);
                     };
-                    state.repository.rollup_each(id, request, &mut sink).await?;
+                    state
+                        .repository
+                        .rollup_each(rollup, request, &mut sink)
+                        .await?;
                     if let Some(rows) = collected.into_rows() {
                         let _ = guard.insert(std::sync::Arc::new(rows));
                     }
@@ -169,16 +175,19 @@ async fn tally_from(
 }
 
 /// Where the series' cells come from: a built rollup when its buckets make the window's days
-/// exactly, the objects otherwise (a rollup being built, a time zone off the quarter hour).
+/// exactly, the objects otherwise (a rollup being built, a time zone off its buckets' edges).
 pub fn read_of(spec: &SeriesSpec, request: &AggregateRequest) -> Read {
     match &spec.rollup {
         Some(rollup)
             if rollup.ready
                 && spec.ratio.is_none()
                 && spec.operator != Operator::CountDistinct
-                && crate::db::rollups::window_fits(request) =>
+                && crate::db::rollups::window_fits(request, rollup.key.bucket_seconds) =>
         {
-            Read::Rollup(rollup.id)
+            Read::Rollup(crate::db::rollups::BuiltRollup {
+                id: rollup.id,
+                bucket_seconds: rollup.key.bucket_seconds,
+            })
         }
         _ => Read::Objects,
     }

@@ -305,7 +305,17 @@ pub async fn series(
         })?;
     let rollup = match purpose {
         Purpose::SavedMetric => {
-            rollup::prepare(state, &connection, query.schema, &query.definition("")).await?
+            // The widest buckets the window's days fall on.
+            let bucket_seconds =
+                crate::db::rollups::bucket_seconds_of(window.start, window.end, &window.offsets);
+            let definition = query.definition("");
+            rollup::prepare(
+                state,
+                &connection,
+                (query.schema, &definition),
+                bucket_seconds,
+            )
+            .await?
         }
         Purpose::AdHoc => {
             // Another date field than `created` has no index: every object is read.

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use crate::auth::AuthUser;
-use crate::db::rollups::{safe_path, RollupDefinition, RollupKey};
+use crate::db::rollups::{safe_path, RollupDefinition, RollupKey, HOUR, QUARTER_HOUR};
 use crate::db::SharedRepository;
 use crate::domain::{Connection, ConnectionId, MetricDefinition};
 use crate::error::ApiError;
@@ -43,10 +43,14 @@ impl RollupBuilds {
     }
 }
 
-/// The rollup a saved metric's definition reads from, if it can have one: objects (report rows
-/// are stored a day each already), any operator but `count_distinct` (distinct values do not
-/// add up), paths the server can write into SQL.
-pub fn key_of(connection: ConnectionId, definition: &MetricDefinition) -> Option<RollupKey> {
+/// The rollup with buckets of this width that a saved metric's definition reads from, if it can
+/// have one: objects (report rows are stored a day each already), any operator but
+/// `count_distinct` (distinct values do not add up), paths the server can write into SQL.
+pub fn key_of(
+    connection: ConnectionId,
+    definition: &MetricDefinition,
+    bucket_seconds: i64,
+) -> Option<RollupKey> {
     let split = |path: &str| path.split('.').map(String::from).collect::<Vec<_>>();
     let group = split(&definition.field_name);
     // A count reads the records of any rollup of its group: it keeps its value field, so that
@@ -69,20 +73,23 @@ pub fn key_of(connection: ConnectionId, definition: &MetricDefinition) -> Option
         group,
         value,
         date,
+        bucket_seconds,
     })
 }
 
-/// The definition of a saved metric's rollup, made and built (in the background) if needed.
+/// The definition of a saved metric's rollup with buckets of this width (none: the metric's
+/// window fits no buckets), made and built (in the background) if needed.
 pub async fn prepare(
     state: &AppState,
     connection: &Connection,
-    schema: ObjectSchema,
-    definition: &MetricDefinition,
+    (schema, definition): (ObjectSchema, &MetricDefinition),
+    bucket_seconds: Option<i64>,
 ) -> Result<Option<RollupDefinition>, ApiError> {
     if !matches!(schema, ObjectSchema::Records) {
         return Ok(None);
     }
-    let Some(key) = key_of(connection.id, definition) else {
+    let Some(key) = bucket_seconds.and_then(|width| key_of(connection.id, definition, width))
+    else {
         return Ok(None);
     };
     let rollup = state.repository.rollup_definition(&key).await?;
@@ -106,7 +113,11 @@ pub async fn prune(state: &AppState, user: &AuthUser) -> Result<(), ApiError> {
         let needed: HashSet<RollupKey> = metrics
             .iter()
             .filter(|metric| metric.definition.source == connection.slug)
-            .filter_map(|metric| key_of(connection.id, &metric.definition))
+            .flat_map(|metric| {
+                [HOUR, QUARTER_HOUR]
+                    .into_iter()
+                    .filter_map(|width| key_of(connection.id, &metric.definition, width))
+            })
             .collect();
         for rollup in repository.rollup_definitions(connection.id).await? {
             if !needed.contains(&rollup.key) {
@@ -137,21 +148,49 @@ mod tests {
     #[test]
     fn metrics_that_share_paths_share_a_rollup() {
         let connection = ConnectionId(1);
-        let sum = key_of(connection, &definition("sum", Some("amount"), "created")).unwrap();
-        let max = key_of(connection, &definition("max", Some("amount"), "created")).unwrap();
+        let sum = key_of(
+            connection,
+            &definition("sum", Some("amount"), "created"),
+            HOUR,
+        )
+        .unwrap();
+        let max = key_of(
+            connection,
+            &definition("max", Some("amount"), "created"),
+            HOUR,
+        )
+        .unwrap();
         assert_eq!(sum, max);
         assert_eq!(sum.date, None);
         // A count with the same value field shares it; without one it has its own.
-        let count = key_of(connection, &definition("count", Some("amount"), "created")).unwrap();
+        let count = key_of(
+            connection,
+            &definition("count", Some("amount"), "created"),
+            HOUR,
+        )
+        .unwrap();
         assert_eq!(count, sum);
-        let bare = key_of(connection, &definition("count", None, "created")).unwrap();
+        let bare = key_of(connection, &definition("count", None, "created"), HOUR).unwrap();
         assert_eq!(bare.value, None);
         assert!(key_of(
             connection,
-            &definition("count_distinct", Some("id"), "created")
+            &definition("count_distinct", Some("id"), "created"),
+            HOUR
         )
         .is_none());
-        let dated = key_of(connection, &definition("sum", Some("amount"), "paid_at")).unwrap();
+        let dated = key_of(
+            connection,
+            &definition("sum", Some("amount"), "paid_at"),
+            HOUR,
+        )
+        .unwrap();
         assert_eq!(dated.date, Some(vec!["paid_at".to_string()]));
+        // Each width is a rollup of its own.
+        let quarter = key_of(
+            connection,
+            &definition("sum", Some("amount"), "created"),
+            QUARTER_HOUR,
+        );
+        assert_ne!(quarter, Some(sum));
     }
 }

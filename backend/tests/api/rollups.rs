@@ -172,9 +172,15 @@ async fn ad_hoc_series(
     answer(response).await
 }
 
-/// Waits until every metric's series is computed from its rollup.
+/// Waits until every metric's series is computed from its rollup (the hourly one).
 pub async fn wait_for_rollups(app: &TestApp, token: &str, ids: &[i64]) {
-    let window = [("end", "2026-06-30"), ("total_days", "30")];
+    wait_for_rollups_in(app, token, ids, "UTC").await;
+}
+
+/// Waits until every metric's series in `tz` is computed from its rollup: a time zone offset by
+/// a half or a quarter hour has rollups of its own.
+async fn wait_for_rollups_in(app: &TestApp, token: &str, ids: &[i64], tz: &str) {
+    let window = [("end", "2026-06-30"), ("total_days", "30"), ("tz", tz)];
     for id in ids {
         let mut tries = 0;
         loop {
@@ -282,6 +288,8 @@ async fn rollups_answer_as_the_objects_do_through_updates_and_deletions(kind: Db
         ids.push(create_metric(&app, &token, *metric).await);
     }
     wait_for_rollups(&app, &token, &ids).await;
+    // Kathmandu's and St John's charts read quarter-hour rollups, made when first asked.
+    wait_for_rollups_in(&app, &token, &ids, "Asia/Kathmandu").await;
     let compared = compare_all(&app, &token, &ids, "built").await;
     assert!(compared >= 60, "{compared} comparisons");
 
@@ -414,6 +422,7 @@ async fn a_rollup_is_built_in_the_background_and_goes_with_its_last_metric(kind:
         group: vec!["currency".into()],
         value: Some(vec!["amount".into()]),
         date: None,
+        bucket_seconds: allmetrics::db::rollups::HOUR,
     };
     // The definition exists and its build is held back.
     let definition = app.repository.rollup_definition(&key).await.unwrap();
@@ -446,6 +455,26 @@ async fn a_rollup_is_built_in_the_background_and_goes_with_its_last_metric(kind:
         async move { repository.rollup_definitions(connection).await.unwrap() }
     };
     assert_eq!(rollups(&app).await.len(), 1);
+    // A chart in Kathmandu (+05:45) cannot read hourly buckets: it makes and reads the
+    // quarter-hour rollup of the same paths, and both go with the last metric.
+    let kathmandu = [
+        ("end", "2026-10-27"),
+        ("total_days", "300"),
+        ("tz", "Asia/Kathmandu"),
+    ];
+    let (_, from, body) = metric_series(&app, &token, id, &kathmandu).await;
+    assert_eq!(from.as_deref(), Some("objects"), "{body}");
+    wait_for_rollups_in(&app, &token, &[id], "Asia/Kathmandu").await;
+    let (_, from, rollup) = metric_series(&app, &token, id, &kathmandu).await;
+    assert_eq!(from.as_deref(), Some("rollup"));
+    assert_same_series(&rollup, &body, "Kathmandu");
+    let mut widths: Vec<i64> = rollups(&app)
+        .await
+        .iter()
+        .map(|rollup| rollup.key.bucket_seconds)
+        .collect();
+    widths.sort_unstable();
+    assert_eq!(widths, vec![900, 3_600]);
     for metric in [id, max] {
         let deleted = app
             .client
@@ -456,7 +485,11 @@ async fn a_rollup_is_built_in_the_background_and_goes_with_its_last_metric(kind:
             .unwrap();
         assert_eq!(deleted.status().as_u16(), 204);
         let left = rollups(&app).await.len();
-        assert_eq!(left, usize::from(metric == id), "after deleting {metric}");
+        assert_eq!(
+            left,
+            2 * usize::from(metric == id),
+            "after deleting {metric}"
+        );
     }
     // Changing a metric's paths replaces its rollup.
     let count = create_metric(&app, &token, ("count", "status", None, "created")).await;

@@ -36,7 +36,15 @@ pub async fn prepare_rollup(
         .connection(user.id, query.source.id)
         .await?
     {
-        crate::query::rollup::prepare(state, &connection, query.schema, definition).await?;
+        // Most charts are in time zones offset by whole hours: their rollup is the hourly one
+        // (a chart in another zone makes its own).
+        crate::query::rollup::prepare(
+            state,
+            &connection,
+            (query.schema, definition),
+            Some(crate::db::rollups::HOUR),
+        )
+        .await?;
     }
     Ok(())
 }
