@@ -94,8 +94,13 @@ impl From<sqlx::Error> for DbError {
 /// may succeed once it is back (a 503), it is no fault of the query (a 500).
 fn is_unavailable_code(code: &str) -> bool {
     // 08: connection exceptions; 57P01..57P03: shutting down, crashed, starting up; 53300: too
-    // many connections.
-    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300")
+    // many connections. SQLite's BUSY (5, and its extended 261, 517) and LOCKED (6): another
+    // writer held the database past the busy timeout.
+    code.starts_with("08")
+        || matches!(
+            code,
+            "57P01" | "57P02" | "57P03" | "53300" | "5" | "6" | "261" | "517"
+        )
 }
 
 pub type DbResult<T> = Result<T, DbError>;
@@ -175,5 +180,21 @@ pub async fn connect(settings: &DatabaseSettings) -> DbResult<SharedRepository> 
     } else {
         let scheme = url.split(':').next().unwrap_or_default();
         Err(DbError::UnsupportedUrl(format!("{scheme}:...")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_unavailable_code;
+
+    #[test]
+    fn a_busy_or_departing_database_is_unavailable() {
+        for code in ["08006", "57P01", "53300", "5", "517", "6"] {
+            assert!(is_unavailable_code(code), "{code}");
+        }
+        // A syntax error, a constraint, SQLite's generic error: faults of the statement.
+        for code in ["42601", "23505", "1", "19"] {
+            assert!(!is_unavailable_code(code), "{code}");
+        }
     }
 }

@@ -21,9 +21,38 @@ pub struct PostgresRepository {
     reader: PgPool,
 }
 
+/// The tables syncs grow, and at most how many of their rows may change before the planner's
+/// statistics of them are gathered again: a tenth of the rows, and ten thousand more.
+const GROWING_TABLES: [&str; 2] = ["synced_objects", "rollup_cells"];
+const CHANGED_ROWS_BEFORE_ANALYZE: i64 = 10_000;
+
 impl PostgresRepository {
     fn migrator() -> Migrator {
         super::migrations::postgres()
+    }
+
+    /// After a sync run: gathers the planner's statistics of the tables syncs grow once a tenth
+    /// of their rows changed since they were last gathered (autovacuum's own rule, for servers
+    /// run without it, or before it comes round). Without statistics, after a backfill, the
+    /// planner sorted every object of a connection to find its newest twenty.
+    async fn refresh_planner_statistics(&self) -> DbResult<()> {
+        for table in GROWING_TABLES {
+            let stale: Option<bool> = sqlx::query_scalar(
+                "SELECT n_mod_since_analyze > $2 + n_live_tup / 10 FROM pg_stat_user_tables \
+                 WHERE relname = $1 AND schemaname = current_schema()",
+            )
+            .bind(table)
+            .bind(CHANGED_ROWS_BEFORE_ANALYZE)
+            .fetch_optional(&self.pool)
+            .await?
+            .flatten();
+            if stale == Some(true) {
+                sqlx::query(sqlx::AssertSqlSafe(format!("ANALYZE {table}")))
+                    .execute(&self.pool)
+                    .await?;
+            }
+        }
+        Ok(())
     }
 
     /// Connects lazily: the server starts even while the database is down, and `/readyz` tells.
@@ -49,6 +78,8 @@ impl PostgresRepository {
     }
 
     pub(super) const ROLLUP_SQL: super::rollups::RollupSql = super::rollups::RollupSql::Postgres;
+    /// Writers wait for rows, not for one lock: a build's steps follow each other at once.
+    pub(super) const BUILD_STEP_PAUSE: Duration = Duration::ZERO;
 
     pub(super) async fn begin_write(&self) -> DbResult<Transaction<'static, Postgres>> {
         Ok(self.pool.begin().await?)

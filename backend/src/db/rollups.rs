@@ -707,6 +707,9 @@ macro_rules! impl_rollup_store {
                     if next.is_none() {
                         return Ok(());
                     }
+                    if !Self::BUILD_STEP_PAUSE.is_zero() {
+                        tokio::time::sleep(Self::BUILD_STEP_PAUSE).await;
+                    }
                 }
             }
 

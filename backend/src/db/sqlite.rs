@@ -30,6 +30,11 @@ impl SqliteRepository {
         super::migrations::sqlite()
     }
 
+    /// SQLite's planner picks the indexes these queries need without statistics.
+    async fn refresh_planner_statistics(&self) -> DbResult<()> {
+        Ok(())
+    }
+
     pub async fn connect(url: &str, settings: &DatabaseSettings) -> DbResult<Self> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|error| DbError::Setup(format!("invalid SQLite URL: {error}")))?
@@ -97,6 +102,10 @@ impl SqliteRepository {
     }
 
     pub(super) const ROLLUP_SQL: super::rollups::RollupSql = super::rollups::RollupSql::Sqlite;
+    /// Between two steps of a rollup's build, the write lock is left free this long: a writer
+    /// waiting for it (SQLite's busy handler looks again every 100 ms at most) takes it then,
+    /// instead of failing after the busy timeout while the build takes step after step.
+    pub(super) const BUILD_STEP_PAUSE: Duration = Duration::from_millis(150);
 
     /// A write transaction that holds the write lock from its first statement: a write that
     /// reads first (the rollups it must keep) would otherwise fail if another writer committed

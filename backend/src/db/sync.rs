@@ -643,6 +643,10 @@ macro_rules! impl_sync_store {
                 .bind(progress.and_then(|progress| progress.full_read_at))
                 .execute(&self.pool)
                 .await?;
+                // The run is recorded whatever becomes of the statistics.
+                if let Err(error) = self.refresh_planner_statistics().await {
+                    tracing::warn!(error = %error, "could not gather the planner's statistics");
+                }
                 Ok(())
             }
 
