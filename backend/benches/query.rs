@@ -86,7 +86,12 @@ async fn run(database: &str) {
 
     let port = application.port();
     tokio::spawn(application.run_until_stopped());
-    let client = reqwest::Client::new();
+    // Idle connections are dropped before the server's keep-alive (5 s) closes them: a request
+    // sent on one the server has just closed is reset.
+    let client = reqwest::Client::builder()
+        .pool_idle_timeout(Duration::from_secs(3))
+        .build()
+        .unwrap();
     let base = format!("http://127.0.0.1:{port}");
     let token = common::login(&client, &base).await;
     let last_day = chrono::DateTime::from_timestamp(NOW, 0)

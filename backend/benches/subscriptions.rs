@@ -75,7 +75,12 @@ async fn run(database: &str) {
 
     let port = application.port();
     tokio::spawn(application.run_until_stopped());
-    let client = reqwest::Client::new();
+    // Idle connections are dropped before the server's keep-alive (5 s) closes them: a request
+    // sent on one the server has just closed is reset.
+    let client = reqwest::Client::builder()
+        .pool_idle_timeout(Duration::from_secs(3))
+        .build()
+        .unwrap();
     let base = format!("http://127.0.0.1:{port}");
     let token = common::login(&client, &base).await;
     let last_day = chrono::DateTime::from_timestamp(NOW, 0)
@@ -291,37 +296,12 @@ async fn run(database: &str) {
         }
     }
 
-    // New data (an incremental sync's page of changed subscriptions), then windows not asked
-    // before.
+    // New data (an incremental sync's page of changed subscriptions, or invoices), then windows
+    // not asked before.
     let mut arrivals = 0i64;
-    let mut new_data = || {
+    let mut new_data = |kind: ObjectKind| {
         arrivals += 1;
-        (0..10)
-            .map(|i| {
-                let mut data = generator.object(ObjectKind::Subscription, i);
-                data["metadata"] = serde_json::json!({ "arrival": arrivals });
-                StoredObject {
-                    object_id: generator.id(ObjectKind::Subscription, i),
-                    created: generator.created(ObjectKind::Subscription, i),
-                    data,
-                }
-            })
-            .collect::<Vec<_>>()
-    };
-    let mut invoice_arrivals = 0i64;
-    let mut new_invoices = || {
-        invoice_arrivals += 1;
-        (0..10)
-            .map(|i| {
-                let mut data = generator.object(ObjectKind::Invoice, i);
-                data["metadata"] = serde_json::json!({ "arrival": invoice_arrivals });
-                StoredObject {
-                    object_id: generator.id(ObjectKind::Invoice, i),
-                    created: generator.created(ObjectKind::Invoice, i),
-                    data,
-                }
-            })
-            .collect::<Vec<_>>()
+        changed_page(&generator, kind, arrivals)
     };
     let mut day_offset = 0i64;
     let mut fresh_end = || {
@@ -331,7 +311,13 @@ async fn run(database: &str) {
 
     let mut rollup = Vec::new();
     for _ in 0..5 {
-        common::store_incremental(&repository, &connection, "Subscription", &new_data()).await;
+        common::store_incremental(
+            &repository,
+            &connection,
+            "Subscription",
+            &new_data(ObjectKind::Subscription),
+        )
+        .await;
         let url = year(by_status, fresh_end());
         let started = Instant::now();
         assert_eq!(get(url).await.as_deref(), Some("rollup"));
@@ -341,7 +327,13 @@ async fn run(database: &str) {
 
     let mut rollup_dashboard = Vec::new();
     for _ in 0..5 {
-        common::store_incremental(&repository, &connection, "Invoice", &new_invoices()).await;
+        common::store_incremental(
+            &repository,
+            &connection,
+            "Invoice",
+            &new_data(ObjectKind::Invoice),
+        )
+        .await;
         let end = fresh_end();
         let started = Instant::now();
         for from in futures_util::future::join_all(
@@ -358,7 +350,13 @@ async fn run(database: &str) {
     let mut uncached = Vec::new();
     let mut cached = Vec::new();
     for _ in 0..5 {
-        common::store_incremental(&repository, &connection, "Subscription", &new_data()).await;
+        common::store_incremental(
+            &repository,
+            &connection,
+            "Subscription",
+            &new_data(ObjectKind::Subscription),
+        )
+        .await;
         let end = fresh_end();
         let started = Instant::now();
         futures_util::future::join_all(ids.iter().map(|id| get(two_years(*id, end)))).await;
@@ -407,6 +405,22 @@ async fn run(database: &str) {
         uncached.as_secs_f64() / rollup_dashboard.as_secs_f64(),
         ms(cached),
     );
+}
+
+/// The first ten objects of a kind as a sync reads them again, changed (`arrival` in their
+/// metadata).
+fn changed_page(generator: &Generator, kind: ObjectKind, arrival: i64) -> Vec<StoredObject> {
+    (0..10)
+        .map(|i| {
+            let mut data = generator.object(kind, i);
+            data["metadata"] = serde_json::json!({ "arrival": arrival });
+            StoredObject {
+                object_id: generator.id(kind, i),
+                created: generator.created(kind, i),
+                data,
+            }
+        })
+        .collect()
 }
 
 fn main() {

@@ -153,9 +153,10 @@ impl super::query::QueryStore for PostgresRepository {
         sink: &mut super::query::RowSink<'_>,
     ) -> DbResult<()> {
         use super::query::{bucket_expression, DateSource, ValueSource};
-        // Each path is read from the stored JSON once per object, in a subquery the planner
-        // keeps (OFFSET 0): a Stripe object is stored out of line, and every `data #> path`
-        // in the aggregates would fetch and decompress it again.
+        // The stored JSON is read once per object: a Stripe object is stored out of line, and
+        // every `data #> path` would fetch and decompress it again. `jsonb_to_record` takes the
+        // paths' top-level fields out in one read (and, unlike a subquery kept whole with
+        // OFFSET 0, lets parallel workers share the scan); the aggregates then read those.
         let mut sql = sqlx::QueryBuilder::<Postgres>::new("SELECT ");
         sql.push(bucket_expression(request, "t"));
         sql.push(" AS day, ");
@@ -204,47 +205,62 @@ impl super::query::QueryStore for PostgresRepository {
                  < 1e16 THEN floor((dj #>> '{}')::double precision)::bigint END"
             }
         });
-        sql.push(" AS t, gj, vj FROM (SELECT created, ");
-        let mut extract = |path: Option<&Vec<String>>, alias: &str| {
-            match path {
-                Some(path) => {
-                    sql.push("data #> ");
-                    sql.push_bind(path.clone());
-                }
-                None => {
-                    sql.push("NULL::jsonb");
-                }
-            }
-            sql.push(format!(" AS {alias}, "));
-        };
-        extract(request.group.as_ref(), "gj");
-        extract(
+        sql.push(" AS t, gj, vj FROM (SELECT o.created, ");
+        let paths = [
+            request.group.as_ref(),
             match &request.value {
                 ValueSource::Number(path) | ValueSource::Distinct(path) => Some(path),
                 ValueSource::None => None,
             },
-            "vj",
-        );
-        extract(
             match &request.date {
                 DateSource::Path(path) => Some(path),
                 DateSource::Created => None,
             },
-            "dj",
-        );
-        sql.push("1 AS one FROM synced_objects WHERE connection_id = ");
+        ];
+        let columns = record_columns(&paths);
+        for (path, alias) in paths.iter().zip(["gj", "vj", "dj"]) {
+            match (path, &columns) {
+                (None, _) => {
+                    sql.push("NULL::jsonb");
+                }
+                (Some(path), Some(_)) => {
+                    sql.push(format!("x.{}", quoted(&path[0])));
+                    if path.len() > 1 {
+                        sql.push(" #> ");
+                        sql.push_bind(path[1..].to_vec());
+                    }
+                }
+                (Some(path), None) => {
+                    sql.push("o.data #> ");
+                    sql.push_bind((*path).clone());
+                }
+            }
+            sql.push(format!(" AS {alias}, "));
+        }
+        sql.push("1 AS one FROM synced_objects o");
+        if let Some(columns) = &columns {
+            sql.push(format!(
+                " CROSS JOIN LATERAL jsonb_to_record(o.data) AS x({columns})"
+            ));
+        }
+        sql.push(" WHERE o.connection_id = ");
         sql.push_bind(request.connection.0);
-        sql.push(" AND object_name = ");
+        sql.push(" AND o.object_name = ");
         sql.push_bind(request.object_name.clone());
         // Objects deleted at the provider are kept as tombstones, out of every chart.
-        sql.push(" AND deleted_at IS NULL");
+        sql.push(" AND o.deleted_at IS NULL");
         if request.date == DateSource::Created {
-            sql.push(" AND created >= ");
+            sql.push(" AND o.created >= ");
             sql.push_bind(request.start);
-            sql.push(" AND created < ");
+            sql.push(" AND o.created < ");
             sql.push_bind(request.end);
         }
-        sql.push(" OFFSET 0) AS extracted) AS windowed WHERE t >= ");
+        // Without columns (a key too long to name one), each path is read once per object in
+        // a subquery the planner keeps (OFFSET 0), at the cost of parallel workers.
+        if columns.is_none() && paths.iter().any(Option::is_some) {
+            sql.push(" OFFSET 0");
+        }
+        sql.push(") AS extracted) AS windowed WHERE t >= ");
         sql.push_bind(request.start);
         sql.push(" AND t < ");
         sql.push_bind(request.end);
@@ -258,5 +274,58 @@ impl super::query::QueryStore for PostgresRepository {
             sink(row);
         }
         Ok(())
+    }
+}
+
+/// The column definitions of `jsonb_to_record` for the top-level fields of these paths (each
+/// once), or `None` when one cannot name a column: PostgreSQL cuts identifiers at 63 bytes.
+fn record_columns(paths: &[Option<&Vec<String>>]) -> Option<String> {
+    let mut keys: Vec<&str> = Vec::new();
+    for path in paths.iter().flatten() {
+        let key = path.first()?.as_str();
+        if key.is_empty() || key.len() > 63 {
+            return None;
+        }
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    if keys.is_empty() {
+        return None;
+    }
+    Some(
+        keys.iter()
+            .map(|key| format!("{} jsonb", quoted(key)))
+            .collect::<Vec<_>>()
+            .join(", "),
+    )
+}
+
+/// A double-quoted SQL identifier.
+fn quoted(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_columns_name_each_top_level_field_once() {
+        let amount = vec!["amount".to_string()];
+        let country = vec![
+            "billing_details".to_string(),
+            "address".to_string(),
+            "country".to_string(),
+        ];
+        let amount_again = vec!["amount".to_string()];
+        assert_eq!(
+            record_columns(&[Some(&country), Some(&amount), Some(&amount_again)]).as_deref(),
+            Some("\"billing_details\" jsonb, \"amount\" jsonb")
+        );
+        assert_eq!(record_columns(&[None, None, None]), None);
+        let long = vec!["k".repeat(64)];
+        assert_eq!(record_columns(&[Some(&amount), Some(&long)]), None);
+        assert_eq!(quoted("a\"b"), "\"a\"\"b\"");
     }
 }

@@ -10,6 +10,9 @@ use serde_json::{json, Value};
 use crate::helpers::{assert_error, spawn_app, DbKind, TestApp};
 use crate::on_both_databases;
 
+/// Longer than a PostgreSQL identifier: a group read without `jsonb_to_record`.
+const LONG_FIELD: &str = "a_field_name_longer_than_any_identifier_postgresql_keeps_whole_64c";
+
 on_both_databases!(
     the_seeds_example_ten_customers_on_one_day,
     every_operator_matches_hand_computed_values,
@@ -381,8 +384,9 @@ async fn groups_follow_nested_paths_and_name_missing_values(kind: DbKind) {
             "failed",
         ),
     ];
-    // No billing_details at all, and an amount that is absent.
-    charges.push(json!({"id": "ch_3", "object": "charge", "created": at("2026-11-01", (9, 0, 0)), "currency": "usd", "paid": true, "status": "succeeded"}));
+    // No billing_details at all, and an amount that is absent; a field whose name is longer
+    // than a PostgreSQL identifier (64 characters).
+    charges.push(json!({"id": "ch_3", "object": "charge", "created": at("2026-11-01", (9, 0, 0)), "currency": "usd", "paid": true, "status": "succeeded", LONG_FIELD: "long"}));
     store(&app, &connection, "Charge", &charges, true).await;
     let params = |field: &'static str| {
         vec![
@@ -399,6 +403,9 @@ async fn groups_follow_nested_paths_and_name_missing_values(kind: DbKind) {
         vec![2.0, 0.0],
         "null and missing are one group"
     );
+    let long = series(&app, &token, &params(LONG_FIELD)).await;
+    assert_eq!(long.label_z["long"], vec![1.0, 0.0]);
+    assert_eq!(long.label_z["(none)"], vec![2.0, 0.0]);
     let boolean = series(&app, &token, &params("paid")).await;
     assert_eq!(
         boolean.label_z.keys().collect::<Vec<_>>(),
