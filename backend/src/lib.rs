@@ -2,6 +2,7 @@
 //! and chart them as stacked daily series.
 
 pub mod accounts;
+pub mod allocator;
 pub mod auth;
 pub mod cli;
 pub mod configuration;
@@ -14,6 +15,7 @@ pub mod fx;
 pub mod lookup;
 pub mod monitoring;
 pub mod openapi;
+pub mod parallel;
 pub mod providers;
 pub mod query;
 pub mod request_context;

@@ -26,6 +26,8 @@ pub fn run_on_database<F: std::future::Future<Output = ()>>(bench: impl FnOnce(S
         .skip(1)
         .find(|arg| arg == "sqlite" || arg == "postgres")
         .unwrap_or_else(|| "sqlite".into());
+    // As the server's binary does.
+    allmetrics::allocator::share_arenas_between_threads();
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

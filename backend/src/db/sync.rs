@@ -704,7 +704,11 @@ macro_rules! impl_sync_store {
                 connection: $crate::domain::ConnectionId,
                 object_name: &str,
             ) -> $crate::db::DbResult<Vec<$crate::domain::RevisedObject>> {
-                let rows: Vec<(String, i64, sqlx::types::Json<serde_json::Value>)> =
+                let rows: Vec<(
+                    String,
+                    i64,
+                    sqlx::types::Json<Box<serde_json::value::RawValue>>,
+                )> =
                     sqlx::query_as(
                         "SELECT object_id, revision, data FROM synced_objects \
                          WHERE connection_id = $1 AND object_name = $2",
@@ -753,7 +757,11 @@ macro_rules! impl_sync_store {
                         object_name,
                         ids
                     );
-                    let rows: Vec<(String, i64, sqlx::types::Json<serde_json::Value>)> =
+                    let rows: Vec<(
+                    String,
+                    i64,
+                    sqlx::types::Json<Box<serde_json::value::RawValue>>,
+                )> =
                         query.build_query_as().fetch_all(&self.reader).await?;
                     objects.extend(rows.into_iter().map(|(object_id, revision, data)| {
                         $crate::domain::RevisedObject {

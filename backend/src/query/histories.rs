@@ -63,6 +63,9 @@ struct Kept {
     /// Every price: each rebuild needs them.
     prices: Vec<serde_json::Value>,
     histories: Histories,
+    /// The estimated bytes of the prices and histories, kept as they change (summing 10,000
+    /// histories again after every sync's page took longer than rebuilding its subscriptions).
+    held_bytes: usize,
 }
 
 const SUBSCRIPTIONS: usize = 0;
@@ -182,7 +185,7 @@ impl Reader<'_> {
         }
         let provider = self.provider;
         let kept = tokio::task::spawn_blocking(move || {
-            let [subscriptions, invoices, prices] = read;
+            let [subscriptions, invoices, prices] = read.map(parse_all);
             let mut kept = Kept {
                 versions,
                 revisions: Default::default(),
@@ -190,6 +193,7 @@ impl Reader<'_> {
                 invoices_of: HashMap::new(),
                 prices: Vec::new(),
                 histories: Arc::default(),
+                held_bytes: 0,
             };
             for invoice in &invoices {
                 kept.bill(invoice, provider.billed_subscriptions(&invoice.data));
@@ -201,6 +205,12 @@ impl Reader<'_> {
             };
             kept.prices = stored.prices.clone();
             kept.histories = Arc::new(provider.subscription_histories(stored));
+            kept.held_bytes = kept
+                .prices
+                .iter()
+                .map(|price| 512 + price.to_string().len())
+                .chain(kept.histories.iter().map(approximate_bytes))
+                .sum();
             kept
         })
         .await
@@ -225,14 +235,15 @@ impl Reader<'_> {
         for removed in &changes[SUBSCRIPTIONS].removed {
             kept.revisions[SUBSCRIPTIONS].remove(removed);
         }
-        let invoices = self
-            .repository
-            .stored_objects_by_id(
-                self.connection,
-                self.names[INVOICES],
-                &changes[INVOICES].changed,
-            )
-            .await?;
+        let invoices = parse_all(
+            self.repository
+                .stored_objects_by_id(
+                    self.connection,
+                    self.names[INVOICES],
+                    &changes[INVOICES].changed,
+                )
+                .await?,
+        );
         for invoice in &invoices {
             kept.revisions[INVOICES].insert(invoice.object_id.clone(), invoice.revision);
             touched.extend(kept.unbill(&invoice.object_id));
@@ -259,6 +270,7 @@ impl Reader<'_> {
             .await?;
         let provider = self.provider;
         let kept = tokio::task::spawn_blocking(move || {
+            let [subscriptions, invoices] = [subscriptions, invoices].map(parse_all);
             let stored = StoredSubscriptions {
                 subscriptions: kept.take_in(SUBSCRIPTIONS, subscriptions),
                 invoices: kept.take_in(INVOICES, invoices),
@@ -268,7 +280,15 @@ impl Reader<'_> {
             let touched: BTreeSet<&str> = touched.iter().map(String::as_str).collect();
             // In place when no chart holds the previous histories any more (copied otherwise).
             let histories = Arc::make_mut(&mut kept.histories);
-            histories.retain(|history| !touched.contains(history.id.as_str()));
+            let held = &mut kept.held_bytes;
+            histories.retain(|history| {
+                let replaced = touched.contains(history.id.as_str());
+                if replaced {
+                    *held = held.saturating_sub(approximate_bytes(history));
+                }
+                !replaced
+            });
+            *held += rebuilt.iter().map(approximate_bytes).sum::<usize>();
             histories.extend(rebuilt);
             histories.sort_by(|a, b| a.id.cmp(&b.id));
             Kept { versions, ..kept }
@@ -281,7 +301,7 @@ impl Reader<'_> {
 
 impl Kept {
     /// Notes the revisions of objects read and hands over their data.
-    fn take_in(&mut self, kind: usize, objects: Vec<RevisedObject>) -> Vec<serde_json::Value> {
+    fn take_in(&mut self, kind: usize, objects: Vec<ParsedObject>) -> Vec<serde_json::Value> {
         objects
             .into_iter()
             .map(|object| {
@@ -292,7 +312,7 @@ impl Kept {
     }
 
     /// Notes which subscriptions an invoice bills.
-    fn bill(&mut self, invoice: &RevisedObject, subscriptions: Vec<String>) {
+    fn bill(&mut self, invoice: &ParsedObject, subscriptions: Vec<String>) {
         for subscription in &subscriptions {
             self.invoices_of
                 .entry(subscription.clone())
@@ -335,14 +355,25 @@ impl Kept {
                         .sum::<usize>()
             })
             .sum();
-        let prices: usize = self
-            .prices
-            .iter()
-            .map(|price| 512 + price.to_string().len())
-            .sum();
-        let histories: usize = self.histories.iter().map(approximate_bytes).sum();
-        u64::try_from(ids + billed + prices + histories).unwrap_or(u64::MAX)
+        u64::try_from(ids + billed + self.held_bytes).unwrap_or(u64::MAX)
     }
+}
+
+/// A stored object read, its data parsed.
+struct ParsedObject {
+    object_id: String,
+    revision: i64,
+    data: serde_json::Value,
+}
+
+/// Parses the objects' JSON on every core: most of a first build's time, for a backfill's
+/// tens of thousands of invoices.
+fn parse_all(objects: Vec<RevisedObject>) -> Vec<ParsedObject> {
+    crate::parallel::map(objects, |object| ParsedObject {
+        data: object.value(),
+        object_id: object.object_id,
+        revision: object.revision,
+    })
 }
 
 /// The objects of one name added or changed, and removed, since they were last read.
@@ -447,8 +478,9 @@ mod tests {
             invoices_of: HashMap::new(),
             prices: Vec::new(),
             histories: Arc::default(),
+            held_bytes: 0,
         };
-        let invoice = |id: &str| RevisedObject {
+        let invoice = |id: &str| ParsedObject {
             object_id: id.to_owned(),
             revision: 1,
             data: serde_json::Value::Null,

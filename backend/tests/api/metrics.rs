@@ -61,7 +61,9 @@ async fn metrics_are_saved_queries_owned_by_their_user(kind: DbKind) {
         .await;
     }
 
-    // Its series is the query's.
+    // Its series is the query's, once its rollup is built (until then it is the objects'
+    // answer, marked partial).
+    crate::rollups::wait_for_rollups(&app, &ann, &[metric.id]).await;
     let path = format!(
         "/api/v1/metrics/{}/series?end=2026-09-22&total_days=7",
         metric.id

@@ -47,7 +47,7 @@ async fn stored(app: &TestApp, object_name: &str) -> Vec<Value> {
         .await
         .unwrap()
         .into_iter()
-        .map(|object| object.data)
+        .map(|object| object.value())
         .collect();
     objects.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
     objects

@@ -33,14 +33,25 @@ pub fn histories(stored: StoredSubscriptions) -> Vec<SubscriptionHistory> {
             invoices.entry(last).or_default().push(invoice);
         }
     }
-    let mut histories: Vec<SubscriptionHistory> = stored
+    // Each subscription with its own invoices, rebuilt (and dropped) on every core.
+    let subscriptions: Vec<(serde_json::Value, Vec<serde_json::Value>)> = stored
         .subscriptions
-        .iter()
-        .filter_map(|subscription| {
-            let id = subscription.get("id")?.as_str()?;
-            let own = invoices.get(id).map_or(&[][..], Vec::as_slice);
-            rebuild_history(subscription, own, &[], &prices).ok()
+        .into_iter()
+        .map(|subscription| {
+            let own = subscription
+                .get("id")
+                .and_then(serde_json::Value::as_str)
+                .and_then(|id| invoices.remove(id))
+                .unwrap_or_default();
+            (subscription, own)
         })
+        .collect();
+    let mut histories: Vec<SubscriptionHistory> =
+        crate::parallel::map(subscriptions, |(subscription, own)| {
+            rebuild_history(&subscription, &own, &[], &prices).ok()
+        })
+        .into_iter()
+        .flatten()
         .collect();
     // Stable order, whatever order the store returned them in.
     histories.sort_by(|a, b| a.id.cmp(&b.id));
