@@ -244,6 +244,17 @@ impl RollupSql {
         sql
     }
 
+    /// What keeps the objects' subquery whole on SQLite: flattened into the aggregation, its
+    /// sort would carry every object's JSON (the columns the aggregates read) instead of the
+    /// values read from it. PostgreSQL reads the values before its sort either way, and a
+    /// subquery kept whole there would run on one worker.
+    fn kept_whole(self) -> &'static str {
+        match self {
+            RollupSql::Sqlite => " LIMIT -1 OFFSET 0",
+            RollupSql::Postgres => "",
+        }
+    }
+
     /// The cells of the objects in `scope`, one row per bucket and group:
     /// `(b, g, records, total, numeric, non_numeric, smallest, largest)`.
     fn contributions(self, key: &RollupKey, scope: Scope<'_>, below: Option<i64>) -> String {
@@ -256,8 +267,9 @@ impl RollupSql {
             "SELECT (t - ((t % {w}) + {w}) % {w}) / {w} AS b, {encoded} AS g, COUNT(*) AS records, \
              SUM(v) AS total, COUNT(v) AS numeric, SUM(nn) AS non_numeric, MIN(v) AS smallest, \
              MAX(v) AS largest FROM (SELECT {date} AS t, {group} AS g, {number} AS v, {nn} AS nn \
-             FROM {objects}) AS o WHERE t IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2",
+             FROM {objects}{whole}) AS o WHERE t IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2",
             w = key.bucket_seconds,
+            whole = self.kept_whole(),
             date = self.date(key),
             number = self.number(key),
             nn = self.non_numeric(key),

@@ -230,9 +230,10 @@ impl super::query::QueryStore for SqliteRepository {
                 sql.push("NULL AS total, NULL AS smallest, NULL AS largest, 0 AS numeric, 0 AS non_numeric, 0 AS distinct_values ");
             }
         }
-        // Each object's JSON is read once per path, in a subquery that OFFSET 0 keeps whole
-        // (flattened into the aggregation, every reference would read the path again: ten JSON
-        // calls per row for a sum by group, against the bare query's two).
+        // The paths are read once per object, in a subquery that OFFSET 0 keeps whole.
+        // Flattened into the aggregation, the sort before grouping would carry each object's
+        // JSON (the column the aggregates read) and every reference would read its path again:
+        // a sum by group over 190,000 charges took 2.2 s, 0.67 s kept whole.
         sql.push("FROM (SELECT ");
         match &request.date {
             DateSource::Created => {

@@ -307,13 +307,20 @@ async fn rates(
     histories: &[allmetrics_subscriptions::SubscriptionHistory],
 ) -> Result<Arc<FxRates>, ApiError> {
     let reporting = reporting.to_string();
-    let mut currencies: Vec<String> = histories
-        .iter()
-        .map(|history| history.currency().to_ascii_lowercase())
-        .filter(|currency| !currency.is_empty() && *currency != reporting)
-        .collect();
+    // A few currencies among thousands of subscriptions: each is looked for among those found.
+    let mut currencies: Vec<String> = Vec::new();
+    for history in histories {
+        let currency = history.currency();
+        if !currency.is_empty()
+            && !currency.eq_ignore_ascii_case(&reporting)
+            && !currencies
+                .iter()
+                .any(|found| found.eq_ignore_ascii_case(&currency))
+        {
+            currencies.push(currency.to_ascii_lowercase());
+        }
+    }
     currencies.sort_unstable();
-    currencies.dedup();
     if currencies.is_empty() {
         return Ok(Arc::new(FxRates::new(&reporting)));
     }
