@@ -1,6 +1,7 @@
 //! CPU work spread over the machine's cores, for the few computations that take seconds on
 //! one: reading a backfill's invoices as JSON and rebuilding every subscription from them.
-//! Callers run it off the request threads (`spawn_blocking`).
+//! Inputs this large are mapped off the request threads (`spawn_blocking`); smaller ones stay
+//! on the calling thread.
 
 /// Fewer items than this per thread are not worth a thread.
 const ITEMS_PER_THREAD: usize = 256;

@@ -159,6 +159,15 @@ impl MrrTimeline {
             .iter()
             .map(|history| SubscriptionTrack::build(history, day_ends, settings))
             .collect::<Result<Vec<_>, _>>()?;
+        MrrTimeline::from_tracks(day_ends, tracks)
+    }
+
+    /// The timeline of tracks built apart (on several threads, say) over `day_ends`.
+    pub fn from_tracks(
+        day_ends: &[i64],
+        tracks: Vec<SubscriptionTrack>,
+    ) -> Result<MrrTimeline, SeriesError> {
+        check_days(day_ends)?;
         Ok(MrrTimeline {
             day_ends: day_ends.to_vec(),
             tracks,

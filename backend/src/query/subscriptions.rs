@@ -83,14 +83,12 @@ fn timeline(
     day_ends: &[i64],
     settings: &Settings,
 ) -> Result<MrrTimeline, SeriesError> {
-    // Checks the days, whatever the number of subscriptions.
-    let mut timeline = MrrTimeline::build(&[], day_ends, settings)?;
-    timeline.tracks = crate::parallel::map(histories.iter().collect(), |history| {
+    let tracks = crate::parallel::map(histories.iter().collect(), |history| {
         SubscriptionTrack::build(history, day_ends, settings)
     })
     .into_iter()
     .collect::<Result<_, _>>()?;
-    Ok(timeline)
+    MrrTimeline::from_tracks(day_ends, tracks)
 }
 
 /// The series of a subscription metric over `window`.
