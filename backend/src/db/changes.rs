@@ -357,7 +357,7 @@ macro_rules! impl_change_store {
                 payload: &serde_json::Value,
                 now: i64,
             ) -> $crate::db::DbResult<bool> {
-                let mut transaction = self.pool.begin().await?;
+                let mut transaction = self.begin_write().await?;
                 // Only for an object the connection syncs: nothing would ever take it out.
                 let queued = sqlx::query(
                     "INSERT INTO webhook_inbox \

@@ -352,7 +352,7 @@ macro_rules! impl_connection_store {
                 id: $crate::domain::ConnectionId,
                 account: &$crate::domain::ProviderAccount,
             ) -> $crate::db::DbResult<()> {
-                let mut transaction = self.pool.begin().await?;
+                let mut transaction = self.begin_write().await?;
                 let previous: Option<Option<sqlx::types::Json<$crate::domain::ProviderAccount>>> =
                     sqlx::query_scalar("SELECT account FROM connections WHERE id = $1")
                         .bind(id.0)

@@ -138,7 +138,7 @@ macro_rules! impl_fx_rate_store {
                 account_currency: Option<&str>,
             ) -> $crate::db::DbResult<()> {
                 use $crate::db::fx_rates as sql;
-                let mut transaction = self.pool.begin().await?;
+                let mut transaction = self.begin_write().await?;
                 let mut days: Vec<chrono::NaiveDate> = rates.iter().map(|rate| rate.day).collect();
                 days.sort_unstable();
                 days.dedup();
@@ -176,7 +176,7 @@ macro_rules! impl_fx_rate_store {
                 rates: &[$crate::domain::DailyRate],
             ) -> $crate::db::DbResult<u64> {
                 use $crate::db::fx_rates as sql;
-                let mut transaction = self.pool.begin().await?;
+                let mut transaction = self.begin_write().await?;
                 sqlx::query(sql::DELETE_ADMIN_RATES)
                     .execute(&mut *transaction)
                     .await?;

@@ -367,7 +367,7 @@ macro_rules! impl_metric_store {
                 metric_ids: &[$crate::domain::MetricId],
                 default_total_days: u32,
             ) -> $crate::db::DbResult<$crate::domain::Dashboard> {
-                let mut transaction = self.pool.begin().await?;
+                let mut transaction = self.begin_write().await?;
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO dashboards (user_id, name, default_total_days, is_home, created_at) \
                      VALUES ($1, $2, $3, FALSE, $4) RETURNING id",
@@ -391,7 +391,7 @@ macro_rules! impl_metric_store {
                 id: $crate::domain::DashboardId,
                 patch: &$crate::domain::DashboardPatch,
             ) -> $crate::db::DbResult<Option<$crate::domain::Dashboard>> {
-                let mut transaction = self.pool.begin().await?;
+                let mut transaction = self.begin_write().await?;
                 let found: Option<i64> = sqlx::query_scalar(
                     "UPDATE dashboards SET name = COALESCE($3, name), \
                      default_total_days = COALESCE($4, default_total_days) \

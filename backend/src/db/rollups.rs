@@ -788,7 +788,7 @@ macro_rules! impl_rollup_store {
             }
 
             async fn delete_rollup(&self, definition: i64) -> $crate::db::DbResult<()> {
-                let mut transaction = self.pool.begin().await?;
+                let mut transaction = self.begin_write().await?;
                 // Cells first: SQLite cascades only with foreign keys on, which every
                 // connection has, but a delete in order costs nothing.
                 sqlx::query("DELETE FROM rollup_cells WHERE definition_id = $1")

@@ -183,7 +183,7 @@ macro_rules! impl_source_store {
                 slug: &str,
                 force: bool,
             ) -> $crate::db::DbResult<$crate::domain::DeleteOutcome> {
-                let mut transaction = self.pool.begin().await?;
+                let mut transaction = self.begin_write().await?;
                 let connections: Option<i64> = sqlx::query_scalar(
                     "SELECT (SELECT COUNT(*) FROM connections c WHERE c.data_source_id = d.id) \
                      FROM data_sources d WHERE d.slug = $1",
@@ -285,7 +285,7 @@ macro_rules! impl_source_store {
                 object_name: &str,
             ) -> $crate::db::DbResult<bool> {
                 // What was synced of the object goes with it: its jobs, windows and records.
-                let mut transaction = self.pool.begin().await?;
+                let mut transaction = self.begin_write().await?;
                 for statement in [
                     "DELETE FROM sync_windows WHERE job_id IN (SELECT j.id FROM sync_jobs j \
                      JOIN connections c ON c.id = j.connection_id \

@@ -107,9 +107,10 @@ impl SqliteRepository {
     /// instead of failing after the busy timeout while the build takes step after step.
     pub(super) const BUILD_STEP_PAUSE: Duration = Duration::from_millis(150);
 
-    /// A write transaction that holds the write lock from its first statement: a write that
-    /// reads first (the rollups it must keep) would otherwise fail if another writer committed
-    /// between its read and its first write.
+    /// A write transaction that holds the write lock from its first statement, as every write
+    /// transaction here begins: one that reads first (whether a source is in use, the rollups it
+    /// must keep) would otherwise fail at once with SQLITE_BUSY_SNAPSHOT, without waiting, if
+    /// another writer committed between its read and its first write.
     pub(super) async fn begin_write(&self) -> DbResult<Transaction<'static, Sqlite>> {
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }

@@ -394,7 +394,7 @@ macro_rules! impl_sync_store {
                 before: i64,
                 first_windows: &[(Option<i64>, i64)],
             ) -> $crate::db::DbResult<Option<Vec<$crate::domain::BackfillWindow>>> {
-                let mut transaction = self.pool.begin().await?;
+                let mut transaction = self.begin_write().await?;
                 let held: Option<(Option<i64>, bool)> = sqlx::query_as(
                     "UPDATE sync_jobs SET backfill_before = COALESCE(backfill_before, $3) \
                      WHERE id = $1 AND lease_owner = $2 RETURNING backfill_before, backfill_done",
@@ -778,7 +778,7 @@ macro_rules! impl_sync_store {
                 &self,
                 connection: $crate::domain::ConnectionId,
             ) -> $crate::db::DbResult<()> {
-                let mut transaction = self.pool.begin().await?;
+                let mut transaction = self.begin_write().await?;
                 $crate::db::sync::delete_synced(&mut transaction, connection).await?;
                 transaction.commit().await?;
                 Ok(())

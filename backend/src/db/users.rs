@@ -95,7 +95,7 @@ macro_rules! impl_user_store {
                 new_user: $crate::domain::NewUser,
             ) -> $crate::db::DbResult<$crate::domain::User> {
                 use $crate::db::users::UserRow;
-                let mut transaction = self.pool.begin().await?;
+                let mut transaction = self.begin_write().await?;
                 Self::serialize_user_creation(&mut transaction).await?;
                 let row: UserRow = sqlx::query_as(concat!(
                     "INSERT INTO users (email, email_normalized, password_hash, role, created_at) \
@@ -213,7 +213,7 @@ macro_rules! impl_user_store {
                 now: i64,
             ) -> $crate::db::DbResult<Option<$crate::domain::User>> {
                 use $crate::db::users::UserRow;
-                let mut transaction = self.pool.begin().await?;
+                let mut transaction = self.begin_write().await?;
                 Self::serialize_user_creation(&mut transaction).await?;
                 let used: Option<i64> = sqlx::query_scalar(
                     "DELETE FROM setup_token WHERE id = 1 AND token_hash = $1 \

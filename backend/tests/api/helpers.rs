@@ -268,6 +268,21 @@ pub async fn spawn_app_on(
     }
 }
 
+/// A write transaction of another process, still open.
+pub enum HeldWrite {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl HeldWrite {
+    pub async fn commit(self) {
+        match self {
+            HeldWrite::Sqlite(transaction) => transaction.commit().await.unwrap(),
+            HeldWrite::Postgres(transaction) => transaction.commit().await.unwrap(),
+        }
+    }
+}
+
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
@@ -619,6 +634,29 @@ impl TestDatabase {
                 .unwrap();
             pool.close().await;
             rows
+        }
+    }
+
+    /// Begins a write transaction from outside the server, runs `statement` in it and keeps it
+    /// open (on SQLite, holding the database's write lock) until [`HeldWrite::commit`].
+    pub async fn hold_write(&self, statement: &str) -> HeldWrite {
+        let statement = sqlx::AssertSqlSafe(statement.to_owned());
+        if self.url.starts_with("sqlite:") {
+            let pool = sqlx::SqlitePool::connect(&self.url).await.unwrap();
+            let mut transaction = pool.begin_with("BEGIN IMMEDIATE").await.unwrap();
+            sqlx::query(statement)
+                .execute(&mut *transaction)
+                .await
+                .unwrap();
+            HeldWrite::Sqlite(transaction)
+        } else {
+            let pool = sqlx::PgPool::connect(&self.url).await.unwrap();
+            let mut transaction = pool.begin().await.unwrap();
+            sqlx::query(statement)
+                .execute(&mut *transaction)
+                .await
+                .unwrap();
+            HeldWrite::Postgres(transaction)
         }
     }
 

@@ -11,6 +11,7 @@ on_both_databases!(
     admins_manage_objects,
     admin_source_endpoints_refuse_non_admins,
     a_generic_provider_is_declared_in_configuration,
+    a_source_is_deleted_while_another_writer_commits,
 );
 
 const STRIPE_OBJECTS: [&str; 11] = [
@@ -26,6 +27,50 @@ const STRIPE_OBJECTS: [&str; 11] = [
     "Product",
     "Price",
 ];
+
+/// A write that reads first (is the source in use?) waits for the write another process is
+/// making, and then happens: on SQLite it would otherwise have read before that write committed
+/// and failed at its own first write (503 `database_unavailable`).
+async fn a_source_is_deleted_while_another_writer_commits(kind: DbKind) {
+    let app = spawn_app(kind).await;
+    let admin = app.sign_up("admin@example.com").await.access_token;
+    let created = app
+        .call(
+            Method::POST,
+            "/api/v1/admin/sources",
+            &admin,
+            Some(json!({"slug": "stripe-eu", "name": "Stripe EU", "provider": "stripe"})),
+        )
+        .await;
+    assert_eq!(created.status().as_u16(), 201);
+
+    let other_writer = app
+        .database
+        .hold_write("UPDATE users SET email = email")
+        .await;
+    let (deleted, ()) = tokio::join!(
+        app.call(
+            Method::DELETE,
+            "/api/v1/admin/sources/stripe-eu",
+            &admin,
+            None
+        ),
+        async {
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            other_writer.commit().await;
+        }
+    );
+    assert_eq!(deleted.status().as_u16(), 204);
+    let gone = app
+        .call(
+            Method::DELETE,
+            "/api/v1/admin/sources/stripe-eu",
+            &admin,
+            None,
+        )
+        .await;
+    assert_error(gone, 404, "unknown_source").await;
+}
 
 async fn users_see_the_enabled_sources_and_their_objects(kind: DbKind) {
     let app = spawn_app(kind).await;
