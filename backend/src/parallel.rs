@@ -6,10 +6,19 @@
 /// Fewer items than this per thread are not worth a thread.
 const ITEMS_PER_THREAD: usize = 256;
 
+/// The machine's cores.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+}
+
+/// How many threads `items` items are worth: one per core, at least `ITEMS_PER_THREAD` each.
+pub fn threads_for(items: usize) -> usize {
+    cores().min(items / ITEMS_PER_THREAD).max(1)
+}
+
 /// `work` applied to every item, in order, on up to one thread per core.
 pub fn map<T: Send, R: Send>(items: Vec<T>, work: impl Fn(T) -> R + Sync) -> Vec<R> {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    let threads = cores.min(items.len() / ITEMS_PER_THREAD).max(1);
+    let threads = threads_for(items.len());
     if threads == 1 {
         return items.into_iter().map(work).collect();
     }
@@ -24,14 +33,28 @@ pub fn map<T: Send, R: Send>(items: Vec<T>, work: impl Fn(T) -> R + Sync) -> Vec
         chunks.push(chunk);
     }
     let work = &work;
+    map_each(chunks, |chunk| {
+        chunk.into_iter().map(work).collect::<Vec<R>>()
+    })
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// `work` applied to each of a few large items, each on a thread of its own, in order.
+pub fn map_each<T: Send, R: Send>(items: Vec<T>, work: impl Fn(T) -> R + Sync) -> Vec<R> {
+    if items.len() <= 1 {
+        return items.into_iter().map(work).collect();
+    }
+    let work = &work;
     std::thread::scope(|scope| {
-        let running: Vec<_> = chunks
+        let running: Vec<_> = items
             .into_iter()
-            .map(|chunk| scope.spawn(move || chunk.into_iter().map(work).collect::<Vec<R>>()))
+            .map(|item| scope.spawn(move || work(item)))
             .collect();
         running
             .into_iter()
-            .flat_map(|thread| {
+            .map(|thread| {
                 // A panic in `work` goes on in the caller, as it would have without threads.
                 thread
                     .join()
@@ -52,5 +75,7 @@ mod tests {
             let mapped = map(items, |item| item * 2);
             assert_eq!(mapped, (0..count).map(|item| item * 2).collect::<Vec<_>>());
         }
+        let parts: Vec<Vec<usize>> = vec![vec![1, 2], vec![], vec![3]];
+        assert_eq!(map_each(parts, |part| part.len()), vec![2, 0, 1]);
     }
 }

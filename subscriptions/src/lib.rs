@@ -52,7 +52,7 @@ pub use money::Interval;
 pub use movements::{DayTotals, MOVEMENTS};
 pub use series::{
     all_series_from_timeline, compute_series, series_from_timeline, Grouping, MetricKind, Number,
-    Series, SeriesError,
+    Series, SeriesError, Sweeps,
 };
 pub use settings::{ChurnAt, Settings};
 pub use stripe::{invoice_subscriptions, rebuild_history, PriceBook, StripeError};

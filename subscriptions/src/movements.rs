@@ -51,6 +51,22 @@ pub struct DayTotals {
     pub trials_converted: i64,
 }
 
+impl DayTotals {
+    /// Adds the figures of other customers on the same day.
+    pub fn add(&mut self, other: &DayTotals) {
+        self.mrr += other.mrr;
+        self.subscribers += other.subscribers;
+        self.customers += other.customers;
+        for (movement, other) in self.movements.iter_mut().zip(other.movements) {
+            *movement += other;
+        }
+        self.new_customers += other.new_customers;
+        self.churned_customers += other.churned_customers;
+        self.trials_started += other.trials_started;
+        self.trials_converted += other.trials_converted;
+    }
+}
+
 /// How subscriptions are split into groups.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Split {

@@ -243,8 +243,12 @@ pub fn series_from_timeline(
     Ok(sweeps.series(kind, grouping, settings))
 }
 
-/// The sweeps a grouping needs: the converted total, and the groups.
-struct Sweeps {
+/// The day totals a grouping's series are derived from: the converted total's, and the groups'.
+/// Every figure of a day is a sum over customers (movements are per customer), so the sweeps of
+/// timelines of different customers over the same days [`Sweeps::add`] up to the sweep of their
+/// union: a caller can sweep a large timeline in parts, on several threads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sweeps {
     total: Vec<DayTotals>,
     /// Whether the total's amounts are converted: grouped by currency without the rates of some
     /// currency, they are not (its counts still hold).
@@ -266,7 +270,8 @@ fn is_amount(kind: MetricKind) -> bool {
 }
 
 impl Sweeps {
-    fn run(
+    /// Sweeps `timeline` for `grouping`'s series.
+    pub fn run(
         timeline: &MrrTimeline,
         grouping: Grouping,
         fx: &FxRates,
@@ -293,7 +298,48 @@ impl Sweeps {
         })
     }
 
-    fn series(&self, kind: MetricKind, grouping: Grouping, settings: &Settings) -> Series {
+    /// Adds the sweep of other customers over the same days and grouping.
+    pub fn add(&mut self, other: Sweeps) -> Result<(), SeriesError> {
+        fn add_days(days: &mut [DayTotals], others: &[DayTotals]) -> Result<(), SeriesError> {
+            if days.len() != others.len() {
+                return Err(SeriesError::MismatchedDays);
+            }
+            for (day, other) in days.iter_mut().zip(others) {
+                day.add(other);
+            }
+            Ok(())
+        }
+        add_days(&mut self.total, &other.total)?;
+        // Amounts summed from a part without some rate (at par) are not the total's either.
+        self.converted &= other.converted;
+        for (name, days) in other.groups {
+            match self.groups.get_mut(&name) {
+                Some(kept) => add_days(kept, &days)?,
+                None => {
+                    if days.len() != self.total.len() {
+                        return Err(SeriesError::MismatchedDays);
+                    }
+                    self.groups.insert(name, days);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Every kind's series.
+    pub fn all_series(
+        &self,
+        grouping: Grouping,
+        settings: &Settings,
+    ) -> BTreeMap<MetricKind, Series> {
+        MetricKind::ALL
+            .into_iter()
+            .map(|kind| (kind, self.series(kind, grouping, settings)))
+            .collect()
+    }
+
+    /// One kind's series.
+    pub fn series(&self, kind: MetricKind, grouping: Grouping, settings: &Settings) -> Series {
         let samples = &self.total;
         let total = if self.converted || !is_amount(kind) {
             values(kind, samples, settings)
@@ -343,11 +389,7 @@ pub fn all_series_from_timeline(
     fx: &FxRates,
     settings: &Settings,
 ) -> Result<BTreeMap<MetricKind, Series>, SeriesError> {
-    let sweeps = Sweeps::run(timeline, grouping, fx)?;
-    Ok(MetricKind::ALL
-        .into_iter()
-        .map(|kind| (kind, sweeps.series(kind, grouping, settings)))
-        .collect())
+    Ok(Sweeps::run(timeline, grouping, fx)?.all_series(grouping, settings))
 }
 
 /// The series of `kind` for `histories` over `day_ends` (ascending; day `i` covers

@@ -928,12 +928,13 @@ impl Lcg {
     }
 }
 
-#[test]
-fn ten_thousand_subscriptions_over_two_years() {
-    let mut rng = Lcg(7);
-    let n = 730;
+/// `count` random subscriptions of about 0.7 x `count` customers over two years in three
+/// currencies, and a rate a day of the two foreign ones.
+fn random_histories(seed: u64, count: u64, n: i64) -> (Vec<SubscriptionHistory>, FxRates) {
+    let mut rng = Lcg(seed);
     let currencies = ["usd", "eur", "gbp"];
-    let histories: Vec<SubscriptionHistory> = (0..10_000)
+    let customers = (count * 7 / 10).max(1);
+    let histories: Vec<SubscriptionHistory> = (0..count)
         .map(|i| {
             let currency = currencies[rng.below(3) as usize];
             let price = format!("price_{}", rng.below(20));
@@ -959,7 +960,7 @@ fn ten_thousand_subscriptions_over_two_years() {
             }
             hist(
                 &format!("sub_{i}"),
-                &format!("cus_{}", rng.below(7_000)),
+                &format!("cus_{}", rng.below(customers)),
                 changes,
             )
         })
@@ -977,6 +978,13 @@ fn ten_thousand_subscriptions_over_two_years() {
             1.25 + 0.05 * (day as f64 / 30.0).cos(),
         );
     }
+    (histories, fx)
+}
+
+#[test]
+fn ten_thousand_subscriptions_over_two_years() {
+    let n = 730;
+    let (histories, fx) = random_histories(7, 10_000, n);
     let started = std::time::Instant::now();
     let timeline = MrrTimeline::build(&histories, &days(n), &Settings::default()).unwrap();
     let all =
@@ -1543,6 +1551,61 @@ mod stripe_json {
         assert_eq!(
             daily_mrr(&history, 15, &Settings::default()),
             expect(&[(0, 1_800), (5, 0), (8, 1_800), (12, 0)], 15)
+        );
+    }
+}
+
+#[test]
+fn sweeps_of_customers_apart_add_up_to_the_sweep_of_all() {
+    let n = 200;
+    let settings = Settings::default();
+    for seed in [1, 2, 3] {
+        let (histories, mut fx) = random_histories(seed, 600, n);
+        let whole = MrrTimeline::build(&histories, &days(n), &settings).unwrap();
+        // Three parts, each with every subscription of its customers.
+        let part_of = |history: &SubscriptionHistory| {
+            history.customer.bytes().map(u64::from).sum::<u64>() % 3
+        };
+        let parts: Vec<MrrTimeline> = (0..3)
+            .map(|part| {
+                let mine: Vec<SubscriptionHistory> = histories
+                    .iter()
+                    .filter(|history| part_of(history) == part)
+                    .cloned()
+                    .collect();
+                MrrTimeline::build(&mine, &days(n), &settings).unwrap()
+            })
+            .collect();
+        for grouping in [Grouping::None, Grouping::Currency, Grouping::Plan] {
+            let expected = Sweeps::run(&whole, grouping, &fx).unwrap();
+            let mut summed = Sweeps::run(&parts[0], grouping, &fx).unwrap();
+            for part in &parts[1..] {
+                summed
+                    .add(Sweeps::run(part, grouping, &fx).unwrap())
+                    .unwrap();
+            }
+            assert_eq!(summed, expected, "seed {seed}, {grouping:?}");
+            assert_eq!(
+                summed.all_series(grouping, &settings),
+                all_series_from_timeline(&whole, grouping, &fx, &settings).unwrap()
+            );
+        }
+        // Without the rates of one currency, grouped by currency: the parts without it
+        // convert, the others do not, and the sum's amounts are not the total's either.
+        fx = FxRates::new("usd");
+        for day in 0..=n {
+            fx.insert("eur", T0 + day * DAY, 1.1);
+        }
+        let expected = Sweeps::run(&whole, Grouping::Currency, &fx).unwrap();
+        let mut summed = Sweeps::run(&parts[0], Grouping::Currency, &fx).unwrap();
+        for part in &parts[1..] {
+            summed
+                .add(Sweeps::run(part, Grouping::Currency, &fx).unwrap())
+                .unwrap();
+        }
+        assert_eq!(
+            summed.all_series(Grouping::Currency, &settings),
+            expected.all_series(Grouping::Currency, &settings)
         );
     }
 }
