@@ -18,7 +18,17 @@ pub fn threads_for(items: usize) -> usize {
 
 /// `work` applied to every item, in order, on up to one thread per core.
 pub fn map<T: Send, R: Send>(items: Vec<T>, work: impl Fn(T) -> R + Sync) -> Vec<R> {
-    let threads = threads_for(items.len());
+    map_at_least(ITEMS_PER_THREAD, items, work)
+}
+
+/// [`map`] for items that each take tens of microseconds or more (a large JSON document to
+/// parse, a subscription to rebuild): a thread is worth `per_thread` of them.
+pub fn map_at_least<T: Send, R: Send>(
+    per_thread: usize,
+    items: Vec<T>,
+    work: impl Fn(T) -> R + Sync,
+) -> Vec<R> {
+    let threads = cores().min(items.len() / per_thread.max(1)).max(1);
     if threads == 1 {
         return items.into_iter().map(work).collect();
     }
@@ -74,6 +84,11 @@ mod tests {
             let items: Vec<usize> = (0..count).collect();
             let mapped = map(items, |item| item * 2);
             assert_eq!(mapped, (0..count).map(|item| item * 2).collect::<Vec<_>>());
+        }
+        for count in [0, 1, 7, 8, 9, 100] {
+            let items: Vec<usize> = (0..count).collect();
+            let mapped = map_at_least(4, items, |item| item + 1);
+            assert_eq!(mapped, (1..=count).collect::<Vec<_>>());
         }
         let parts: Vec<Vec<usize>> = vec![vec![1, 2], vec![], vec![3]];
         assert_eq!(map_each(parts, |part| part.len()), vec![2, 0, 1]);

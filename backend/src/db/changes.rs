@@ -232,9 +232,12 @@ macro_rules! impl_change_store {
                     now,
                     lease_until
                 );
-                if held.is_none() {
+                let Some(version) = held else {
                     transaction.rollback().await?;
                     return Ok(None);
+                };
+                if !changes.is_empty() {
+                    $crate::db::sync::note_write(&mut transaction, job.id, version, &ids).await?;
                 }
                 transaction.commit().await?;
                 Ok(Some(new_objects))

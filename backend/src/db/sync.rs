@@ -10,6 +10,14 @@ use crate::domain::{
     StoredObject, StoredPage, SyncJob, SyncJobId,
 };
 
+/// What a job's writes wrote since some version, and how many objects its name has now (fewer
+/// than the reader had plus those new would mean some were removed by other means).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrittenObjects {
+    pub object_ids: Vec<String>,
+    pub stored: i64,
+}
+
 #[async_trait]
 pub trait SyncStore {
     /// Creates the jobs that do not exist yet for these objects, due at `now`.
@@ -99,6 +107,15 @@ pub trait SyncStore {
         connection: ConnectionId,
         object_name: &str,
     ) -> DbResult<Vec<(String, i64)>>;
+    /// The ids of the objects the job's writes after data version `version` wrote (each once, in
+    /// no particular order), and how many objects of the job's name the connection holds now;
+    /// `None` when some of those writes are no longer kept (more than [`KEPT_WRITES`] versions
+    /// ago): the caller then compares every id and revision.
+    async fn objects_written_since(
+        &self,
+        job: SyncJobId,
+        version: i64,
+    ) -> DbResult<Option<WrittenObjects>>;
     /// The stored objects of this name among `object_ids` (tombstones included), in no
     /// particular order; ids not stored are left out.
     async fn stored_objects_by_id(
@@ -236,14 +253,14 @@ pub(super) use select_stored_by_id;
 
 /// Records a page stored in `transaction` on its job, under the lease: counts its new objects,
 /// extends the lease and, when the page wrote objects (`$changed`), bumps the data version (what
-/// cached series depend on: an empty page leaves them cached). `None` when `owner` no longer holds
-/// the lease (the caller rolls back).
+/// cached series depend on: an empty page leaves them cached). The job's data version after it,
+/// or `None` when `owner` no longer holds the lease (the caller rolls back).
 macro_rules! record_page {
     ($transaction:ident, $job:ident, $owner:ident, $new_objects:ident, $changed:expr, $now:ident, $lease_until:ident) => {{
         let held: Option<i64> = sqlx::query_scalar(
             "UPDATE sync_jobs SET lease_until = $3, objects_synced = objects_synced + $4, \
              last_synced_at = $5, data_version = data_version + $6 \
-             WHERE id = $1 AND lease_owner = $2 RETURNING id",
+             WHERE id = $1 AND lease_owner = $2 RETURNING data_version",
         )
         .bind($job.id.0)
         .bind($owner)
@@ -257,6 +274,43 @@ macro_rules! record_page {
     }};
 }
 pub(super) use record_page;
+
+/// How many of a job's last writes [`note_write`] keeps: a reader that last read the objects
+/// more versions ago than this reads every id and revision instead.
+pub const KEPT_WRITES: i64 = 1_000;
+
+/// Notes, in the caller's transaction, that the write that gave `job` data version `version`
+/// wrote these objects, and forgets the job's writes older than the last [`KEPT_WRITES`]
+/// versions. The job's row is locked by then (its version was just bumped), so the writes of a
+/// job are noted in the order of their versions.
+pub(super) async fn note_write<DB>(
+    transaction: &mut sqlx::Transaction<'_, DB>,
+    job: SyncJobId,
+    version: i64,
+    object_ids: &[&str],
+) -> DbResult<()>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+{
+    let ids = serde_json::to_string(object_ids)
+        .map_err(|error| super::DbError::Setup(format!("object ids as JSON: {error}")))?;
+    sqlx::query("INSERT INTO object_writes (job_id, data_version, object_ids) VALUES ($1, $2, $3)")
+        .bind(job.0)
+        .bind(version)
+        .bind(ids)
+        .execute(&mut **transaction)
+        .await?;
+    sqlx::query("DELETE FROM object_writes WHERE job_id = $1 AND data_version <= $2")
+        .bind(job.0)
+        .bind(version - KEPT_WRITES)
+        .execute(&mut **transaction)
+        .await?;
+    Ok(())
+}
 
 /// The objects of a page, each id once (its first copy: lists are newest first).
 pub(super) fn first_of_each_id(objects: &[StoredObject]) -> Vec<&StoredObject> {
@@ -581,9 +635,12 @@ macro_rules! impl_sync_store {
                     now,
                     lease_until
                 );
-                if held.is_none() {
+                let Some(version) = held else {
                     transaction.rollback().await?;
                     return Ok(None);
+                };
+                if !objects.is_empty() {
+                    $crate::db::sync::note_write(&mut transaction, job.id, version, &ids).await?;
                 }
                 if matches!(checkpoint, $crate::domain::PageCheckpoint::Window { .. }) {
                     // A statement of its own, after the job's row is locked: it sees the windows
@@ -725,6 +782,53 @@ macro_rules! impl_sync_store {
                         data: data.0,
                     })
                     .collect())
+            }
+
+            async fn objects_written_since(
+                &self,
+                job: $crate::domain::SyncJobId,
+                version: i64,
+            ) -> $crate::db::DbResult<Option<$crate::db::sync::WrittenObjects>> {
+                // The job's version first: the writes up to it are committed, and the oldest of
+                // those after `version` is kept if the job has not moved too far since.
+                let job_now: Option<(i64, i64, String)> = sqlx::query_as(
+                    "SELECT data_version, connection_id, object_name FROM sync_jobs WHERE id = $1",
+                )
+                .bind(job.0)
+                .fetch_optional(&self.reader)
+                .await?;
+                let Some((now, connection, object_name)) = job_now else {
+                    return Ok(None);
+                };
+                if now < version || now - version >= $crate::db::sync::KEPT_WRITES {
+                    return Ok(None);
+                }
+                let written: Vec<String> = sqlx::query_scalar(
+                    "SELECT object_ids FROM object_writes WHERE job_id = $1 AND data_version > $2",
+                )
+                .bind(job.0)
+                .bind(version)
+                .fetch_all(&self.reader)
+                .await?;
+                let mut ids = std::collections::BTreeSet::new();
+                for list in written {
+                    let list: Vec<String> = serde_json::from_str(&list).map_err(|error| {
+                        $crate::db::DbError::Setup(format!("object_writes holds no ids: {error}"))
+                    })?;
+                    ids.extend(list);
+                }
+                let stored: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM synced_objects \
+                     WHERE connection_id = $1 AND object_name = $2",
+                )
+                .bind(connection)
+                .bind(&object_name)
+                .fetch_one(&self.reader)
+                .await?;
+                Ok(Some($crate::db::sync::WrittenObjects {
+                    object_ids: ids.into_iter().collect(),
+                    stored,
+                }))
             }
 
             async fn object_revisions(

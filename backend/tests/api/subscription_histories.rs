@@ -5,11 +5,14 @@
 use allmetrics::domain::{PageCheckpoint, StoredObject};
 use serde_json::Value;
 
-use crate::helpers::{spawn_app_on, DbKind, TestApp};
+use crate::helpers::{spawn_app, spawn_app_on, DbKind, TestApp};
 use crate::on_both_databases;
 use crate::subscriptions::{metric_of, sandbox_app, series, LAST_DAY};
 
-on_both_databases!(kept_histories_follow_the_changes_of_the_store);
+on_both_databases!(
+    kept_histories_follow_the_changes_of_the_store,
+    a_job_names_the_objects_its_last_writes_wrote,
+);
 
 /// Stores `objects` as an incremental sync of `object_name` does (a new data version).
 async fn store_changed(app: &TestApp, object_name: &str, objects: Vec<Value>) {
@@ -157,4 +160,76 @@ async fn kept_histories_follow_the_changes_of_the_store(kind: DbKind) {
     let last = charts(&app, &token, &ids).await;
     let another = spawn_app_on(app.database.shared(), |_| {}).await;
     assert_eq!(charts(&another, &token, &ids).await, last);
+}
+
+/// The store tells which objects a job's writes wrote since a data version (what the kept
+/// histories read after a sync's page instead of every id and revision), and keeps only the
+/// job's last writes.
+async fn a_job_names_the_objects_its_last_writes_wrote(kind: DbKind) {
+    use allmetrics::db::sync::{WrittenObjects, KEPT_WRITES};
+    let app = spawn_app(kind).await;
+    let (_, connection) = app
+        .sign_up_connected("ann@example.com", crate::fake_provider::VALID_API_KEY)
+        .await;
+    let now = chrono::Utc::now().timestamp();
+    app.repository
+        .ensure_sync_jobs(connection.id, &["Charge".to_owned()], now)
+        .await
+        .unwrap();
+    let charge = |id: &str| serde_json::json!({"id": id, "created": 1_700_000_000});
+    let version = || async {
+        let job = app
+            .repository
+            .sync_jobs(connection.id)
+            .await
+            .unwrap()
+            .remove(0);
+        (job.id, job.data_version)
+    };
+    let written = |job, since| {
+        let repository = app.repository.clone();
+        async move {
+            repository
+                .objects_written_since(job, since)
+                .await
+                .unwrap()
+                .map(|written: WrittenObjects| (written.object_ids, written.stored))
+        }
+    };
+    let ids = |list: &[&str]| list.iter().map(|id| id.to_string()).collect::<Vec<_>>();
+
+    let (job, v0) = version().await;
+    store_changed(&app, "Charge", vec![charge("ch_a"), charge("ch_b")]).await;
+    let (_, v1) = version().await;
+    store_changed(&app, "Charge", vec![]).await;
+    store_changed(&app, "Charge", vec![charge("ch_c"), charge("ch_b")]).await;
+    let (_, v2) = version().await;
+    assert!(v0 < v1 && v1 < v2);
+    assert_eq!(
+        written(job, v0).await,
+        Some((ids(&["ch_a", "ch_b", "ch_c"]), 3))
+    );
+    assert_eq!(written(job, v1).await, Some((ids(&["ch_b", "ch_c"]), 3)));
+    assert_eq!(written(job, v2).await, Some((Vec::new(), 3)));
+    // A version the job never had.
+    assert_eq!(written(job, v2 + 1).await, None);
+
+    // Further back than the writes kept: unknown, and the older writes are forgotten with the
+    // next one.
+    app.database
+        .execute(&format!(
+            "UPDATE sync_jobs SET data_version = data_version + {KEPT_WRITES} WHERE id = {}",
+            job.0
+        ))
+        .await;
+    assert_eq!(written(job, v2).await, None);
+    store_changed(&app, "Charge", vec![charge("ch_d")]).await;
+    let (_, v3) = version().await;
+    assert_eq!(written(job, v3 - 1).await, Some((ids(&["ch_d"]), 4)));
+    assert_eq!(
+        app.database
+            .texts("SELECT CAST(COUNT(*) AS TEXT) FROM object_writes")
+            .await,
+        vec!["1".to_owned()]
+    );
 }

@@ -47,7 +47,8 @@ pub fn histories(stored: StoredSubscriptions) -> Vec<SubscriptionHistory> {
         })
         .collect();
     let mut histories: Vec<SubscriptionHistory> =
-        crate::parallel::map(subscriptions, |(subscription, own)| {
+        // A few hundred microseconds each: a sync's page of ten is worth two threads.
+        crate::parallel::map_at_least(4, subscriptions, |(subscription, own)| {
             rebuild_history(&subscription, &own, &[], &prices).ok()
         })
         .into_iter()
