@@ -10,14 +10,6 @@ use crate::domain::{
     StoredObject, StoredPage, SyncJob, SyncJobId,
 };
 
-/// What a job's writes wrote since some version, and how many objects its name has now (fewer
-/// than the reader had plus those new would mean some were removed by other means).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WrittenObjects {
-    pub object_ids: Vec<String>,
-    pub stored: i64,
-}
-
 #[async_trait]
 pub trait SyncStore {
     /// Creates the jobs that do not exist yet for these objects, due at `now`.
@@ -108,14 +100,14 @@ pub trait SyncStore {
         object_name: &str,
     ) -> DbResult<Vec<(String, i64)>>;
     /// The ids of the objects the job's writes after data version `version` wrote (each once, in
-    /// no particular order), and how many objects of the job's name the connection holds now;
-    /// `None` when some of those writes are no longer kept (more than [`KEPT_WRITES`] versions
-    /// ago): the caller then compares every id and revision.
+    /// id order), or `None` when some of those writes are no longer kept (more than
+    /// [`KEPT_WRITES`] versions ago): the caller then compares every id and revision. Objects
+    /// leave the store only with their job, so nothing else changed.
     async fn objects_written_since(
         &self,
         job: SyncJobId,
         version: i64,
-    ) -> DbResult<Option<WrittenObjects>>;
+    ) -> DbResult<Option<Vec<String>>>;
     /// The stored objects of this name among `object_ids` (tombstones included), in no
     /// particular order; ids not stored are left out.
     async fn stored_objects_by_id(
@@ -788,16 +780,15 @@ macro_rules! impl_sync_store {
                 &self,
                 job: $crate::domain::SyncJobId,
                 version: i64,
-            ) -> $crate::db::DbResult<Option<$crate::db::sync::WrittenObjects>> {
+            ) -> $crate::db::DbResult<Option<Vec<String>>> {
                 // The job's version first: the writes up to it are committed, and the oldest of
                 // those after `version` is kept if the job has not moved too far since.
-                let job_now: Option<(i64, i64, String)> = sqlx::query_as(
-                    "SELECT data_version, connection_id, object_name FROM sync_jobs WHERE id = $1",
-                )
-                .bind(job.0)
-                .fetch_optional(&self.reader)
-                .await?;
-                let Some((now, connection, object_name)) = job_now else {
+                let now: Option<i64> =
+                    sqlx::query_scalar("SELECT data_version FROM sync_jobs WHERE id = $1")
+                        .bind(job.0)
+                        .fetch_optional(&self.reader)
+                        .await?;
+                let Some(now) = now else {
                     return Ok(None);
                 };
                 if now < version || now - version >= $crate::db::sync::KEPT_WRITES {
@@ -817,18 +808,7 @@ macro_rules! impl_sync_store {
                     })?;
                     ids.extend(list);
                 }
-                let stored: i64 = sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM synced_objects \
-                     WHERE connection_id = $1 AND object_name = $2",
-                )
-                .bind(connection)
-                .bind(&object_name)
-                .fetch_one(&self.reader)
-                .await?;
-                Ok(Some($crate::db::sync::WrittenObjects {
-                    object_ids: ids.into_iter().collect(),
-                    stored,
-                }))
+                Ok(Some(ids.into_iter().collect()))
             }
 
             async fn object_revisions(

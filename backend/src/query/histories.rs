@@ -161,18 +161,9 @@ impl Reader<'_> {
                 }
                 _ => None,
             };
-            // Objects are removed only with their job; if some went by other means (the count
-            // falls short), every id is compared.
-            if let Some(written) = written.filter(|written| {
-                let new = written
-                    .object_ids
-                    .iter()
-                    .filter(|id| !previous.revisions[kind].contains_key(*id))
-                    .count();
-                usize::try_from(written.stored).ok() == Some(previous.revisions[kind].len() + new)
-            }) {
+            if let Some(written) = written {
                 total += previous.revisions[kind].len();
-                changes[kind] = Changes::written(written.object_ids);
+                changes[kind] = Changes::written(written);
                 continue;
             }
             let stored: HashMap<String, i64> = self
@@ -418,11 +409,9 @@ struct Changes {
 }
 
 impl Changes {
-    /// The objects written since they were last read (no object of a job is removed while the
-    /// job lasts).
-    fn written(mut object_ids: Vec<String>) -> Changes {
-        object_ids.sort_unstable();
-        object_ids.dedup();
+    /// The objects written since they were last read (in id order; no object of a job is
+    /// removed while the job lasts).
+    fn written(object_ids: Vec<String>) -> Changes {
         Changes {
             changed: object_ids,
             removed: Vec::new(),
