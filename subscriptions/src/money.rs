@@ -164,7 +164,20 @@ impl std::ops::Div for Fraction {
 
 /// `amount` converted at `rate`, rounded half to even to the minor unit.
 pub fn convert(amount: i64, rate: f64) -> i64 {
-    (amount as f64 * rate).round_ties_even() as i64
+    round_half_even(amount as f64 * rate) as i64
+}
+
+/// `value` rounded half to even (zero may lose its sign). Below 2^51 in magnitude, adding and taking away 1.5 x 2^52
+/// does it in two additions: the sum's last bit is the unit, and IEEE addition rounds to the
+/// nearest, ties to even (`round_ties_even` is a call into libm on x86-64 without SSE4.1, and
+/// a sweep converts every foreign subscription every day).
+fn round_half_even(value: f64) -> f64 {
+    const SHIFT: f64 = 6_755_399_441_055_744.0;
+    if value.abs() < 2_251_799_813_685_248.0 {
+        (value + SHIFT) - SHIFT
+    } else {
+        value.round_ties_even()
+    }
 }
 
 /// The multiplier left by a `percent_off` (Stripe allows two decimals): 20 -> 80/100.
@@ -177,6 +190,45 @@ pub fn percent_left(percent_off: f64) -> Fraction {
 mod tests {
     use super::*;
     use std::ops::Mul;
+
+    #[test]
+    fn rounding_half_to_even_matches_the_standard_library() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut values = vec![
+            0.0,
+            -0.0,
+            0.5,
+            1.5,
+            2.5,
+            -0.5,
+            -1.5,
+            -2.5,
+            0.49999999999999994,
+            1e15 + 0.5,
+            2_251_799_813_685_247.5,
+            -2_251_799_813_685_247.5,
+            2_251_799_813_685_248.0,
+            4.5e15 + 1.0,
+            9.2e18,
+            -9.2e18,
+        ];
+        for _ in 0..100_000 {
+            let amount = (next() % 2_000_000_000) as i64 - 1_000_000_000;
+            let rate = (next() % 4_000_000) as f64 / 1_000_000.0;
+            values.push(amount as f64 * rate);
+            values.push(amount as f64 + 0.5);
+        }
+        // Equal as numbers (a negative value that rounds to zero may give +0 for -0).
+        for value in values {
+            assert_eq!(round_half_even(value), value.round_ties_even(), "{value}");
+        }
+    }
 
     #[test]
     fn months_from_intervals() {

@@ -92,10 +92,7 @@ fn sweeps(
         shares[part_of(&history.customer, parts)].push(history);
     }
     let swept = crate::parallel::map_each(shares, |share| {
-        let tracks = share
-            .into_iter()
-            .map(|history| SubscriptionTrack::build(history, day_ends, settings))
-            .collect::<Result<Vec<_>, _>>()?;
+        let tracks = SubscriptionTrack::build_all(share, day_ends, settings)?;
         Sweeps::run(&MrrTimeline::from_tracks(day_ends, tracks)?, grouping, fx)
     });
     let mut summed: Option<Sweeps> = None;
