@@ -25,6 +25,10 @@ pub type Versions = [Option<(i64, i64)>; 3];
 /// Above this share of changed objects, everything is read again at once.
 const INCREMENTAL_SHARE: usize = 4;
 
+/// Up to this many histories added by an update are put in place one by one (each moves the
+/// histories after it); more are appended and sorted in.
+const FEW_ADDED: usize = 32;
+
 pub struct SubscriptionHistories {
     entries: quick_cache::sync::Cache<ConnectionId, Weighed, EntryWeight>,
 }
@@ -290,41 +294,16 @@ impl Reader<'_> {
                 invoices: kept.take_in(INVOICES, invoices),
                 prices: kept.prices.clone(),
             };
-            let mut rebuilt: HashMap<String, SubscriptionHistory> = provider
+            let rebuilt: HashMap<String, SubscriptionHistory> = provider
                 .subscription_histories(stored)
                 .into_iter()
                 .map(|history| (history.id.clone(), history))
                 .collect();
             // In place when no chart holds the previous histories any more (copied otherwise).
             let histories = Arc::make_mut(&mut kept.histories);
-            let held = &mut kept.held_bytes;
-            // The histories are in id order: each touched one is found, replaced, removed (it
-            // could not be rebuilt, or is gone) or added where it belongs, without going
-            // through the ten thousand others.
-            let touched = touched
-                .iter()
-                .cloned()
-                .chain(rebuilt.keys().filter(|id| !touched.contains(*id)).cloned())
-                .collect::<BTreeSet<String>>();
-            for id in &touched {
-                let found = histories.binary_search_by(|history| history.id.as_str().cmp(id));
-                match (found, rebuilt.remove(id)) {
-                    (Ok(at), Some(history)) => {
-                        *held = held.saturating_sub(approximate_bytes(&histories[at]));
-                        *held += approximate_bytes(&history);
-                        histories[at] = history;
-                    }
-                    (Ok(at), None) => {
-                        *held = held.saturating_sub(approximate_bytes(&histories[at]));
-                        histories.remove(at);
-                    }
-                    (Err(at), Some(history)) => {
-                        *held += approximate_bytes(&history);
-                        histories.insert(at, history);
-                    }
-                    (Err(_), None) => {}
-                }
-            }
+            let touched: BTreeSet<String> =
+                touched.into_iter().chain(rebuilt.keys().cloned()).collect();
+            kept.held_bytes = replace_touched(histories, kept.held_bytes, touched, rebuilt);
             Kept { versions, ..kept }
         })
         .await
@@ -380,6 +359,55 @@ impl Kept {
         let billed = self.billed.len() * (2 * (64 + ID_BYTES) + 2 * (32 + ID_BYTES));
         u64::try_from(ids + billed + self.held_bytes).unwrap_or(u64::MAX)
     }
+}
+
+/// Puts the rebuilt histories of the `touched` subscriptions in `histories` (in id order),
+/// and takes out those touched but not rebuilt (gone, or not rebuilt); the bytes they hold,
+/// from `held`. Each touched one is found by id, without going through the ten thousand
+/// others; those that leave go in one pass, the new ones one by one when they are a few.
+fn replace_touched(
+    histories: &mut Vec<SubscriptionHistory>,
+    mut held: usize,
+    touched: BTreeSet<String>,
+    mut rebuilt: HashMap<String, SubscriptionHistory>,
+) -> usize {
+    let mut added: Vec<SubscriptionHistory> = Vec::new();
+    let mut gone: BTreeSet<String> = BTreeSet::new();
+    for id in touched {
+        let found = histories.binary_search_by(|history| history.id.cmp(&id));
+        match (found, rebuilt.remove(&id)) {
+            (Ok(at), Some(history)) => {
+                held = held.saturating_sub(approximate_bytes(&histories[at]));
+                held += approximate_bytes(&history);
+                histories[at] = history;
+            }
+            (Ok(_), None) => {
+                gone.insert(id);
+            }
+            (Err(_), Some(history)) => added.push(history),
+            (Err(_), None) => {}
+        }
+    }
+    if !gone.is_empty() {
+        histories.retain(|history| {
+            let leaves = gone.contains(&history.id);
+            if leaves {
+                held = held.saturating_sub(approximate_bytes(history));
+            }
+            !leaves
+        });
+    }
+    held += added.iter().map(approximate_bytes).sum::<usize>();
+    if added.len() <= FEW_ADDED {
+        for history in added {
+            let at = histories.partition_point(|kept| kept.id < history.id);
+            histories.insert(at, history);
+        }
+    } else {
+        histories.extend(added);
+        histories.sort_by(|a, b| a.id.cmp(&b.id));
+    }
+    held
 }
 
 /// A stored object read, its data parsed.
@@ -501,6 +529,46 @@ mod tests {
             }
         );
         assert!(Changes::between(&stored, &stored).is_empty());
+    }
+
+    #[test]
+    fn touched_histories_are_replaced_removed_and_added_in_id_order() {
+        let ids = |histories: &[SubscriptionHistory]| -> Vec<String> {
+            histories.iter().map(|history| history.id.clone()).collect()
+        };
+        let kept: Vec<SubscriptionHistory> =
+            (0..100).map(|i| history(&format!("sub_{i:03}"))).collect();
+        // A few added, then more than are put in one by one.
+        for added in [3, FEW_ADDED + 5] {
+            let mut histories = kept.clone();
+            let held: usize = histories.iter().map(approximate_bytes).sum();
+            let mut rebuilt: HashMap<String, SubscriptionHistory> = HashMap::new();
+            let mut expected: BTreeSet<String> = ids(&kept).into_iter().collect();
+            // Replaced (another customer), gone (touched, not rebuilt), added.
+            let mut replaced = history("sub_010");
+            replaced.customer = "cus_2".to_owned();
+            rebuilt.insert(replaced.id.clone(), replaced);
+            expected.remove("sub_020");
+            expected.remove("sub_099");
+            for i in 0..added {
+                let id = format!("sub_{:03}x", i * 3);
+                expected.insert(id.clone());
+                rebuilt.insert(id.clone(), history(&id));
+            }
+            let touched: BTreeSet<String> = ["sub_010", "sub_020", "sub_099", "sub_zzz"]
+                .into_iter()
+                .map(str::to_owned)
+                .chain(rebuilt.keys().cloned())
+                .collect();
+            let held = replace_touched(&mut histories, held, touched, rebuilt);
+            assert_eq!(ids(&histories), expected.into_iter().collect::<Vec<_>>());
+            let replaced = histories.iter().find(|history| history.id == "sub_010");
+            assert_eq!(
+                replaced.map(|history| history.customer.as_str()),
+                Some("cus_2")
+            );
+            assert_eq!(held, histories.iter().map(approximate_bytes).sum::<usize>());
+        }
     }
 
     #[test]
