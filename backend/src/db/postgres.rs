@@ -81,6 +81,9 @@ impl PostgresRepository {
     /// Writers wait for rows, not for one lock: a build's steps follow each other at once.
     pub(super) const BUILD_STEP_PAUSE: Duration = Duration::ZERO;
 
+    /// A write transaction: PostgreSQL's writers wait for the rows they write, whatever they
+    /// read first.
+    #[allow(clippy::disallowed_methods)]
     pub(super) async fn begin_write(&self) -> DbResult<Transaction<'static, Postgres>> {
         Ok(self.pool.begin().await?)
     }

@@ -638,7 +638,9 @@ impl TestDatabase {
     }
 
     /// Begins a write transaction from outside the server, runs `statement` in it and keeps it
-    /// open (on SQLite, holding the database's write lock) until [`HeldWrite::commit`].
+    /// open (on SQLite, holding the database's write lock) until [`HeldWrite::commit`]. It is
+    /// another process's transaction, not the server's: PostgreSQL's is a plain `BEGIN`.
+    #[allow(clippy::disallowed_methods)]
     pub async fn hold_write(&self, statement: &str) -> HeldWrite {
         let statement = sqlx::AssertSqlSafe(statement.to_owned());
         if self.url.starts_with("sqlite:") {
