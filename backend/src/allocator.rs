@@ -9,8 +9,7 @@
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
 pub fn share_arenas_between_threads() {
-    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
-    let arenas = libc::c_int::try_from(cores.max(2)).unwrap_or(libc::c_int::MAX);
+    let arenas = libc::c_int::try_from(crate::parallel::cores().max(2)).unwrap_or(libc::c_int::MAX);
     // SAFETY: mallopt sets one of glibc's allocator parameters and takes no pointers; glibc
     // makes it safe to call at any time (arenas made before keep serving their threads).
     unsafe {

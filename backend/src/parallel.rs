@@ -1,7 +1,7 @@
-//! CPU work spread over the machine's cores, for the few computations that take seconds on
-//! one: reading a backfill's invoices as JSON and rebuilding every subscription from them.
-//! Inputs this large are mapped off the request threads (`spawn_blocking`); smaller ones stay
-//! on the calling thread.
+//! CPU work spread over the machine's cores: parsing invoices' JSON and rebuilding
+//! subscriptions (seconds for a backfill's, milliseconds for a sync's page), and sweeping a
+//! window's subscription metrics. Callers run it off the request threads (`spawn_blocking`);
+//! inputs too small to be worth a thread stay on the calling thread.
 
 /// Fewer items than this per thread are not worth a thread.
 const ITEMS_PER_THREAD: usize = 256;
@@ -13,7 +13,11 @@ pub fn cores() -> usize {
 
 /// How many threads `items` items are worth: one per core, at least `ITEMS_PER_THREAD` each.
 pub fn threads_for(items: usize) -> usize {
-    cores().min(items / ITEMS_PER_THREAD).max(1)
+    threads_with_at_least(ITEMS_PER_THREAD, items)
+}
+
+fn threads_with_at_least(per_thread: usize, items: usize) -> usize {
+    cores().min(items / per_thread.max(1)).max(1)
 }
 
 /// `work` applied to every item, in order, on up to one thread per core.
@@ -28,7 +32,7 @@ pub fn map_at_least<T: Send, R: Send>(
     items: Vec<T>,
     work: impl Fn(T) -> R + Sync,
 ) -> Vec<R> {
-    let threads = cores().min(items.len() / per_thread.max(1)).max(1);
+    let threads = threads_with_at_least(per_thread, items.len());
     if threads == 1 {
         return items.into_iter().map(work).collect();
     }

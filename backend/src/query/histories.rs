@@ -1,10 +1,11 @@
 //! The subscriptions' histories of a connection, rebuilt from its stored subscriptions, invoices
 //! and prices and kept per connection, with the revision of every object they were built from.
-//! After new data, only the ids and revisions are read (from their index); the objects whose
-//! revision moved are read again, and only the subscriptions they touch are rebuilt: a sync's
-//! page of ten subscriptions costs ten rebuilds, not a read of every invoice. Prices changing,
-//! or a large share of the objects, rebuild everything. One build at a time per connection:
-//! the charts of a dashboard opened together wait for the first one's.
+//! After new data, the objects written since are learnt from their jobs' last writes (or, when
+//! those are no longer kept, from every id and revision, read from their index); those objects
+//! are read again, and only the subscriptions they touch are rebuilt: a sync's page of ten
+//! subscriptions costs ten rebuilds, not a read of every invoice. Prices changing, or a large
+//! share of the objects, rebuild everything. One build at a time per connection: the charts of
+//! a dashboard opened together wait for the first one's.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
